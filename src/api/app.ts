@@ -1,0 +1,38 @@
+/**
+ * The north-bound API as one Hono app: health, the bolt API (`/clients`, `/proxy`), and the error shape.
+ */
+import { Hono } from 'hono';
+import type { BoltTable } from '../bolt/tower/bolt-table.js';
+import type { Logger } from '../log/logger.js';
+import { bearerAuth } from './auth.js';
+import { apiError, errorHandler } from './errors.js';
+import { clientRoutes } from './routes/clients.js';
+import { healthRoutes } from './routes/health.js';
+import { proxyRoutes } from './routes/proxy.js';
+
+export interface ApiOptions {
+  readonly table: BoltTable;
+  readonly log: Logger;
+  readonly relayTimeoutMs: number;
+  readonly apiToken?: string | undefined;
+  readonly startedAt?: number;
+}
+
+export function createApp(options: ApiOptions): Hono {
+  const app = new Hono();
+  app.onError(errorHandler(options.log));
+  app.notFound(() => {
+    throw apiError(404, 'not-found', 'no such route');
+  });
+  if (options.apiToken) app.use('*', bearerAuth(options.apiToken));
+  app.route('/', healthRoutes(options.table, options.startedAt ?? Date.now()));
+  app.route('/', clientRoutes(options.table));
+  app.route(
+    '/',
+    proxyRoutes(options.table, {
+      relayTimeoutMs: options.relayTimeoutMs,
+      dropHeaders: new Set(options.apiToken ? ['host', 'authorization'] : ['host']),
+    }),
+  );
+  return app;
+}

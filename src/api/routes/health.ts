@@ -1,0 +1,11 @@
+/**
+ * `GET /health`: liveness for load balancers and operators.
+ */
+import { Hono } from 'hono';
+import type { BoltTable } from '../../bolt/tower/bolt-table.js';
+
+export function healthRoutes(table: BoltTable, startedAt: number): Hono {
+  return new Hono().get('/health', (c) =>
+    c.json({ status: 'ok', uptime: Math.round((Date.now() - startedAt) / 1000), bolts: table.size }),
+  );
+}

@@ -1,0 +1,78 @@
+/**
+ * `/proxy/:id@:port/*`: relays any HTTP request to a port of a minion, streaming both bodies.
+ *
+ * The relayed path is what follows `@port`, with the query string kept (the old tower dropped it).
+ * Hop-by-hop headers stay on this side, and so does the tower's own bearer token.
+ */
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { endToEndHeaders } from '../../bolt/http-headers.js';
+import type { BoltTable } from '../../bolt/tower/bolt-table.js';
+import { RelayError, type RelayErrorCode } from '../../bolt/tower/relay-error.js';
+import { apiError } from '../errors.js';
+
+const statusFor: Record<RelayErrorCode, ContentfulStatusCode> = {
+  'port-not-allowed': 403,
+  'upstream-unreachable': 502,
+  'upstream-failed': 502,
+  'bolt-lost': 502,
+  protocol: 502,
+  refused: 503,
+  timeout: 504,
+};
+
+export interface ProxyOptions {
+  readonly relayTimeoutMs: number;
+  /** Request headers never relayed (lower-case), e.g. `authorization` when it carries the tower's token. */
+  readonly dropHeaders: ReadonlySet<string>;
+}
+
+// /proxy/<cname>@<port>[/<rest>]; the cname charset has no "@" or "/".
+const TARGET = /^\/proxy\/([A-Za-z0-9._:-]{1,128})@(\d{1,5})(\/.*)?$/;
+
+export function proxyRoutes(table: BoltTable, options: ProxyOptions): Hono {
+  const handler = new Hono();
+  handler.all('/proxy/*', async (c) => {
+    const url = new URL(c.req.url);
+    const match = TARGET.exec(url.pathname);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) {
+      throw apiError(400, 'bad-target', 'use /proxy/<cname>@<port>/<path> with a valid cname and port 1-65535');
+    }
+    const cname = match[1] ?? '';
+    const bolt = table.get(cname);
+    if (!bolt) throw apiError(404, 'unknown-minion', `no bolt is connected as "${cname}"`);
+
+    const raw: string[] = [];
+    c.req.raw.headers.forEach((value, name) => {
+      raw.push(name, value);
+    });
+    const headers = endToEndHeaders(raw, options.dropHeaders);
+    const info = getConnInfo(c);
+    if (info.remote.address) headers.push('x-forwarded-for', info.remote.address);
+    headers.push('x-forwarded-proto', url.protocol.replace(':', ''));
+
+    try {
+      const response = await bolt.relay(
+        port,
+        {
+          method: c.req.method,
+          path: `${match[3] ?? '/'}${url.search}`,
+          headers,
+          body: c.req.raw.body,
+        },
+        { timeoutMs: options.relayTimeoutMs, signal: c.req.raw.signal },
+      );
+      const out = new Headers();
+      for (let i = 0; i < response.headers.length; i += 2) {
+        out.append(response.headers[i] ?? '', response.headers[i + 1] ?? '');
+      }
+      return new Response(response.body, { status: response.status, headers: out });
+    } catch (error) {
+      if (error instanceof RelayError) throw apiError(statusFor[error.code], error.code, error.message);
+      throw error;
+    }
+  });
+  return handler;
+}

@@ -1,0 +1,159 @@
+/**
+ * The agent's bolt client: dials out to its towers, announces its capability, answers the heartbeat
+ * and serves relay streams, and reconnects after any loss, round-robin over its towers, forever.
+ *
+ * Usable as a library (`connectBolt`), which the CLI's `agent` command and the fleet simulator use.
+ */
+import { EventEmitter } from 'node:events';
+import type http from 'node:http';
+import { BoltSession } from '../mux/bolt-session.js';
+import { closeCodeFor, ErrorCode } from '../protocol/frames.js';
+import { encodeJson } from '../protocol/heads.js';
+import { dialLink } from '../ws-link.js';
+import { backoffDelay } from './backoff.js';
+import { localAgent, serveRelayStream } from './relay-server.js';
+
+export interface BoltClientOptions {
+  /** Tower bolt URLs, `wss://host:port` (the `/bolt` path is added when missing), tried round-robin. */
+  readonly towers: readonly string[];
+  /** PEM client certificate, key and the CA that signed the tower's certificate. */
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+  readonly ca: string | Buffer;
+  /** Local ports the tower may reach. */
+  readonly allow: readonly number[];
+  /** Seconds between heartbeats and of silence before the bolt is dropped. */
+  readonly beaconInterval?: number;
+  readonly beaconValidity?: number;
+  /** Seconds: the cap on reconnect delay (default 30) and the first delay (default 0.5). */
+  readonly maxBackoff?: number;
+  readonly minBackoff?: number;
+  /** Seconds allowed for TCP + TLS + upgrade. */
+  readonly handshakeTimeout?: number;
+  /** Host that relayed requests go to (default 127.0.0.1). */
+  readonly localHost?: string;
+  readonly agentName?: string;
+}
+
+export interface BoltClientEvents {
+  connected: [{ url: string }];
+  disconnected: [{ url: string; code: number; reason: string }];
+  /** The bolt is down (a failed dial or a lost bolt); the next dial is scheduled. */
+  'retrying': [{ url: string; error: Error; retryInMs: number }];
+}
+
+export class BoltClient extends EventEmitter<BoltClientEvents> {
+  private session: BoltSession | undefined;
+  private stopped = false;
+  private attempt = 0;
+  private next = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly localPool: http.Agent = localAgent();
+  private readonly allowed: ReadonlySet<number>;
+
+  constructor(private readonly options: BoltClientOptions) {
+    super();
+    if (options.towers.length === 0) throw new Error('connectBolt needs at least one tower URL');
+    this.allowed = new Set(options.allow);
+  }
+
+  get connected(): boolean {
+    return this.session !== undefined && !this.session.isClosed;
+  }
+
+  /** Starts dialling; called by `connectBolt`. */
+  start(): void {
+    void this.dial();
+  }
+
+  /** Stops reconnecting and closes the bolt. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const session = this.session;
+    if (session && !session.isClosed) {
+      const closed = new Promise<void>((resolve) => this.once('disconnected', () => resolve()));
+      session.close(ErrorCode.GoingAway, 'agent shutting down');
+      await closed;
+    }
+    this.localPool.destroy();
+  }
+
+  private async dial(): Promise<void> {
+    if (this.stopped) return;
+    const url = towerUrl(this.options.towers[this.next % this.options.towers.length] ?? '');
+    this.next++;
+    try {
+      const link = await dialLink(url, {
+        ca: this.options.ca,
+        cert: this.options.cert,
+        key: this.options.key,
+        handshakeTimeoutMs: (this.options.handshakeTimeout ?? 10) * 1000,
+      });
+      if (this.stopped) {
+        link.close(closeCodeFor(ErrorCode.GoingAway), 'agent shutting down', false);
+        return;
+      }
+      this.attach(url, link);
+    } catch (error) {
+      this.retry(url, error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private attach(url: string, link: Awaited<ReturnType<typeof dialLink>>): void {
+    this.attempt = 0;
+    const session = new BoltSession(link, {
+      role: 'agent',
+      beaconIntervalMs: (this.options.beaconInterval ?? 10) * 1000,
+      beaconValidityMs: (this.options.beaconValidity ?? 45) * 1000,
+      onRequest: (stream, head, endStream) =>
+        serveRelayStream(stream, head, endStream, {
+          allowedPorts: this.allowed,
+          agent: this.localPool,
+          ...(this.options.localHost ? { host: this.options.localHost } : {}),
+        }),
+      onClose: (code, reason) => {
+        if (this.session === session) this.session = undefined;
+        this.emit('disconnected', { url, code, reason });
+        if (!this.stopped) this.retry(url, new Error(`bolt closed (${code}): ${reason}`));
+      },
+    });
+    link.listen({
+      message: (data) => {
+        try {
+          session.receive(data);
+        } catch {
+          // The session already closed the bolt with a coded reason; the reconnect loop takes over.
+        }
+      },
+      close: (code, reason) => session.linkClosed(code, reason),
+    });
+    this.session = session;
+    session.hello(encodeJson({ v: 1, ports: [...this.allowed], agent: this.options.agentName ?? 'stormtower-agent' }));
+    this.emit('connected', { url });
+  }
+
+  private retry(url: string, error: Error): void {
+    if (this.stopped) return;
+    const retryInMs = backoffDelay(this.attempt++, {
+      baseMs: (this.options.minBackoff ?? 0.5) * 1000,
+      capMs: (this.options.maxBackoff ?? 30) * 1000,
+    });
+    this.emit('retrying', { url, error, retryInMs });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.dial(), retryInMs);
+  }
+}
+
+/** Accepts `wss://host:port` and `wss://host:port/bolt` alike. */
+export function towerUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = '/bolt';
+  return parsed.toString();
+}
+
+export function connectBolt(options: BoltClientOptions): BoltClient {
+  const client = new BoltClient(options);
+  client.start();
+  return client;
+}

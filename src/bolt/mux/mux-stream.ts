@@ -1,0 +1,180 @@
+/**
+ * One multiplexed exchange on a bolt: a head each way, body bytes each way, credit-window flow control.
+ *
+ * Credit is per stream, so a reader that stops reading stalls only its own stream and the bytes
+ * buffered for it never exceed one window. The consumer reports what it has finished with through
+ * `consumed(n)`; only then is the peer granted more credit.
+ */
+import type { EncodedFrame } from '../protocol/codec.js';
+import { encodeFrame, encodeReset, encodeWindow } from '../protocol/codec.js';
+import { type ErrorCode, ErrorCode as Codes, FLAG_END_STREAM, FrameType, Limits } from '../protocol/frames.js';
+
+/** What a stream needs from its session: a way out for frames, and back-pressure from the socket. */
+export interface StreamHost {
+  enqueue(frame: EncodedFrame): void;
+  /** Resolves once the socket has room again; immediately when it has room now. */
+  writable(): Promise<void>;
+  streamFinished(stream: MuxStream): void;
+}
+
+export class StreamResetError extends Error {
+  override readonly name = 'StreamResetError';
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface StreamEvents {
+  head?: (payload: Uint8Array, endStream: boolean) => void;
+  data?: (chunk: Uint8Array) => void;
+  end?: () => void;
+  reset?: (error: StreamResetError) => void;
+}
+
+// Grant credit back in lumps: one Window frame per quarter window read, not one per Data frame.
+const CREDIT_THRESHOLD = Limits.initialWindow / 4;
+
+export class MuxStream {
+  /** Handlers set by whoever owns the stream (the relay client on the tower, the relay server on the agent). */
+  events: StreamEvents = {};
+  private sendWindow = Limits.initialWindow;
+  private receiveWindow = Limits.initialWindow;
+  private creditOwed = 0;
+  private windowWaiter: (() => void) | undefined;
+  private localEnded = false;
+  private remoteEnded = false;
+  private resetError: StreamResetError | undefined;
+
+  constructor(
+    readonly id: number,
+    private readonly host: StreamHost,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.resetError === undefined && !(this.localEnded && this.remoteEnded);
+  }
+
+  get error(): StreamResetError | undefined {
+    return this.resetError;
+  }
+
+  /** Sends a Request or Response head; with `endStream` no body follows. */
+  sendHead(type: typeof FrameType.Request | typeof FrameType.Response, payload: Uint8Array, endStream: boolean): void {
+    if (!this.isOpen || this.localEnded) return;
+    this.host.enqueue(encodeFrame(type, endStream ? FLAG_END_STREAM : 0, this.id, payload));
+    if (endStream) this.finishLocal();
+  }
+
+  /**
+   * Sends body bytes, split to fit frames and credit. Resolves when all of `chunk` is queued; rejects
+   * with `StreamResetError` if the stream is reset first, so a pump loop stops by itself.
+   */
+  async write(chunk: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.resetError) throw this.resetError;
+      if (this.localEnded) throw new StreamResetError(Codes.StreamClosed, 'write after end');
+      if (this.sendWindow === 0) {
+        await new Promise<void>((resolve) => {
+          this.windowWaiter = resolve;
+        });
+        continue;
+      }
+      await this.host.writable();
+      if (this.resetError) throw this.resetError;
+      const size = Math.min(chunk.length - offset, this.sendWindow, Limits.maxDataPayload);
+      this.sendWindow -= size;
+      this.host.enqueue(encodeFrame(FrameType.Data, 0, this.id, chunk.subarray(offset, offset + size)));
+      offset += size;
+    }
+  }
+
+  /** Ends the body this side sends. */
+  end(): void {
+    if (!this.isOpen || this.localEnded) return;
+    this.host.enqueue(encodeFrame(FrameType.Data, FLAG_END_STREAM, this.id));
+    this.finishLocal();
+  }
+
+  /** Abandons the stream in both directions and tells the peer why. */
+  reset(code: ErrorCode, message: string): void {
+    if (!this.isOpen) return;
+    this.host.enqueue(encodeReset(this.id, code, message));
+    this.abort(new StreamResetError(code, message));
+  }
+
+  /** The consumer is done with `bytes` of received body: the peer may send that much more. */
+  consumed(bytes: number): void {
+    if (!this.isOpen || this.remoteEnded || bytes <= 0) return;
+    this.creditOwed += bytes;
+    if (this.creditOwed >= CREDIT_THRESHOLD || this.receiveWindow === 0) {
+      this.receiveWindow += this.creditOwed;
+      this.host.enqueue(encodeWindow(this.id, this.creditOwed));
+      this.creditOwed = 0;
+    }
+  }
+
+  // --- called by the session for frames that arrive for this stream ---
+
+  /** The peer opened this stream; its request head is handed to the owner directly. */
+  openedByPeer(endStream: boolean): void {
+    if (endStream) this.remoteEnded = true;
+  }
+
+  /** A head arrived from the peer. */
+  receiveHead(payload: Uint8Array, endStream: boolean): void {
+    if (this.remoteEnded) return this.reset(Codes.StreamClosed, 'head after end of stream');
+    if (endStream) this.remoteEnded = true;
+    this.events.head?.(payload, endStream);
+    if (endStream) this.afterRemoteEnd();
+  }
+
+  receiveData(chunk: Uint8Array, endStream: boolean): void {
+    if (this.remoteEnded) return this.reset(Codes.StreamClosed, 'data after end of stream');
+    if (chunk.length > this.receiveWindow) {
+      return this.reset(Codes.FlowControl, `peer sent ${chunk.length} bytes with ${this.receiveWindow} of credit`);
+    }
+    this.receiveWindow -= chunk.length;
+    if (endStream) this.remoteEnded = true;
+    if (chunk.length > 0) this.events.data?.(chunk);
+    if (endStream) this.afterRemoteEnd();
+  }
+
+  receiveWindowUpdate(increment: number): void {
+    if (this.sendWindow + increment > Limits.maxWindow) {
+      return this.reset(Codes.FlowControl, 'window grew past 2^31-1');
+    }
+    this.sendWindow += increment;
+    const waiter = this.windowWaiter;
+    this.windowWaiter = undefined;
+    waiter?.();
+  }
+
+  receiveReset(code: number, message: string): void {
+    this.abort(new StreamResetError(code, message || 'reset by peer'));
+  }
+
+  /** The bolt went away: the stream dies locally, nothing is sent. */
+  abort(error: StreamResetError): void {
+    if (this.resetError || (this.localEnded && this.remoteEnded)) return;
+    this.resetError = error;
+    const waiter = this.windowWaiter;
+    this.windowWaiter = undefined;
+    waiter?.();
+    this.host.streamFinished(this);
+    this.events.reset?.(error);
+  }
+
+  private afterRemoteEnd(): void {
+    this.events.end?.();
+    if (this.localEnded) this.host.streamFinished(this);
+  }
+
+  private finishLocal(): void {
+    this.localEnded = true;
+    if (this.remoteEnded) this.host.streamFinished(this);
+  }
+}

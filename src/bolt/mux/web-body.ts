@@ -1,0 +1,89 @@
+/**
+ * Bridges stream bodies and WHATWG streams, the body type of the tower's Hono side.
+ *
+ * Inbound: bytes are queued in a ReadableStream whose high-water mark is one credit window, and
+ * credit goes back to the peer only as the reader takes them, so a slow HTTP client holds back
+ * only its own stream. Outbound: a reader is pumped into the stream at the pace credit allows.
+ */
+import { ErrorCode, Limits } from '../protocol/frames.js';
+import type { MuxStream, StreamResetError } from './mux-stream.js';
+
+export interface InboundBody {
+  readonly body: ReadableStream<Uint8Array>;
+  /** Fails the body with the stream's reset, e.g. the bolt went away mid-download. */
+  fail(error: StreamResetError): void;
+}
+
+export function inboundBody(stream: MuxStream): InboundBody {
+  let received = 0;
+  let acknowledged = 0;
+  let open = true;
+  let control: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        control = controller;
+        stream.events.data = (chunk) => {
+          if (!open) return;
+          received += chunk.length;
+          controller.enqueue(chunk);
+        };
+        stream.events.end = () => {
+          if (!open) return;
+          open = false;
+          controller.close();
+        };
+      },
+      pull(controller) {
+        const queued = Limits.initialWindow - (controller.desiredSize ?? 0);
+        const consumed = received - Math.max(queued, 0) - acknowledged;
+        if (consumed > 0) {
+          acknowledged += consumed;
+          stream.consumed(consumed);
+        }
+      },
+      cancel() {
+        open = false;
+        stream.reset(ErrorCode.Cancel, 'the reader went away');
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: Limits.initialWindow }),
+  );
+  return {
+    body,
+    fail(error) {
+      if (!open) return;
+      open = false;
+      control?.error(error);
+    },
+  };
+}
+
+/**
+ * Sends a WHATWG body through the stream and ends it. Returns a function that stops the pump early
+ * (the stream was reset); a failing source resets the stream with Cancel.
+ */
+export function pumpWebBody(source: ReadableStream<Uint8Array>, stream: MuxStream): () => void {
+  const reader = source.getReader();
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    reader.cancel().catch(() => {});
+  };
+  (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (stopped) return;
+        await stream.write(value);
+      }
+      stream.end();
+    } catch (error) {
+      stop();
+      stream.reset(ErrorCode.Cancel, `request body failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  })();
+  return stop;
+}

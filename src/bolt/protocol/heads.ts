@@ -1,0 +1,106 @@
+/**
+ * The JSON payloads of Hello, Request and Response frames, and their strict validation.
+ *
+ * JSON keeps heads readable in a packet capture and V8 parses it faster than hand-rolled binary for
+ * a few dozen short strings. Everything a peer sends is checked here before any other code sees it.
+ */
+import { ErrorCode, Limits } from './frames.js';
+import { ProtocolError } from './codec.js';
+
+/** Header fields as a flat list: name, value, name, value... (order and repeats preserved). */
+export type HeaderList = string[];
+
+export interface HelloPayload {
+  readonly v: 1;
+  readonly ports: readonly number[];
+  readonly agent?: string;
+}
+
+export interface RequestHead {
+  readonly port: number;
+  readonly method: string;
+  /** Path and query, starting with `/`. */
+  readonly path: string;
+  readonly headers: HeaderList;
+}
+
+export interface ResponseHead {
+  readonly status: number;
+  readonly headers: HeaderList;
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// Header values may hold any visible character, space and tab, but never CR, LF or NUL.
+const FIELD_VALUE = /^[^\r\n\0]*$/;
+const MAX_PATH = 16 * 1024;
+
+const fail = (message: string): never => {
+  throw new ProtocolError(ErrorCode.Protocol, message);
+};
+
+function parseJsonObject(payload: Uint8Array, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+  } catch {
+    return fail(`${what} is not valid JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`${what} is not an object`);
+  return value as Record<string, unknown>;
+}
+
+export const isPort = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
+
+function parseHeaders(value: unknown, what: string): HeaderList {
+  if (!Array.isArray(value) || value.length % 2 !== 0) return fail(`${what}.headers must be a flat name/value list`);
+  if (value.length > Limits.maxHeaderFields * 2) {
+    throw new ProtocolError(ErrorCode.FrameSize, `${what} has more than ${Limits.maxHeaderFields} header fields`);
+  }
+  for (let i = 0; i < value.length; i += 2) {
+    const name: unknown = value[i];
+    const field: unknown = value[i + 1];
+    if (typeof name !== 'string' || !TOKEN.test(name)) fail(`${what} has an invalid header name`);
+    if (typeof field !== 'string' || !FIELD_VALUE.test(field)) fail(`${what} has an invalid value for ${String(name)}`);
+  }
+  return value as HeaderList;
+}
+
+export function decodeHello(payload: Uint8Array): HelloPayload {
+  const hello = parseJsonObject(payload, 'hello');
+  if (hello.v !== 1) fail(`unsupported bolt protocol version ${JSON.stringify(hello.v)}`);
+  const { ports, agent } = hello;
+  if (!Array.isArray(ports) || ports.length > Limits.maxPorts || !ports.every(isPort)) {
+    fail(`hello.ports must be a list of at most ${Limits.maxPorts} ports from 1 to 65535`);
+  }
+  if (agent !== undefined && (typeof agent !== 'string' || agent.length > 256)) fail('hello.agent must be a short string');
+  return { v: 1, ports: [...new Set(ports as number[])], ...(agent === undefined ? {} : { agent: agent as string }) };
+}
+
+export function decodeRequestHead(payload: Uint8Array): RequestHead {
+  const head = parseJsonObject(payload, 'request head');
+  const { port, method, path } = head;
+  if (!isPort(port)) fail('request head has an invalid port');
+  if (typeof method !== 'string' || method.length > 32 || !TOKEN.test(method)) fail('request head has an invalid method');
+  if (typeof path !== 'string' || !path.startsWith('/') || path.length > MAX_PATH || !FIELD_VALUE.test(path)) {
+    fail('request head path must start with "/" and hold no control line breaks');
+  }
+  return {
+    port: port as number,
+    method: method as string,
+    path: path as string,
+    headers: parseHeaders(head.headers, 'request head'),
+  };
+}
+
+export function decodeResponseHead(payload: Uint8Array): ResponseHead {
+  const head = parseJsonObject(payload, 'response head');
+  const { status } = head;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599 || status === 101) {
+    fail('response head has an invalid status');
+  }
+  return { status: status as number, headers: parseHeaders(head.headers, 'response head') };
+}
+
+export const encodeJson = (value: HelloPayload | RequestHead | ResponseHead): Buffer =>
+  Buffer.from(JSON.stringify(value), 'utf8');

@@ -1,0 +1,109 @@
+/**
+ * The tower's half of a relayed HTTP exchange: opens a stream on a bolt, sends the request, and
+ * resolves with the response head and a streamed body.
+ */
+import type { BoltSession } from '../mux/bolt-session.js';
+import type { StreamResetError } from '../mux/mux-stream.js';
+import { inboundBody, pumpWebBody } from '../mux/web-body.js';
+import { ErrorCode } from '../protocol/frames.js';
+import { decodeResponseHead, encodeJson, type HeaderList } from '../protocol/heads.js';
+import { RelayError, type RelayErrorCode } from './relay-error.js';
+
+export interface RelayRequest {
+  readonly method: string;
+  /** Path and query string, starting with `/`. */
+  readonly path: string;
+  readonly headers: HeaderList;
+  readonly body: ReadableStream<Uint8Array> | null;
+}
+
+export interface RelayResponse {
+  readonly status: number;
+  readonly headers: HeaderList;
+  /** Null when the agent sent no body (HEAD, 204, 304...). */
+  readonly body: ReadableStream<Uint8Array> | null;
+}
+
+export interface RelayOptions {
+  /** Milliseconds to wait for the response head; the body then streams without a deadline. */
+  readonly timeoutMs: number;
+  /** Aborts the exchange, e.g. when the HTTP client goes away. */
+  readonly signal?: AbortSignal;
+}
+
+const relayCodeFor: Partial<Record<number, RelayErrorCode>> = {
+  [ErrorCode.PortNotAllowed]: 'port-not-allowed',
+  [ErrorCode.UpstreamUnreachable]: 'upstream-unreachable',
+  [ErrorCode.UpstreamFailed]: 'upstream-failed',
+  [ErrorCode.ConnectionLost]: 'bolt-lost',
+  [ErrorCode.RefusedStream]: 'refused',
+  [ErrorCode.Cancel]: 'upstream-failed',
+};
+
+const toRelayError = (error: StreamResetError): RelayError =>
+  new RelayError(relayCodeFor[error.code] ?? 'protocol', error.message);
+
+export function relay(
+  session: BoltSession,
+  port: number,
+  request: RelayRequest,
+  options: RelayOptions,
+): Promise<RelayResponse> {
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) return reject(new RelayError('upstream-failed', 'request aborted'));
+    const head = encodeJson({ port, method: request.method, path: request.path, headers: request.headers });
+    let stream: ReturnType<BoltSession['openStream']>;
+    try {
+      stream = session.openStream(head, request.body === null);
+    } catch {
+      return reject(new RelayError('bolt-lost', 'the bolt closed before the request could be sent'));
+    }
+    let answered = false;
+    let failBody: ((error: StreamResetError) => void) | undefined;
+    const stopUpload = request.body ? pumpWebBody(request.body, stream) : () => {};
+
+    const settle = () => {
+      answered = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    };
+    const timer = setTimeout(() => {
+      settle();
+      stopUpload();
+      stream.reset(ErrorCode.Cancel, 'relay timeout');
+      reject(new RelayError('timeout', `no response within ${options.timeoutMs} ms`));
+    }, options.timeoutMs);
+    const onAbort = () => {
+      settle();
+      stopUpload();
+      stream.reset(ErrorCode.Cancel, 'the client went away');
+      reject(new RelayError('upstream-failed', 'request aborted'));
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    stream.events.reset = (error) => {
+      stopUpload();
+      if (answered) return failBody?.(error);
+      settle();
+      reject(toRelayError(error));
+    };
+    stream.events.head = (payload, endStream) => {
+      if (answered) return;
+      let response: ReturnType<typeof decodeResponseHead>;
+      try {
+        response = decodeResponseHead(payload);
+      } catch (error) {
+        stream.reset(ErrorCode.Protocol, 'malformed response head');
+        return reject(new RelayError('protocol', error instanceof Error ? error.message : 'malformed response head'));
+      }
+      settle();
+      let body: ReadableStream<Uint8Array> | null = null;
+      if (!endStream) {
+        const inbound = inboundBody(stream);
+        failBody = inbound.fail;
+        body = inbound.body;
+      }
+      resolve({ status: response.status, headers: response.headers, body });
+    };
+  });
+}

@@ -1,0 +1,21 @@
+/**
+ * Why a relay failed, in the terms the north-bound API answers with.
+ */
+export type RelayErrorCode =
+  | 'port-not-allowed' // the port is not in the minion's capability (403)
+  | 'upstream-unreachable' // the agent's local service refused or failed (502)
+  | 'upstream-failed'
+  | 'timeout' // no response head within the relay timeout (504)
+  | 'bolt-lost' // the bolt went away mid-exchange (502)
+  | 'refused' // the agent refused the stream (too many open) (503)
+  | 'protocol'; // the agent broke the protocol on this stream (502)
+
+export class RelayError extends Error {
+  override readonly name = 'RelayError';
+  constructor(
+    readonly code: RelayErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

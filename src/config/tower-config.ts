@@ -1,0 +1,102 @@
+/**
+ * The tower's settings: one zod schema holding every key, its default and its limits, so
+ * `stormtower start` (via loadConfig) and tests agree on what a valid tower looks like.
+ * Also exports the small field builders the agent's schema shares.
+ */
+import { z } from 'zod';
+
+// Messages say what is expected; loadConfig appends where the value came from and what it was.
+const PORT = 'expected an integer from 0 to 65535';
+
+/** A TCP port to listen on; 0 asks the OS for any free port. */
+export function listenPort() {
+  return z.int({ error: PORT }).min(0, { error: PORT }).max(65535, { error: PORT });
+}
+
+/** A positive duration in seconds; fractions allowed so tests can run fast. */
+export function seconds() {
+  return z
+    .number({ error: 'expected a number of seconds' })
+    .positive({ error: 'expected a number of seconds greater than 0' });
+}
+
+/** A positive whole number (counts, milliseconds, bytes). */
+export function positiveInt(what: string) {
+  const message = `expected a whole number of ${what} greater than 0`;
+  return z.int({ error: message }).positive({ error: message });
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export function logLevel() {
+  return z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info');
+}
+
+/**
+ * Cross-field rule: a beacon must be sent more often than it expires, or a healthy link
+ * would be declared dead between two beacons.
+ */
+export function checkBeaconTiming(
+  value: { beaconInterval: number; beaconValidity: number },
+  ctx: z.RefinementCtx,
+): void {
+  if (value.beaconValidity <= value.beaconInterval) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['beaconValidity'],
+      message: `must be greater than beaconInterval (${value.beaconInterval})`,
+    });
+  }
+}
+
+export const towerConfigSchema = z
+  .object({
+    /** Where the tower keeps its CA, certificates and state. */
+    dataDir: z
+      .string({ error: 'expected a directory path' })
+      .min(1, { error: 'must not be empty' })
+      .default('./.stormtower'),
+    boltHost: z
+      .string({ error: 'expected a host or address' })
+      .min(1, { error: 'must not be empty' })
+      .default('0.0.0.0'),
+    boltPort: listenPort().default(8443),
+    apiHost: z
+      .string({ error: 'expected a host or address' })
+      .min(1, { error: 'must not be empty' })
+      .default('127.0.0.1'),
+    apiPort: listenPort().default(8020),
+    beaconInterval: seconds().default(10),
+    beaconValidity: seconds().default(45),
+    relayTimeout: seconds().default(20),
+    /** Bearer token for the north-bound API; absent means no token is required. */
+    apiToken: z
+      .string({ error: 'expected a token string' })
+      .min(1, { error: 'must not be empty' })
+      .optional(),
+    /** Extra DNS names / addresses for the tower's server certificate. */
+    names: z
+      .array(z.string({ error: 'expected a name' }).min(1, { error: 'must not be empty' }), {
+        error: 'expected a list of names',
+      })
+      .default([]),
+    monitorInterval: positiveInt('milliseconds').default(15000),
+    statusPort: listenPort().default(5000),
+    statusPath: z
+      .string({ error: 'expected a URL path' })
+      .startsWith('/', { error: 'must start with "/"' })
+      .default('/status'),
+    statusBodyLimit: positiveInt('bytes').default(1048576),
+    pollConcurrency: positiveInt('requests').default(64),
+    capabilityTimeout: seconds().default(15),
+    logLevel: logLevel(),
+    /** Port for the inspector (later feature); absent means off. */
+    inspect: listenPort().optional(),
+    /** Port for the legacy protocol listener (later feature); absent means off. */
+    legacyPort: listenPort().optional(),
+    headerRelay: z.boolean({ error: 'expected true or false' }).default(false),
+  })
+  .superRefine(checkBeaconTiming);
+
+export type TowerConfig = z.output<typeof towerConfigSchema>;
