@@ -1,0 +1,70 @@
+/**
+ * `stormtower agent`: dials out to one or more towers and serves relayed requests to the local
+ * ports it allows, reconnecting forever.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { connectBolt } from '../bolt/agent/connect-bolt.js';
+import { agentConfigSchema } from '../config/agent-config.js';
+import { loadConfig } from '../config/load-config.js';
+import { createLogger } from '../log/logger.js';
+import { collect, exitWithError, onShutdown } from './fail.js';
+
+interface AgentFlags {
+  config?: string;
+  tower?: string[];
+  [flag: string]: unknown;
+}
+
+async function readPem(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the ${what} at ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+}
+
+export function registerAgentCommand(program: Command): void {
+  program
+    .command('agent')
+    .description('connect out to a tower and relay its requests to allowed local ports')
+    .option('--config <file>', 'JSON file with any of the settings below (camelCase keys)')
+    .option('--tower <url>', 'tower bolt URL, wss://host:port (repeatable; tried round-robin)', collect)
+    .option('--cert <file>', "the agent's certificate (PEM)")
+    .option('--key <file>', "the agent's private key (PEM)")
+    .option('--ca <file>', "the CA that signed the tower's certificate (PEM)")
+    .option('--allow <ports>', 'local ports the tower may reach, e.g. 5000,8000')
+    .option('--beacon-interval <seconds>', 'heartbeat period (default 10)')
+    .option('--beacon-validity <seconds>', 'silence after which the bolt is dropped (default 45)')
+    .option('--max-backoff <seconds>', 'cap on the reconnect delay (default 30)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
+    .action(async (flags: AgentFlags) => {
+      try {
+        const { config: file, tower, ...rest } = flags;
+        const config = await loadConfig(agentConfigSchema, {
+          ...(file ? { file } : {}),
+          env: process.env,
+          flags: { ...rest, towers: tower },
+        });
+        const log = createLogger({ level: config.logLevel, name: 'stormtower-agent' });
+        const client = connectBolt({
+          towers: config.towers,
+          cert: await readPem(config.cert, 'certificate'),
+          key: await readPem(config.key, 'private key'),
+          ca: await readPem(config.ca, 'CA certificate'),
+          allow: config.allow,
+          beaconInterval: config.beaconInterval,
+          beaconValidity: config.beaconValidity,
+          maxBackoff: config.maxBackoff,
+        });
+        client.on('connected', ({ url }) => log.info({ tower: url, allow: config.allow }, 'bolt connected'));
+        client.on('disconnected', ({ url, code, reason }) => log.warn({ tower: url, code, reason }, 'bolt lost'));
+        client.on('retrying', ({ url, error, retryInMs }) =>
+          log.warn({ tower: url, reason: error.message, retryInMs }, 'bolt down, retrying'),
+        );
+        onShutdown(() => client.close());
+      } catch (error) {
+        exitWithError(error);
+      }
+    });
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+/**
+ * `stormtower`: one executable, with a subcommand per role (tower, agent, certificates).
+ */
+import { Command } from 'commander';
+import { registerAgentCommand } from './agent-command.js';
+import { registerCertsCommands } from './certs-command.js';
+import { registerStartCommand } from './start-command.js';
+
+const program = new Command('stormtower')
+  .description('control tower for fleets of remote agents connected over mutually-authenticated bolts')
+  .showHelpAfterError();
+
+registerStartCommand(program);
+registerAgentCommand(program);
+registerCertsCommands(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,54 @@
+/**
+ * `stormtower start`: runs the tower with settings from flags, `STORMTOWER_*` variables and an
+ * optional JSON file, creating its CA and server certificate on first run.
+ */
+import type { Command } from 'commander';
+import { initCertificates, readTowerCredentials } from '../certs/store.js';
+import { loadConfig } from '../config/load-config.js';
+import { towerConfigSchema } from '../config/tower-config.js';
+import { createLogger } from '../log/logger.js';
+import { startTower } from '../tower.js';
+import { collect, exitWithError, onShutdown } from './fail.js';
+
+interface StartFlags {
+  config?: string;
+  name?: string[];
+  [flag: string]: unknown;
+}
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('run the tower: the bolt listener and the north-bound API')
+    .option('--config <file>', 'JSON file with any of the settings below (camelCase keys)')
+    .option('--data-dir <dir>', 'CA, certificates and state (default ./.stormtower)')
+    .option('--bolt-host <host>', 'bolt listener address (default 0.0.0.0)')
+    .option('--bolt-port <port>', 'bolt listener port (default 8443)')
+    .option('--api-host <host>', 'API address (default 127.0.0.1)')
+    .option('--api-port <port>', 'API port (default 8020)')
+    .option('--api-token <token>', 'require "Authorization: Bearer <token>" on every API request')
+    .option('--beacon-interval <seconds>', 'heartbeat period (default 10)')
+    .option('--beacon-validity <seconds>', 'silence after which a bolt is expired (default 45)')
+    .option('--relay-timeout <seconds>', 'wait for a relayed response head (default 20)')
+    .option('--name <name>', 'extra DNS name or address for a new tower certificate (repeatable)', collect)
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
+    .action(async (flags: StartFlags) => {
+      try {
+        const { config: file, name, ...rest } = flags;
+        const config = await loadConfig(towerConfigSchema, {
+          ...(file ? { file } : {}),
+          env: process.env,
+          flags: { ...rest, names: name },
+        });
+        const log = createLogger({ level: config.logLevel });
+        const certs = await initCertificates({ dataDir: config.dataDir, names: config.names });
+        if (certs.created.length > 0) log.info({ files: certs.created }, 'created the CA and tower certificate');
+        log.info({ ca: certs.paths.ca, cert: certs.paths.cert }, 'certificates');
+        const tower = await startTower(config, await readTowerCredentials(config.dataDir), log);
+        log.info({ api: tower.apiUrl, bolt: tower.boltUrl }, 'tower ready');
+        onShutdown(() => tower.close());
+      } catch (error) {
+        exitWithError(error);
+      }
+    });
+}
