@@ -1,0 +1,46 @@
+/**
+ * The events a minion actor understands, and what it leaves behind when it ends.
+ *
+ * Kept apart from the machine so the poller (which produces the `status.*` events) and the tower
+ * (which forwards the `bolt.*` ones) can name them without importing each other.
+ */
+import type { MinionPollFailure, ServedDocument } from './minion-snapshot.js';
+
+/** The bolt announced the ports its agent offers; polling can start. */
+export interface BoltCapabilityEvent {
+  readonly type: 'bolt.capability';
+  readonly ports: readonly number[];
+}
+
+/** The bolt is gone or must go: closed, expired, replaced, shutdown... The minion ends. */
+export interface BoltClosedEvent {
+  readonly type: 'bolt.closed';
+  readonly reason: string;
+}
+
+/** A poll brought a good document, already given its served `id` and checksum. */
+export interface StatusReceivedEvent {
+  readonly type: 'status.received';
+  readonly document: ServedDocument;
+  readonly checksum: string;
+  /** The `id` the agent claimed instead of its CN, if it did. */
+  readonly foreignId: unknown | undefined;
+  readonly at: number;
+}
+
+export interface StatusFailedEvent {
+  readonly type: 'status.failed';
+  readonly failure: MinionPollFailure;
+}
+
+/** What the poller tells its minion after each poll. */
+export type PollReport = StatusReceivedEvent | StatusFailedEvent;
+
+export type MinionEvent = BoltCapabilityEvent | BoltClosedEvent | PollReport;
+
+/** The output of a minion that reached `removed`: enough for the tower to forget the right bolt. */
+export interface MinionOutput {
+  readonly cname: string;
+  readonly boltId: string;
+  readonly removedReason: string;
+}

@@ -1,0 +1,185 @@
+/**
+ * The tower supervisor: one `minionMachine` child per live bolt, registered in the actor system as
+ * `minion:<cname>`, fed by the transport's `bolt.*` events.
+ *
+ * A cname has at most one live minion. A second bolt for it replaces the first: the old minion gets
+ * `bolt.closed` (reason `replaced`, it closes its own link) and is stopped before the new one is
+ * spawned, so the system id is free again. Events name the bolt they are about (`boltId`), and any
+ * event for a bolt that is no longer the cname's current one is dropped: a replaced bolt's late close
+ * must not remove its successor. Minions that end are forgotten through their `xstate.done.actor.*`
+ * event, whose output says which bolt ended; one that throws is forgotten and its bolt closed.
+ */
+import { type ActorRefFrom, assign, enqueueActions, setup, stopChild } from 'xstate';
+import { type MinionTimings, minionMachine, type Warn } from './minion.machine.js';
+import type { MinionOutput } from './minion-events.js';
+import type { MinionLink } from './minion-link.js';
+import { createPollSlots, type PollSlots } from './poll-slots.js';
+
+export type MinionRef = ActorRefFrom<typeof minionMachine>;
+
+export interface MinionEntry {
+  readonly boltId: string;
+  readonly ref: MinionRef;
+}
+
+export interface TowerInput extends MinionTimings {
+  /** Polls in flight at once across all minions; default unlimited. */
+  readonly pollConcurrency?: number;
+  readonly jitter?: () => number;
+  readonly warn?: Warn;
+  readonly now?: () => number;
+}
+
+interface MinionDefaults extends MinionTimings {
+  readonly pollSlots: PollSlots;
+  readonly jitter?: () => number;
+  readonly warn?: Warn;
+  readonly now?: () => number;
+}
+
+export interface TowerContext {
+  /** The live minion of each cname. */
+  readonly minions: Readonly<Record<string, MinionEntry>>;
+  readonly defaults: MinionDefaults;
+}
+
+export type TowerEvent =
+  | {
+      readonly type: 'bolt.connected';
+      readonly cname: string;
+      readonly boltId: string;
+      readonly link: MinionLink;
+      readonly connectedAt?: number;
+    }
+  | {
+      readonly type: 'bolt.capability';
+      readonly cname: string;
+      readonly boltId: string;
+      readonly ports: readonly number[];
+    }
+  | { readonly type: 'bolt.closed'; readonly cname: string; readonly boltId: string; readonly reason: string }
+  | { readonly type: 'tower.shutdown' }
+  // Sent by the actor system when a spawned minion reaches `removed`; listed so it can be handled typed.
+  | { readonly type: `xstate.done.actor.${string}`; readonly output: MinionOutput }
+  // Sent by the actor system when a minion throws (a host-injected function failed, say).
+  | { readonly type: `xstate.error.actor.${string}`; readonly error: unknown };
+
+const ERROR_EVENT_PREFIX = 'xstate.error.actor.';
+
+/** The system id of a cname's live minion. */
+export const minionSystemId = (cname: string): string => `minion:${cname}`;
+
+/** Unique per bolt, so a replaced minion's done event can never be mistaken for its successor's. */
+const minionActorId = (cname: string, boltId: string): string => `minion:${cname}:${boltId}`;
+
+const isCurrent = (context: TowerContext, cname: string, boltId: string): boolean =>
+  context.minions[cname]?.boltId === boltId;
+
+export const towerMachine = setup({
+  types: {} as { context: TowerContext; input: TowerInput; events: TowerEvent },
+  actors: { minion: minionMachine },
+  actions: {
+    // Must run before `spawnMinion` in the same transition: stopping frees the system id at once.
+    replaceMinion: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'bolt.connected') return;
+      const old = context.minions[event.cname];
+      if (!old) return;
+      enqueue.sendTo(old.ref, { type: 'bolt.closed', reason: 'replaced' });
+      enqueue(stopChild(old.ref));
+    }),
+    spawnMinion: assign({
+      minions: ({ context, event, spawn }) => {
+        if (event.type !== 'bolt.connected') return context.minions;
+        const { cname, boltId, link, connectedAt } = event;
+        const ref = spawn('minion', {
+          id: minionActorId(cname, boltId),
+          systemId: minionSystemId(cname),
+          input: { ...context.defaults, cname, boltId, link, connectedAt },
+        });
+        return { ...context.minions, [cname]: { boltId, ref } };
+      },
+    }),
+    forwardToMinion: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'bolt.capability' && event.type !== 'bolt.closed') return;
+      const entry = context.minions[event.cname];
+      if (!entry) return;
+      enqueue.sendTo(
+        entry.ref,
+        event.type === 'bolt.capability'
+          ? { type: 'bolt.capability', ports: event.ports }
+          : { type: 'bolt.closed', reason: event.reason },
+      );
+    }),
+    forgetMinion: enqueueActions(({ context, event, enqueue }) => {
+      if (!('output' in event)) return;
+      const { cname } = event.output;
+      const entry = context.minions[cname];
+      if (!entry) return;
+      enqueue(stopChild(entry.ref));
+      const { [cname]: _gone, ...minions } = context.minions;
+      enqueue.assign({ minions });
+    }),
+    // A minion that threw is dead but its bolt is not: close it, or it would linger until the peer
+    // gives up, and forget the minion so the agent's reconnection is a fresh start.
+    dropFailedMinion: enqueueActions(({ context, event, enqueue }) => {
+      if (!event.type.startsWith(ERROR_EVENT_PREFIX) || !('error' in event)) return;
+      const actorId = event.type.slice(ERROR_EVENT_PREFIX.length);
+      const found = Object.entries(context.minions).find(([, entry]) => entry.ref.id === actorId);
+      if (!found) return;
+      const [cname, { boltId, ref }] = found;
+      enqueue(() => {
+        ref.getSnapshot().context.link.close('minion failed');
+        try {
+          context.defaults.warn?.('minion actor failed; its bolt is closed', {
+            cname,
+            boltId,
+            error: event.error,
+          });
+        } catch {
+          // The hook that failed in the minion may well be this one: it must not take the tower down too.
+        }
+      });
+      enqueue(stopChild(ref));
+      const { [cname]: _gone, ...minions } = context.minions;
+      enqueue.assign({ minions });
+    }),
+    closeAllMinions: enqueueActions(({ context, enqueue }) => {
+      for (const { ref } of Object.values(context.minions)) {
+        enqueue.sendTo(ref, { type: 'bolt.closed', reason: 'shutdown' });
+      }
+      enqueue.assign({ minions: {} });
+    }),
+  },
+  guards: {
+    hasLiveMinion: ({ context, event }) => event.type === 'bolt.connected' && event.cname in context.minions,
+    isCurrentBolt: ({ context, event }) =>
+      (event.type === 'bolt.capability' || event.type === 'bolt.closed') &&
+      isCurrent(context, event.cname, event.boltId),
+    isCurrentMinion: ({ context, event }) =>
+      'output' in event && isCurrent(context, event.output.cname, event.output.boltId),
+  },
+}).createMachine({
+  id: 'tower',
+  context: ({ input }) => {
+    const { pollConcurrency, ...defaults } = input;
+    return { minions: {}, defaults: { ...defaults, pollSlots: createPollSlots(pollConcurrency) } };
+  },
+  initial: 'running',
+  states: {
+    running: {
+      on: {
+        'bolt.connected': [
+          { guard: 'hasLiveMinion', actions: ['replaceMinion', 'spawnMinion'] },
+          { actions: 'spawnMinion' },
+        ],
+        'bolt.capability': { guard: 'isCurrentBolt', actions: 'forwardToMinion' },
+        'bolt.closed': { guard: 'isCurrentBolt', actions: 'forwardToMinion' },
+        'xstate.done.actor.*': { guard: 'isCurrentMinion', actions: 'forgetMinion' },
+        'xstate.error.actor.*': { actions: 'dropFailedMinion' },
+        'tower.shutdown': { target: 'stopped', actions: 'closeAllMinions' },
+      },
+    },
+    // Reaching it stops every child; each was told `shutdown` first and closed its bolt.
+    stopped: { type: 'final' },
+  },
+});
