@@ -50,12 +50,18 @@ export interface ChangeFeedOptions {
   readonly bufferSize?: number;
   /** Told when `changes$` errors (the feed then closes); the feed itself has no logger. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * The first event's id (default 1). The tower starts from a clock-derived number so ids keep
+   * increasing across restarts, and a subscriber holding an id from an earlier process gets a
+   * fresh snapshot instead of being replayed this process's unrelated events.
+   */
+  readonly firstId?: number;
 }
 
 export function createChangeFeed(registry: RegistrySource, options: ChangeFeedOptions = {}): ChangeFeed {
   const buffer = new RingBuffer<FeedEvent>(options.bufferSize ?? 1024);
   const listeners = new Set<FeedListener>();
-  let lastId = 0;
+  let lastId = (options.firstId ?? 1) - 1;
   let closed = false;
   let subscription: Subscription | undefined;
 
