@@ -81,6 +81,13 @@ export function relay(
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
+    // Once the response is complete the exchange is over: an upload still running is abandoned with
+    // NoError (as RFC 9113 8.1 allows), or it would hold the stream and the agent's local request forever.
+    const responseComplete = () => {
+      stopUpload();
+      stream.reset(ErrorCode.NoError, 'response complete');
+    };
+
     stream.events.reset = (error) => {
       stopUpload();
       if (answered) return failBody?.(error);
@@ -93,15 +100,25 @@ export function relay(
       try {
         response = decodeResponseHead(payload);
       } catch (error) {
+        settle(); // the reset below may not fire events.reset (a head with END_STREAM ends the stream)
         stream.reset(ErrorCode.Protocol, 'malformed response head');
-        return reject(new RelayError('protocol', error instanceof Error ? error.message : 'malformed response head'));
+        return reject(
+          new RelayError('protocol', error instanceof Error ? error.message : 'malformed response head'),
+        );
       }
       settle();
       let body: ReadableStream<Uint8Array> | null = null;
-      if (!endStream) {
+      if (endStream) {
+        responseComplete();
+      } else {
         const inbound = inboundBody(stream);
         failBody = inbound.fail;
         body = inbound.body;
+        const bodyEnded = stream.events.end;
+        stream.events.end = () => {
+          bodyEnded?.();
+          responseComplete();
+        };
       }
       resolve({ status: response.status, headers: response.headers, body });
     };

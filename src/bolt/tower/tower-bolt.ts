@@ -26,10 +26,17 @@ export class TowerBolt {
     return !this.session.isClosed;
   }
 
+  /** Relayed exchanges in flight on this bolt; 0 when idle, so a leaked stream shows. */
+  get openStreams(): number {
+    return this.session.openStreams;
+  }
+
   /** Relays one HTTP exchange to `port`, refusing locally (no frame sent) when the port is not offered. */
   relay(port: number, request: RelayRequest, options: RelayOptions): Promise<RelayResponse> {
     if (!this.ports?.includes(port)) {
-      return Promise.reject(new RelayError('port-not-allowed', `port ${port} is not in ${this.cname}'s capability`));
+      return Promise.reject(
+        new RelayError('port-not-allowed', `port ${port} is not in ${this.cname}'s capability`),
+      );
     }
     return relay(this.session, port, request, options);
   }

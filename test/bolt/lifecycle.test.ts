@@ -1,0 +1,115 @@
+/**
+ * How bolts come and go: a dead peer expires, an agent finds its tower again after a restart, a
+ * newer bolt with the same cname replaces the older one, and an agent walks its tower list.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeCodeFor, ErrorCode } from '../../src/bolt/protocol/frames.js';
+import type { RunningTower } from '../../src/tower.js';
+import {
+  agent,
+  announced,
+  api,
+  closeAll,
+  collect,
+  eventually,
+  freePort,
+  nextEvent,
+  rawBolt,
+  rawClosed,
+  service,
+  tower,
+} from '../helpers/harness.js';
+
+afterEach(closeAll);
+
+interface Listed {
+  cname: string;
+  connectedAt: string;
+}
+
+const listed = async (t: RunningTower): Promise<Listed[]> =>
+  (await (await api(t, '/clients')).json()) as Listed[];
+
+describe('bolt lifecycle', () => {
+  it('drops a peer that stops answering once the validity window has passed', async () => {
+    const t = await tower({ beaconInterval: 0.2, beaconValidity: 1 });
+    const live = await agent(t.boltUrl, 'live', [1234], { beaconInterval: 0.2, beaconValidity: 1 });
+    const liveDrops = collect(live, 'disconnected');
+    await announced(t, 'live');
+    const closes: { cname: string; code: number }[] = [];
+    t.table.on('closed', (bolt, { code }) => closes.push({ cname: bolt.cname, code }));
+
+    // Sends its Hello, then nothing: never a Pong, never a frame.
+    const before = Date.now();
+    const dead = await rawBolt(t, 'dead', [1234]);
+    const deadClosed = rawClosed(dead);
+    expect((await listed(t)).map(({ cname }) => cname)).toEqual(['dead', 'live']);
+
+    await eventually(async () => !(await listed(t)).some(({ cname }) => cname === 'dead'));
+    // Last heard no earlier than `before`, so a full validity window has passed since.
+    expect(Date.now() - before).toBeGreaterThanOrEqual(1000);
+    expect(closes).toEqual([{ cname: 'dead', code: closeCodeFor(ErrorCode.Expired) }]);
+    // The tower drops the socket without a handshake: the peer is presumed gone.
+    expect((await deadClosed).code).toBe(1006);
+    // A live agent answering the same heartbeat has outlasted the window untouched.
+    expect((await listed(t)).map(({ cname }) => cname)).toEqual(['live']);
+    expect(liveDrops).toEqual([]);
+  });
+
+  it('reconnects by itself after the tower restarts on the same port', async () => {
+    const port = await service((_req, res) => res.end('back'));
+    const first = await tower();
+    const client = await agent(first.boltUrl, 'phoenix', [port]);
+    await announced(first, 'phoenix');
+
+    const dropped = nextEvent(client, 'disconnected');
+    await first.close();
+    expect((await dropped).code).toBe(closeCodeFor(ErrorCode.GoingAway));
+
+    const reconnected = nextEvent(client, 'connected');
+    const second = await tower({ boltPort: first.boltAddress.port });
+    expect(second.boltUrl).toBe(first.boltUrl);
+    await reconnected;
+    await announced(second, 'phoenix');
+    const res = await api(second, `/proxy/phoenix@${port}/`);
+    expect(await res.text()).toBe('back');
+  });
+
+  it('replaces an older bolt with a newer one of the same cname', async () => {
+    const t = await tower();
+    const older = await agent(t.boltUrl, 'twin', [1111]);
+    const before = await announced(t, 'twin');
+
+    // Stop the older agent as soon as it is replaced, or the two would take turns forever.
+    const replaced = new Promise<number>((resolve) => {
+      older.once('disconnected', ({ code }) => {
+        void older.close();
+        resolve(code);
+      });
+    });
+    await agent(t.boltUrl, 'twin', [2222]);
+    expect(await replaced).toBe(closeCodeFor(ErrorCode.Replaced));
+
+    const after = await eventually(() => {
+      const bolt = t.table.get('twin');
+      return bolt !== before && bolt?.ports ? bolt : undefined;
+    });
+    expect(after.ports).toEqual([2222]);
+    const clients = await listed(t);
+    expect(clients).toHaveLength(1);
+    expect(clients[0]).toMatchObject({ cname: 'twin', connectedAt: after.connectedAt.toISOString() });
+    expect(after.connectedAt.getTime()).toBeGreaterThanOrEqual(before.connectedAt.getTime());
+    expect(after.boltId).not.toBe(before.boltId);
+  });
+
+  it('goes round-robin over its towers when the first is down', async () => {
+    const t = await tower();
+    const dead = `wss://127.0.0.1:${await freePort()}`;
+    const client = await agent(dead, 'roamer', [1234], { towers: [dead, t.boltUrl] });
+    const retries = collect(client, 'retrying');
+    const { url } = await nextEvent(client, 'connected');
+    expect(url).toBe(`${t.boltUrl}/bolt`);
+    expect(retries.map(({ url }) => url)).toEqual([`${dead}/bolt`]);
+    await announced(t, 'roamer');
+  });
+});
