@@ -34,7 +34,13 @@ function wrap(socket: WebSocket): OpenLink {
         socket.terminate();
         return;
       }
-      socket.close(code, reason);
+      try {
+        socket.close(code, reason);
+      } catch {
+        // An unsendable close frame must not leave the socket open.
+        socket.terminate();
+        return;
+      }
       setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
     },
     listen(listener) {

@@ -391,6 +391,43 @@ describe('flow control', () => {
 });
 
 describe('resets', () => {
+  it('data before the response head resets that stream with Protocol', async () => {
+    const { tower } = connect(
+      {},
+      {
+        onRequest: (stream) => {
+          void stream.write(Buffer.from('too early'));
+        },
+      },
+    );
+    const stream = tower.session.openStream(requestHead(), true);
+    const resets: number[] = [];
+    stream.events.reset = (error) => resets.push(error.code);
+    await until(() => resets.length === 1, 'the reset');
+    expect(resets).toEqual([ErrorCode.Protocol]);
+    expect(tower.session.isClosed).toBe(false);
+  });
+
+  it('a second response head resets that stream with Protocol', async () => {
+    const { tower } = connect(
+      {},
+      {
+        onRequest: (stream) => {
+          stream.sendHead(FrameType.Response, responseHead(), false);
+          stream.sendHead(FrameType.Response, responseHead(), false);
+        },
+      },
+    );
+    const stream = tower.session.openStream(requestHead(), true);
+    const heads: number[] = [];
+    const resets: number[] = [];
+    stream.events.head = () => heads.push(1);
+    stream.events.reset = (error) => resets.push(error.code);
+    await until(() => resets.length === 1, 'the reset');
+    expect(heads).toHaveLength(1);
+    expect(resets).toEqual([ErrorCode.Protocol]);
+  });
+
   it('a reset by the tower reaches the agent with its code and message', async () => {
     const resets: StreamResetError[] = [];
     const { tower, agent } = connect(
@@ -713,11 +750,8 @@ describe('batching', () => {
 });
 
 describe('known bugs', () => {
-  // BUG (src/bolt/mux/bolt-session.ts, close): the reason is cut with `reason.slice(0, 120)`, in UTF-16
-  // units, but a WebSocket close reason may hold at most 123 bytes of UTF-8; ws's socket.close then
-  // throws a RangeError before sending anything, so the socket is never closed. A Hello whose `v` is a
-  // long non-ASCII string is enough: decodeHello puts `JSON.stringify(hello.v)` in the reason.
-  it.fails('closes with a reason of at most 123 UTF-8 bytes, whatever the peer sent', async () => {
+  // Regression: this was once broken in src/bolt/mux/bolt-session.ts, close.
+  it('closes with a reason of at most 123 UTF-8 bytes, whatever the peer sent', async () => {
     const { tower, agent } = connect({ onHello: (payload) => decodeHello(payload) });
     agent.session.hello(Buffer.from(JSON.stringify({ v: '€'.repeat(200), ports: [] })));
     await until(() => tower.session.isClosed, 'the tower to close');
@@ -725,11 +759,8 @@ describe('known bugs', () => {
     expect(Buffer.byteLength(tower.link.closeCalls[0]?.reason ?? '')).toBeLessThanOrEqual(123);
   });
 
-  // BUG (src/bolt/mux/bolt-session.ts, receive/dispatch): an exception from onRequest (for instance
-  // http.request throwing ERR_INVALID_CHAR in serveRelayStream) aborts the loop over the message's
-  // frames: the stream is neither answered nor reset and stays counted, later frames of the same
-  // message are dropped, and the agent's connect-bolt.ts swallows the error, so the bolt stays up.
-  it.fails('a throwing request handler costs its own stream only, not the rest of the message', async () => {
+  // Regression: this was once broken in src/bolt/mux/bolt-session.ts, receive/dispatch.
+  it('a throwing request handler costs its own stream only, not the rest of the message', async () => {
     const served: number[] = [];
     const { tower, agent } = connect(
       {},

@@ -104,7 +104,7 @@ export class BoltSession implements StreamHost {
     if (this.closed) return;
     this.flush();
     this.finish(closeCodeFor(code), reason);
-    this.link.close(closeCodeFor(code), reason.slice(0, 120), force);
+    this.link.close(closeCodeFor(code), closeReasonText(reason), force);
   }
 
   /** The link went down under us. */
@@ -217,6 +217,19 @@ export class BoltSession implements StreamHost {
     }
     this.streams.set(id, stream);
     stream.openedByPeer(endStream);
-    this.options.onRequest?.(stream, head, endStream);
+    try {
+      this.options.onRequest?.(stream, head, endStream);
+    } catch (error) {
+      // A bug or a request Node refuses to send costs this stream, never the rest of the message.
+      stream.reset(ErrorCode.Internal, error instanceof Error ? error.message : 'request handler failed');
+    }
   }
+}
+
+/** A WebSocket close reason may hold at most 123 UTF-8 bytes; cut on a character boundary. */
+export function closeReasonText(reason: string): string {
+  let text = reason;
+  while (Buffer.byteLength(text, 'utf8') > 123) text = text.slice(0, -1);
+  // Never leave half a surrogate pair at the end.
+  return text.replace(/[\uD800-\uDBFF]$/, '');
 }

@@ -46,6 +46,8 @@ export class MuxStream {
   private windowWaiter: (() => void) | undefined;
   private localEnded = false;
   private remoteEnded = false;
+  /** The peer's head has arrived (a stream the peer opened came with its head). */
+  private headReceived = false;
   private resetError: StreamResetError | undefined;
 
   constructor(
@@ -121,12 +123,15 @@ export class MuxStream {
 
   /** The peer opened this stream; its request head is handed to the owner directly. */
   openedByPeer(endStream: boolean): void {
+    this.headReceived = true;
     if (endStream) this.remoteEnded = true;
   }
 
   /** A head arrived from the peer. */
   receiveHead(payload: Uint8Array, endStream: boolean): void {
     if (this.remoteEnded) return this.reset(Codes.StreamClosed, 'head after end of stream');
+    if (this.headReceived) return this.reset(Codes.Protocol, 'a second head on one stream');
+    this.headReceived = true;
     if (endStream) this.remoteEnded = true;
     this.events.head?.(payload, endStream);
     if (endStream) this.afterRemoteEnd();
@@ -134,6 +139,7 @@ export class MuxStream {
 
   receiveData(chunk: Uint8Array, endStream: boolean): void {
     if (this.remoteEnded) return this.reset(Codes.StreamClosed, 'data after end of stream');
+    if (!this.headReceived) return this.reset(Codes.Protocol, 'data before the head');
     if (chunk.length > this.receiveWindow) {
       return this.reset(Codes.FlowControl, `peer sent ${chunk.length} bytes with ${this.receiveWindow} of credit`);
     }

@@ -30,8 +30,10 @@ export interface ResponseHead {
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// Header values may hold any visible character, space and tab, but never CR, LF or NUL.
-const FIELD_VALUE = /^[^\r\n\0]*$/;
+// Node's own rules: a header value is tab, visible ASCII, space or obs-text (0x80-0xff); a path is
+// visible characters only. Anything else Node would refuse to send, or to build a Headers object from.
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const PATH = /^\/[\x21-\x7e\x80-\xff]*$/;
 const MAX_PATH = 16 * 1024;
 
 const fail = (message: string): never => {
@@ -82,8 +84,8 @@ export function decodeRequestHead(payload: Uint8Array): RequestHead {
   const { port, method, path } = head;
   if (!isPort(port)) fail('request head has an invalid port');
   if (typeof method !== 'string' || method.length > 32 || !TOKEN.test(method)) fail('request head has an invalid method');
-  if (typeof path !== 'string' || !path.startsWith('/') || path.length > MAX_PATH || !FIELD_VALUE.test(path)) {
-    fail('request head path must start with "/" and hold no control line breaks');
+  if (typeof path !== 'string' || path.length > MAX_PATH || !PATH.test(path)) {
+    fail('request head path must start with "/" and hold visible characters only');
   }
   return {
     port: port as number,
@@ -96,8 +98,9 @@ export function decodeRequestHead(payload: Uint8Array): RequestHead {
 export function decodeResponseHead(payload: Uint8Array): ResponseHead {
   const head = parseJsonObject(payload, 'response head');
   const { status } = head;
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599 || status === 101) {
-    fail('response head has an invalid status');
+  // Interim 1xx answers never cross the bolt: the agent forwards final responses only.
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
+    fail('response head has an invalid status (200-599)');
   }
   return { status: status as number, headers: parseHeaders(head.headers, 'response head') };
 }

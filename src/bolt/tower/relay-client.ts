@@ -40,6 +40,9 @@ const relayCodeFor: Partial<Record<number, RelayErrorCode>> = {
   [ErrorCode.Cancel]: 'upstream-failed',
 };
 
+// HTTP forbids a body on these; a Response object cannot even be built with one.
+const BODYLESS = new Set([204, 205, 304]);
+
 const toRelayError = (error: StreamResetError): RelayError =>
   new RelayError(relayCodeFor[error.code] ?? 'protocol', error.message);
 
@@ -99,6 +102,9 @@ export function relay(
       let response: ReturnType<typeof decodeResponseHead>;
       try {
         response = decodeResponseHead(payload);
+        if (!endStream && BODYLESS.has(response.status)) {
+          throw new Error(`status ${response.status} cannot carry a body`);
+        }
       } catch (error) {
         settle(); // the reset below may not fire events.reset (a head with END_STREAM ends the stream)
         stream.reset(ErrorCode.Protocol, 'malformed response head');
