@@ -11,6 +11,7 @@ import { closeCodeFor, ErrorCode } from '../protocol/frames.js';
 import { encodeJson } from '../protocol/heads.js';
 import { dialLink } from '../ws-link.js';
 import { backoffDelay } from './backoff.js';
+import { type LocalResponder, serveFromMemory } from './local-responder.js';
 import { localAgent, serveRelayStream } from './relay-server.js';
 
 export interface BoltClientOptions {
@@ -33,13 +34,15 @@ export interface BoltClientOptions {
   /** Host that relayed requests go to (default 127.0.0.1). */
   readonly localHost?: string;
   readonly agentName?: string;
+  /** Answer relayed requests from memory instead of 127.0.0.1 (the fleet simulator). */
+  readonly respond?: LocalResponder;
 }
 
 export interface BoltClientEvents {
   connected: [{ url: string }];
   disconnected: [{ url: string; code: number; reason: string }];
   /** The bolt is down (a failed dial or a lost bolt); the next dial is scheduled. */
-  'retrying': [{ url: string; error: Error; retryInMs: number }];
+  retrying: [{ url: string; error: Error; retryInMs: number }];
 }
 
 export class BoltClient extends EventEmitter<BoltClientEvents> {
@@ -54,6 +57,8 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
   constructor(private readonly options: BoltClientOptions) {
     super();
     if (options.towers.length === 0) throw new Error('connectBolt needs at least one tower URL');
+    // The tower refuses a longer name and would close every bolt this client opens.
+    if ((options.agentName?.length ?? 0) > 256) throw new Error('agentName must be at most 256 characters');
     this.allowed = new Set(options.allow);
   }
 
@@ -107,11 +112,13 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
       beaconIntervalMs: (this.options.beaconInterval ?? 10) * 1000,
       beaconValidityMs: (this.options.beaconValidity ?? 45) * 1000,
       onRequest: (stream, head, endStream) =>
-        serveRelayStream(stream, head, endStream, {
-          allowedPorts: this.allowed,
-          agent: this.localPool,
-          ...(this.options.localHost ? { host: this.options.localHost } : {}),
-        }),
+        this.options.respond
+          ? serveFromMemory(stream, head, this.allowed, this.options.respond)
+          : serveRelayStream(stream, head, endStream, {
+              allowedPorts: this.allowed,
+              agent: this.localPool,
+              ...(this.options.localHost ? { host: this.options.localHost } : {}),
+            }),
       onClose: (code, reason) => {
         if (this.session === session) this.session = undefined;
         this.emit('disconnected', { url, code, reason });
@@ -129,7 +136,9 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
       close: (code, reason) => session.linkClosed(code, reason),
     });
     this.session = session;
-    session.hello(encodeJson({ v: 1, ports: [...this.allowed], agent: this.options.agentName ?? 'stormtower-agent' }));
+    session.hello(
+      encodeJson({ v: 1, ports: [...this.allowed], agent: this.options.agentName ?? 'stormtower-agent' }),
+    );
     this.emit('connected', { url });
   }
 

@@ -9,7 +9,7 @@
 import http from 'node:http';
 import { endToEndHeaders } from '../http-headers.js';
 import type { MuxStream } from '../mux/mux-stream.js';
-import { ErrorCode, FrameType } from '../protocol/frames.js';
+import { ErrorCode, FrameType, Limits } from '../protocol/frames.js';
 import { decodeRequestHead, encodeJson, type RequestHead } from '../protocol/heads.js';
 
 /** Local connections are reused across relayed requests: a keep-alive pool per agent. */
@@ -26,7 +26,12 @@ export interface RelayServerOptions {
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENOTFOUND', 'EADDRNOTAVAIL', 'ENETUNREACH']);
 
-export function serveRelayStream(stream: MuxStream, headPayload: Uint8Array, endStream: boolean, options: RelayServerOptions) {
+export function serveRelayStream(
+  stream: MuxStream,
+  headPayload: Uint8Array,
+  endStream: boolean,
+  options: RelayServerOptions,
+) {
   let head: RequestHead;
   try {
     head = decodeRequestHead(headPayload);
@@ -43,7 +48,14 @@ export function serveRelayStream(stream: MuxStream, headPayload: Uint8Array, end
   const headers = head.headers.some((name, i) => i % 2 === 0 && name.toLowerCase() === 'host')
     ? head.headers
     : [...head.headers, 'host', `${host}:${head.port}`];
-  const request = http.request({ host, port: head.port, method: head.method, path: head.path, headers, agent: options.agent });
+  let request: http.ClientRequest;
+  try {
+    request = http.request({ host, port: head.port, method: head.method, path: head.path, headers, agent: options.agent });
+  } catch (error) {
+    // Node refuses some heads the protocol allows (e.g. a header value it deems invalid).
+    stream.reset(ErrorCode.UpstreamFailed, `cannot send the request: ${error instanceof Error ? error.message : error}`);
+    return;
+  }
   let responded = false;
 
   stream.events.reset = () => request.destroy();
@@ -64,9 +76,15 @@ export function serveRelayStream(stream: MuxStream, headPayload: Uint8Array, end
 
   request.on('response', (response) => {
     responded = true;
-    const noBody = head.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
+    const noBody = head.method === 'HEAD' || [204, 205, 304].includes(response.statusCode ?? 0);
     const status = response.statusCode ?? 502;
-    stream.sendHead(FrameType.Response, encodeJson({ status, headers: endToEndHeaders(response.rawHeaders) }), noBody);
+    const responseHead = encodeJson({ status, headers: endToEndHeaders(response.rawHeaders) });
+    if (responseHead.length > Limits.maxHeadSize || status < 200 || status > 599) {
+      response.destroy();
+      stream.reset(ErrorCode.UpstreamFailed, `the local response head cannot be relayed (status ${status})`);
+      return;
+    }
+    stream.sendHead(FrameType.Response, responseHead, noBody);
     if (noBody) {
       response.resume();
       return;
@@ -78,7 +96,9 @@ export function serveRelayStream(stream: MuxStream, headPayload: Uint8Array, end
 }
 
 async function pumpResponse(response: http.IncomingMessage, stream: MuxStream): Promise<void> {
-  response.on('error', (error) => stream.reset(ErrorCode.UpstreamFailed, `local response failed: ${error.message}`));
+  response.on('error', (error) =>
+    stream.reset(ErrorCode.UpstreamFailed, `local response failed: ${error.message}`),
+  );
   for await (const chunk of response) {
     await stream.write(chunk as Buffer);
   }

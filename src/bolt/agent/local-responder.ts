@@ -1,0 +1,60 @@
+/**
+ * Serves relay streams from memory instead of a local HTTP service, so one process can play
+ * thousands of agents (the fleet simulator) without a server per agent.
+ */
+import type { MuxStream } from '../mux/mux-stream.js';
+import { ErrorCode, FrameType } from '../protocol/frames.js';
+import { decodeRequestHead, encodeJson, type HeaderList, type RequestHead } from '../protocol/heads.js';
+
+export interface LocalResponse {
+  readonly status: number;
+  readonly headers?: HeaderList;
+  readonly body?: string | Uint8Array;
+}
+
+/** Answers one relayed request; the request body is drained and ignored. */
+export type LocalResponder = (request: RequestHead) => LocalResponse | Promise<LocalResponse>;
+
+export function serveFromMemory(
+  stream: MuxStream,
+  headPayload: Uint8Array,
+  allowedPorts: ReadonlySet<number>,
+  respond: LocalResponder,
+): void {
+  let head: RequestHead;
+  try {
+    head = decodeRequestHead(headPayload);
+  } catch (error) {
+    stream.reset(ErrorCode.Protocol, error instanceof Error ? error.message : 'malformed request head');
+    return;
+  }
+  if (!allowedPorts.has(head.port)) {
+    stream.reset(ErrorCode.PortNotAllowed, `port ${head.port} is not in this agent's capability`);
+    return;
+  }
+  stream.events.data = (chunk) => stream.consumed(chunk.length);
+  Promise.resolve()
+    .then(() => respond(head))
+    .then(
+      async (response) => {
+        const body =
+          typeof response.body === 'string'
+            ? Buffer.from(response.body)
+            : (response.body ?? new Uint8Array());
+        const headers = [...(response.headers ?? []), 'content-length', String(body.length)];
+        stream.sendHead(
+          FrameType.Response,
+          encodeJson({ status: response.status, headers }),
+          body.length === 0,
+        );
+        if (body.length === 0) return;
+        await stream.write(body);
+        stream.end();
+      },
+      (error: unknown) =>
+        stream.reset(ErrorCode.UpstreamFailed, error instanceof Error ? error.message : 'responder failed'),
+    )
+    .catch(() => {
+      // The stream was reset while writing: nothing left to do.
+    });
+}
