@@ -7,8 +7,14 @@
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import type { BoltTable } from '../../bolt/tower/bolt-table.js';
-import type { TowerBolt } from '../../bolt/tower/tower-bolt.js';
+import type { Bolt } from '../../bolt/tower/bolt.js';
 import { apiError } from '../errors.js';
+
+/** The minion actor's side of a bolt: its lifecycle state and last poll error, when it has one. */
+export type MinionStatusLookup = (
+  cname: string,
+  boltId: string,
+) => { readonly state: string; readonly lastError: unknown } | undefined;
 
 export interface ClientView {
   readonly cname: string;
@@ -16,33 +22,40 @@ export interface ClientView {
   readonly address: string;
   readonly connectedAt: string;
   readonly transport: string;
+  readonly state: string;
+  readonly lastError: unknown;
 }
 
-export const clientView = (bolt: TowerBolt): ClientView => ({
-  cname: bolt.cname,
-  ports: bolt.ports ?? [],
-  address: bolt.address,
-  connectedAt: bolt.connectedAt.toISOString(),
-  transport: bolt.transport,
-});
+export const clientView = (bolt: Bolt, minionStatus?: MinionStatusLookup): ClientView => {
+  const minion = minionStatus?.(bolt.cname, bolt.boltId);
+  return {
+    cname: bolt.cname,
+    ports: bolt.ports ?? [],
+    address: bolt.address,
+    connectedAt: bolt.connectedAt.toISOString(),
+    transport: bolt.transport,
+    state: minion?.state ?? (bolt.ports ? 'connected' : 'connecting'),
+    lastError: minion?.lastError ?? null,
+  };
+};
 
-export function clientsChecksum(bolts: readonly TowerBolt[]): string {
+export function clientsChecksum(bolts: readonly Bolt[]): string {
   const hash = createHash('md5');
   for (const bolt of bolts) hash.update(`${bolt.cname}\n`);
   return hash.digest('hex');
 }
 
-export function clientRoutes(table: BoltTable): Hono {
+export function clientRoutes(table: BoltTable, minionStatus?: MinionStatusLookup): Hono {
   return new Hono()
     .get('/clients', (c) => {
       // Hono answers HEAD through this GET handler and drops the body, so the digest is set here.
       const bolts = table.list();
       c.header('Content-MD5', clientsChecksum(bolts));
-      return c.json(bolts.map(clientView));
+      return c.json(bolts.map((bolt) => clientView(bolt, minionStatus)));
     })
     .get('/clients/:id', (c) => {
       const bolt = table.get(c.req.param('id'));
       if (!bolt) throw apiError(404, 'unknown-client', `no bolt is connected as "${c.req.param('id')}"`);
-      return c.json(clientView(bolt));
+      return c.json(clientView(bolt, minionStatus));
     });
 }

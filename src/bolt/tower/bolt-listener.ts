@@ -16,7 +16,7 @@ import { ErrorCode, errorCodeName } from '../protocol/frames.js';
 import { decodeHello } from '../protocol/heads.js';
 import { LinkAcceptor } from '../ws-link.js';
 import type { BoltTable } from './bolt-table.js';
-import { TowerBolt } from './tower-bolt.js';
+import { WsBolt } from './ws-bolt.js';
 
 export interface BoltListenerOptions {
   readonly host: string;
@@ -69,7 +69,7 @@ export async function listenForBolts(
     if (typeof cname !== 'string' || !isValidCname(cname)) return refuse(403, 'Forbidden', String(cname));
 
     acceptor.accept(request, socket, head, (link) => {
-      let bolt: TowerBolt | undefined;
+      let bolt: WsBolt | undefined;
       const session = new BoltSession(link, {
         role: 'tower',
         beaconIntervalMs: options.beaconIntervalMs,
@@ -86,7 +86,7 @@ export async function listenForBolts(
           table.removed(bolt, code, reason);
         },
       });
-      bolt = new TowerBolt(cname, remote, 'ws', session);
+      bolt = new WsBolt(cname, remote, session);
       link.listen({
         message: (data) => {
           try {

@@ -7,43 +7,43 @@
  */
 import { EventEmitter } from 'node:events';
 import { ErrorCode } from '../protocol/frames.js';
-import type { TowerBolt } from './tower-bolt.js';
+import type { Bolt } from './bolt.js';
 
 export interface BoltTableEvents {
-  connected: [TowerBolt];
-  capability: [TowerBolt];
-  closed: [TowerBolt, { code: number; reason: string }];
+  connected: [Bolt];
+  capability: [Bolt];
+  closed: [Bolt, { code: number; reason: string }];
 }
 
 export class BoltTable extends EventEmitter<BoltTableEvents> {
-  private readonly bolts = new Map<string, TowerBolt>();
+  private readonly bolts = new Map<string, Bolt>();
 
   get size(): number {
     return this.bolts.size;
   }
 
-  get(cname: string): TowerBolt | undefined {
+  get(cname: string): Bolt | undefined {
     return this.bolts.get(cname);
   }
 
   /** All bolts, sorted by cname. */
-  list(): TowerBolt[] {
+  list(): Bolt[] {
     return [...this.bolts.values()].sort((a, b) => (a.cname < b.cname ? -1 : a.cname > b.cname ? 1 : 0));
   }
 
-  add(bolt: TowerBolt): void {
+  add(bolt: Bolt): void {
     const previous = this.bolts.get(bolt.cname);
     this.bolts.set(bolt.cname, bolt);
     previous?.close(ErrorCode.Replaced, 'replaced by a newer bolt with the same cname');
     this.emit('connected', bolt);
   }
 
-  announce(bolt: TowerBolt, ports: readonly number[]): void {
+  announce(bolt: Bolt, ports: readonly number[]): void {
     bolt.ports = ports;
     if (this.bolts.get(bolt.cname) === bolt) this.emit('capability', bolt);
   }
 
-  removed(bolt: TowerBolt, code: number, reason: string): void {
+  removed(bolt: Bolt, code: number, reason: string): void {
     if (this.bolts.get(bolt.cname) === bolt) this.bolts.delete(bolt.cname);
     this.emit('closed', bolt, { code, reason });
   }
