@@ -1,0 +1,69 @@
+/**
+ * The registry as a pure fold over per-minion events: `(step, event) => step`, run by `scan`. Each
+ * step carries the current immutable view and the change the event published, if any.
+ *
+ * Ownership: an entry remembers the actor (bolt) that made it. A cname's successor bolt arrives later
+ * than the bolt it replaces (higher `seq`), takes the entry over with its first good document, and from
+ * then on the old bolt's late snapshots are ignored; a `left` only removes an entry of its own bolt.
+ */
+import { type OperatorFunction, scan } from 'rxjs';
+import type { MinionState } from '../../machines/minion-snapshot.js';
+import { rehash } from './global-checksum.js';
+import { isServing, toEntry } from './registry-entry.js';
+import type { MinionLeft, MinionUpdated, RegistryEvent } from './registry-events.js';
+import type { RegistryChange } from './registry-types.js';
+import { EMPTY_VIEW, type FleetView } from './registry-view.js';
+
+export interface RegistryStep {
+  readonly view: FleetView;
+  /** What the event published: null when it was ignored or changed nothing worth announcing. */
+  readonly change: RegistryChange | null;
+}
+
+export const INITIAL_STEP: RegistryStep = { view: EMPTY_VIEW, change: null };
+
+/** The states in which a minion holds its first good document (or a newer one). */
+const SERVING_STATES: ReadonlySet<MinionState> = new Set<MinionState>(['ready', 'changed']);
+
+function leave(view: FleetView, { id, boltId }: Pick<MinionLeft, 'id' | 'boltId'>): RegistryStep | null {
+  const held = view.entries.get(id);
+  // Only the bolt that owns the entry may take it away: a replaced bolt's late removal must not.
+  if (held === undefined || held.boltId !== boltId) return null;
+  const edit = view.entries.delete(id);
+  if (edit === null) return null;
+  const checksum = rehash(edit.map.chunks, view.checksum, edit.from);
+  const next = view.with({ entries: edit.map, checksum, idsChanged: true });
+  return { view: next, change: { type: 'removed', id, checksum: null, global: checksum.digest } };
+}
+
+function update(view: FleetView, { seq, state, view: minion }: MinionUpdated): RegistryStep | null {
+  if (state === 'removed') return leave(view, { id: minion.cname, boltId: minion.boltId });
+  const held = view.entries.get(minion.cname);
+  // A replaced bolt's late snapshot: its successor already holds the entry.
+  if (held !== undefined && held.seq > seq) return null;
+  // Nothing to serve yet. A minion never drops a document it holds, so this never empties an entry.
+  if (!isServing(minion)) return null;
+  // Entering (or a successor taking over) needs a first good document, i.e. `ready` or `changed`.
+  if ((held === undefined || held.seq !== seq) && !SERVING_STATES.has(state)) return null;
+  const entry = toEntry(held, seq, state, minion);
+  if (entry === held) return null;
+  const edit = view.entries.set(entry);
+  if (held !== undefined && held.checksum === entry.checksum) {
+    // Only `os` or bookkeeping moved: serve the newest document, but publish nothing and keep the
+    // global checksum (and its hash states: no line of the checksum text changed).
+    return { view: view.with({ entries: edit.map, idsChanged: false }), change: null };
+  }
+  const checksum = rehash(edit.map.chunks, view.checksum, edit.from);
+  const next = view.with({ entries: edit.map, checksum, idsChanged: held === undefined });
+  const type = held === undefined ? 'added' : 'changed';
+  return { view: next, change: { type, id: entry.id, checksum: entry.checksum, global: checksum.digest } };
+}
+
+export function foldEvent(step: RegistryStep, event: RegistryEvent): RegistryStep {
+  const next = event.type === 'updated' ? update(step.view, event) : leave(step.view, event);
+  return next ?? (step.change === null ? step : { view: step.view, change: null });
+}
+
+/** Per-minion events in, one step per event out (ignored events repeat the view with no change). */
+export const foldRegistry = (): OperatorFunction<RegistryEvent, RegistryStep> =>
+  scan(foldEvent, INITIAL_STEP);
