@@ -1,13 +1,18 @@
 /**
- * The tower, assembled: the bolt listener feeding the bolt table, and the Hono API on top of it.
+ * The tower, assembled: the bolt listener feeds the bolt table; each bolt becomes a minion actor
+ * under the tower supervisor; the registry folds their snapshots; the Hono API serves it all.
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from './api/app.js';
-import { BoltTable } from './bolt/tower/bolt-table.js';
+import { createChangeFeed } from './api/feed/change-feed.js';
 import { listenForBolts } from './bolt/tower/bolt-listener.js';
+import { BoltTable } from './bolt/tower/bolt-table.js';
 import type { TowerConfig } from './config/tower-config.js';
+import { startMinionFleet } from './fleet/minion-fleet.js';
+import { startTowerInspector, type TowerInspector } from './inspect/tower-inspector.js';
 import type { Logger } from './log/logger.js';
+import { createRegistry, type MinionRegistry } from './registry/minion-registry.js';
 
 /** PEM strings: the CA that signs agents, and the tower's own certificate and key. */
 export interface TowerCredentials {
@@ -18,17 +23,34 @@ export interface TowerCredentials {
 
 export type TowerSettings = Pick<
   TowerConfig,
-  'boltHost' | 'boltPort' | 'apiHost' | 'apiPort' | 'beaconInterval' | 'beaconValidity' | 'relayTimeout' | 'apiToken'
+  | 'boltHost'
+  | 'boltPort'
+  | 'apiHost'
+  | 'apiPort'
+  | 'beaconInterval'
+  | 'beaconValidity'
+  | 'relayTimeout'
+  | 'apiToken'
+  | 'monitorInterval'
+  | 'statusPort'
+  | 'statusPath'
+  | 'statusBodyLimit'
+  | 'pollConcurrency'
+  | 'capabilityTimeout'
+  | 'inspect'
 >;
 
 export interface RunningTower {
   readonly table: BoltTable;
+  readonly registry: MinionRegistry;
   readonly boltAddress: AddressInfo;
   readonly apiAddress: AddressInfo;
   /** `http://host:port` of the API, for logs and tests. */
   readonly apiUrl: string;
   /** `wss://host:port` agents dial. */
   readonly boltUrl: string;
+  /** The page an operator opens to watch the minions, when `inspect` is set. */
+  readonly inspectorUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -43,6 +65,31 @@ export async function startTower(
   log: Logger,
 ): Promise<RunningTower> {
   const table = new BoltTable();
+  const inspector: TowerInspector | undefined =
+    settings.inspect === undefined ? undefined : await startTowerInspector({ port: settings.inspect });
+  const fleet = startMinionFleet(
+    table,
+    {
+      monitorInterval: settings.monitorInterval,
+      capabilityTimeoutMs: settings.capabilityTimeout * 1000,
+      pollConcurrency: settings.pollConcurrency,
+      status: {
+        port: settings.statusPort,
+        path: settings.statusPath,
+        bodyLimit: settings.statusBodyLimit,
+        timeoutMs: settings.relayTimeout * 1000,
+      },
+      ...(inspector ? { inspect: inspector.inspect } : {}),
+    },
+    log,
+  );
+  const registry = createRegistry(fleet.minions$);
+  // Ids keep increasing across restarts (1/100 ms resolution), so a subscriber resuming with an id
+  // from an earlier process gets a fresh snapshot rather than this process's unrelated events.
+  const feed = createChangeFeed(registry, {
+    firstId: Date.now() * 100,
+    onError: (error) => log.error({ err: error }, 'registry change stream failed'),
+  });
   const bolts = await listenForBolts(
     {
       host: settings.boltHost,
@@ -54,7 +101,15 @@ export async function startTower(
     table,
     log,
   );
-  const app = createApp({ table, log, relayTimeoutMs: settings.relayTimeout * 1000, apiToken: settings.apiToken });
+  const app = createApp({
+    table,
+    log,
+    relayTimeoutMs: settings.relayTimeout * 1000,
+    apiToken: settings.apiToken,
+    registry,
+    feed,
+    minionStatus: fleet.status,
+  });
   const api = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: settings.apiHost, port: settings.apiPort }, () =>
       resolve(server),
@@ -64,11 +119,14 @@ export async function startTower(
   const apiAddress = api.address() as AddressInfo;
   return {
     table,
+    registry,
     boltAddress: bolts.address,
     apiAddress,
     apiUrl: `http://${urlHost(apiAddress, '127.0.0.1')}:${apiAddress.port}`,
     boltUrl: `wss://${urlHost(bolts.address, 'localhost')}:${bolts.address.port}`,
+    inspectorUrl: inspector?.url,
     async close() {
+      feed.close();
       await Promise.all([
         bolts.close(),
         new Promise<void>((resolve) => {
@@ -76,6 +134,9 @@ export async function startTower(
           if ('closeAllConnections' in api) api.closeAllConnections();
         }),
       ]);
+      fleet.stop();
+      registry.close();
+      await inspector?.close();
     },
   };
 }

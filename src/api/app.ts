@@ -1,13 +1,18 @@
 /**
- * The north-bound API as one Hono app: health, the bolt API (`/clients`, `/proxy`), and the error shape.
+ * The north-bound API as one Hono app: health, the bolt API (`/clients`, `/proxy`), the minion
+ * registry (`/minions`) and its change feed (`/minions/events`), and the one error shape.
  */
 import { Hono } from 'hono';
 import type { BoltTable } from '../bolt/tower/bolt-table.js';
 import type { Logger } from '../log/logger.js';
 import { bearerAuth } from './auth.js';
 import { apiError, errorHandler } from './errors.js';
-import { clientRoutes } from './routes/clients.js';
+import type { ChangeFeed } from './feed/change-feed.js';
+import type { RegistrySource } from './feed/registry-source.js';
+import { clientRoutes, type MinionStatusLookup } from './routes/clients.js';
 import { healthRoutes } from './routes/health.js';
+import { type MinionEventOptions, minionEventRoutes } from './routes/minion-events.js';
+import { minionRoutes } from './routes/minions.js';
 import { proxyRoutes } from './routes/proxy.js';
 
 export interface ApiOptions {
@@ -16,6 +21,10 @@ export interface ApiOptions {
   readonly relayTimeoutMs: number;
   readonly apiToken?: string | undefined;
   readonly startedAt?: number;
+  readonly registry: RegistrySource;
+  readonly feed: ChangeFeed;
+  readonly minionStatus?: MinionStatusLookup;
+  readonly events?: MinionEventOptions;
 }
 
 export function createApp(options: ApiOptions): Hono {
@@ -26,7 +35,9 @@ export function createApp(options: ApiOptions): Hono {
   });
   if (options.apiToken) app.use('*', bearerAuth(options.apiToken));
   app.route('/', healthRoutes(options.table, options.startedAt ?? Date.now()));
-  app.route('/', clientRoutes(options.table));
+  app.route('/', clientRoutes(options.table, options.minionStatus));
+  app.route('/', minionEventRoutes(options.feed, options.events));
+  app.route('/', minionRoutes(options.registry));
   app.route(
     '/',
     proxyRoutes(options.table, {

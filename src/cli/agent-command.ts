@@ -58,7 +58,9 @@ export function registerAgentCommand(program: Command): void {
           maxBackoff: config.maxBackoff,
         });
         client.on('connected', ({ url }) => log.info({ tower: url, allow: config.allow }, 'bolt connected'));
-        client.on('disconnected', ({ url, code, reason }) => log.warn({ tower: url, code, reason }, 'bolt lost'));
+        client.on('disconnected', ({ url, code, reason }) =>
+          log.warn({ tower: url, code, reason }, 'bolt lost'),
+        );
         client.on('retrying', ({ url, error, retryInMs }) =>
           log.warn({ tower: url, reason: error.message, retryInMs }, 'bolt down, retrying'),
         );

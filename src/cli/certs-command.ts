@@ -49,7 +49,9 @@ export function registerCertsCommands(program: Command): void {
           ...(options.out ? { outDir: options.out } : {}),
           ...(options.keyType ? { keyType: keyType(options.keyType) } : {}),
         });
-        process.stdout.write(`certificate ${files.cert}\nkey         ${files.key}\nca          ${files.ca}\n`);
+        process.stdout.write(
+          `certificate ${files.cert}\nkey         ${files.key}\nca          ${files.ca}\n`,
+        );
       } catch (error) {
         exitWithError(error);
       }

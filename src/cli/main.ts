@@ -5,6 +5,8 @@
 import { Command } from 'commander';
 import { registerAgentCommand } from './agent-command.js';
 import { registerCertsCommands } from './certs-command.js';
+import { registerDemoCommand } from './demo-command.js';
+import { registerSimulateCommand } from './simulate-command.js';
 import { registerStartCommand } from './start-command.js';
 
 const program = new Command('stormtower')
@@ -14,5 +16,7 @@ const program = new Command('stormtower')
 registerStartCommand(program);
 registerAgentCommand(program);
 registerCertsCommands(program);
+registerSimulateCommand(program);
+registerDemoCommand(program);
 
 await program.parseAsync(process.argv);

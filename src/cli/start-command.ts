@@ -30,19 +30,28 @@ export function registerStartCommand(program: Command): void {
     .option('--beacon-interval <seconds>', 'heartbeat period (default 10)')
     .option('--beacon-validity <seconds>', 'silence after which a bolt is expired (default 45)')
     .option('--relay-timeout <seconds>', 'wait for a relayed response head (default 20)')
+    .option('--monitor-interval <ms>', 'status poll period per minion (default 15000)')
+    .option('--status-port <port>', "minions' status port (default 5000)")
+    .option('--status-path <path>', "minions' status path (default /status)")
+    .option('--status-body-limit <bytes>', 'largest status document accepted (default 1048576)')
+    .option('--poll-concurrency <n>', 'status polls in flight at once across the fleet (default 64)')
+    .option('--capability-timeout <seconds>', 'close bolts that announce no capability in time (default 15)')
+    .option('--inspect [port]', 'serve the XState inspector bridge on this port (default 8080)')
     .option('--name <name>', 'extra DNS name or address for a new tower certificate (repeatable)', collect)
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
     .action(async (flags: StartFlags) => {
       try {
-        const { config: file, name, ...rest } = flags;
+        const { config: file, name, inspect, ...rest } = flags;
         const config = await loadConfig(towerConfigSchema, {
           ...(file ? { file } : {}),
           env: process.env,
-          flags: { ...rest, names: name },
+          // A bare --inspect means the inspector's usual port.
+          flags: { ...rest, names: name, inspect: inspect === true ? 8080 : inspect },
         });
         const log = createLogger({ level: config.logLevel });
         const certs = await initCertificates({ dataDir: config.dataDir, names: config.names });
-        if (certs.created.length > 0) log.info({ files: certs.created }, 'created the CA and tower certificate');
+        if (certs.created.length > 0)
+          log.info({ files: certs.created }, 'created the CA and tower certificate');
         log.info({ ca: certs.paths.ca, cert: certs.paths.cert }, 'certificates');
         const tower = await startTower(config, await readTowerCredentials(config.dataDir), log);
         log.info({ api: tower.apiUrl, bolt: tower.boltUrl }, 'tower ready');

@@ -25,7 +25,7 @@ export function towerUrlProblem(raw: string): string | undefined {
   return undefined;
 }
 
-const towerUrl = z.string({ error: TOWER_URL }).superRefine((raw, ctx) => {
+export const towerUrl = z.string({ error: TOWER_URL }).superRefine((raw, ctx) => {
   const problem = towerUrlProblem(raw);
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });

@@ -3,10 +3,13 @@
  * fields in-process through `app.request()`.
  */
 import { createHash } from 'node:crypto';
+import { NEVER } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
+import { createChangeFeed } from '../../src/api/feed/change-feed.js';
 import { BoltTable } from '../../src/bolt/tower/bolt-table.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { createRegistry } from '../../src/registry/minion-registry.js';
 import type { RunningTower } from '../../src/tower.js';
 import { type ApiErrorBody, agent, announced, api, closeAll, eventually, tower } from '../helpers/harness.js';
 
@@ -134,11 +137,14 @@ describe('GET /health', () => {
   });
 
   it('reports uptime in whole seconds since the start', async () => {
+    const registry = createRegistry(NEVER);
     const app = createApp({
       table: new BoltTable(),
       log: silentLogger(),
       relayTimeoutMs: 1000,
       startedAt: Date.now() - 90_400,
+      registry,
+      feed: createChangeFeed(registry),
     });
     const res = await app.request('/health');
     expect(res.status).toBe(200);

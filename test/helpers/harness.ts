@@ -16,6 +16,7 @@ import {
 } from '../../src/bolt/agent/connect-bolt.js';
 import { encodeFrame, joinFrames } from '../../src/bolt/protocol/codec.js';
 import { FrameType } from '../../src/bolt/protocol/frames.js';
+import { towerConfigSchema } from '../../src/config/tower-config.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { type RunningTower, startTower, type TowerSettings } from '../../src/tower.js';
 import { type CertKey, testPki } from './pki.js';
@@ -31,6 +32,7 @@ export async function tower(settings: Partial<TowerSettings> = {}): Promise<Runn
   const pki = await testPki();
   const running = await startTower(
     {
+      ...towerConfigSchema.parse({}),
       boltHost: '127.0.0.1',
       boltPort: 0,
       apiHost: '127.0.0.1',

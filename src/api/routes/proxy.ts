@@ -38,7 +38,11 @@ export function proxyRoutes(table: BoltTable, options: ProxyOptions): Hono {
     const match = TARGET.exec(url.pathname);
     const port = Number(match?.[2]);
     if (!match || port < 1 || port > 65535) {
-      throw apiError(400, 'bad-target', 'use /proxy/<cname>@<port>/<path> with a valid cname and port 1-65535');
+      throw apiError(
+        400,
+        'bad-target',
+        'use /proxy/<cname>@<port>/<path> with a valid cname and port 1-65535',
+      );
     }
     const cname = match[1] ?? '';
     const bolt = table.get(cname);

@@ -50,10 +50,20 @@ export function serveRelayStream(
     : [...head.headers, 'host', `${host}:${head.port}`];
   let request: http.ClientRequest;
   try {
-    request = http.request({ host, port: head.port, method: head.method, path: head.path, headers, agent: options.agent });
+    request = http.request({
+      host,
+      port: head.port,
+      method: head.method,
+      path: head.path,
+      headers,
+      agent: options.agent,
+    });
   } catch (error) {
     // Node refuses some heads the protocol allows (e.g. a header value it deems invalid).
-    stream.reset(ErrorCode.UpstreamFailed, `cannot send the request: ${error instanceof Error ? error.message : error}`);
+    stream.reset(
+      ErrorCode.UpstreamFailed,
+      `cannot send the request: ${error instanceof Error ? error.message : error}`,
+    );
     return;
   }
   let responded = false;

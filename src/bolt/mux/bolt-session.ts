@@ -6,7 +6,13 @@
  * request or response costs one WebSocket message. Any frame the strict decoder rejects closes this
  * bolt with a coded reason; stream-level faults reset only that stream.
  */
-import { decodeMessage, type EncodedFrame, encodeFrame, joinFrames, ProtocolError } from '../protocol/codec.js';
+import {
+  decodeMessage,
+  type EncodedFrame,
+  encodeFrame,
+  joinFrames,
+  ProtocolError,
+} from '../protocol/codec.js';
 import { closeCodeFor, ErrorCode, errorCodeName, type Frame, FrameType, Limits } from '../protocol/frames.js';
 import { Heartbeat } from './heartbeat.js';
 import { MuxStream, type StreamHost, StreamResetError } from './mux-stream.js';
@@ -176,11 +182,13 @@ export class BoltSession implements StreamHost {
       case FrameType.Pong:
         return; // hearing it is the point; heard() already ran
       case FrameType.Hello:
-        if (this.options.role !== 'tower') throw new ProtocolError(ErrorCode.Protocol, 'hello sent to an agent');
+        if (this.options.role !== 'tower')
+          throw new ProtocolError(ErrorCode.Protocol, 'hello sent to an agent');
         this.options.onHello?.(frame.payload);
         return;
       case FrameType.Request:
-        return this.openPeerStream(frame.streamId, frame.payload, frame.flags !== 0);
+        this.openPeerStream(frame.streamId, frame.payload, frame.flags !== 0);
+        return;
       default:
         break;
     }
@@ -189,25 +197,34 @@ export class BoltSession implements StreamHost {
       // Frames may still be in flight for a stream this side already finished; ids never used are a lie.
       const highest = this.options.role === 'tower' ? this.lastLocalStreamId : this.lastPeerStreamId;
       if (frame.streamId > highest) {
-        throw new ProtocolError(ErrorCode.Protocol, `frame for stream ${frame.streamId}, which was never opened`);
+        throw new ProtocolError(
+          ErrorCode.Protocol,
+          `frame for stream ${frame.streamId}, which was never opened`,
+        );
       }
       return;
     }
     switch (frame.type) {
       case FrameType.Response:
-        if (this.options.role !== 'tower') throw new ProtocolError(ErrorCode.Protocol, 'response sent to an agent');
-        return stream.receiveHead(frame.payload, frame.flags !== 0);
+        if (this.options.role !== 'tower')
+          throw new ProtocolError(ErrorCode.Protocol, 'response sent to an agent');
+        stream.receiveHead(frame.payload, frame.flags !== 0);
+        return;
       case FrameType.Data:
-        return stream.receiveData(frame.payload, frame.flags !== 0);
+        stream.receiveData(frame.payload, frame.flags !== 0);
+        return;
       case FrameType.Window:
-        return stream.receiveWindowUpdate(frame.increment);
+        stream.receiveWindowUpdate(frame.increment);
+        return;
       case FrameType.Reset:
-        return stream.receiveReset(frame.code, frame.message);
+        stream.receiveReset(frame.code, frame.message);
+        return;
     }
   }
 
   private openPeerStream(id: number, head: Uint8Array, endStream: boolean): void {
-    if (this.options.role !== 'agent') throw new ProtocolError(ErrorCode.Protocol, 'an agent may not open streams');
+    if (this.options.role !== 'agent')
+      throw new ProtocolError(ErrorCode.Protocol, 'an agent may not open streams');
     if (id <= this.lastPeerStreamId) throw new ProtocolError(ErrorCode.Protocol, `stream id ${id} reused`);
     this.lastPeerStreamId = id;
     const stream = new MuxStream(id, this);

@@ -7,7 +7,13 @@
  */
 import type { EncodedFrame } from '../protocol/codec.js';
 import { encodeFrame, encodeReset, encodeWindow } from '../protocol/codec.js';
-import { type ErrorCode, ErrorCode as Codes, FLAG_END_STREAM, FrameType, Limits } from '../protocol/frames.js';
+import {
+  ErrorCode as Codes,
+  type ErrorCode,
+  FLAG_END_STREAM,
+  FrameType,
+  Limits,
+} from '../protocol/frames.js';
 
 /** What a stream needs from its session: a way out for frames, and back-pressure from the socket. */
 export interface StreamHost {
@@ -64,7 +70,11 @@ export class MuxStream {
   }
 
   /** Sends a Request or Response head; with `endStream` no body follows. */
-  sendHead(type: typeof FrameType.Request | typeof FrameType.Response, payload: Uint8Array, endStream: boolean): void {
+  sendHead(
+    type: typeof FrameType.Request | typeof FrameType.Response,
+    payload: Uint8Array,
+    endStream: boolean,
+  ): void {
     if (!this.isOpen || this.localEnded) return;
     this.host.enqueue(encodeFrame(type, endStream ? FLAG_END_STREAM : 0, this.id, payload));
     if (endStream) this.finishLocal();
@@ -129,8 +139,14 @@ export class MuxStream {
 
   /** A head arrived from the peer. */
   receiveHead(payload: Uint8Array, endStream: boolean): void {
-    if (this.remoteEnded) return this.reset(Codes.StreamClosed, 'head after end of stream');
-    if (this.headReceived) return this.reset(Codes.Protocol, 'a second head on one stream');
+    if (this.remoteEnded) {
+      this.reset(Codes.StreamClosed, 'head after end of stream');
+      return;
+    }
+    if (this.headReceived) {
+      this.reset(Codes.Protocol, 'a second head on one stream');
+      return;
+    }
     this.headReceived = true;
     if (endStream) this.remoteEnded = true;
     this.events.head?.(payload, endStream);
@@ -138,10 +154,17 @@ export class MuxStream {
   }
 
   receiveData(chunk: Uint8Array, endStream: boolean): void {
-    if (this.remoteEnded) return this.reset(Codes.StreamClosed, 'data after end of stream');
-    if (!this.headReceived) return this.reset(Codes.Protocol, 'data before the head');
+    if (this.remoteEnded) {
+      this.reset(Codes.StreamClosed, 'data after end of stream');
+      return;
+    }
+    if (!this.headReceived) {
+      this.reset(Codes.Protocol, 'data before the head');
+      return;
+    }
     if (chunk.length > this.receiveWindow) {
-      return this.reset(Codes.FlowControl, `peer sent ${chunk.length} bytes with ${this.receiveWindow} of credit`);
+      this.reset(Codes.FlowControl, `peer sent ${chunk.length} bytes with ${this.receiveWindow} of credit`);
+      return;
     }
     this.receiveWindow -= chunk.length;
     if (endStream) this.remoteEnded = true;
@@ -151,7 +174,8 @@ export class MuxStream {
 
   receiveWindowUpdate(increment: number): void {
     if (this.sendWindow + increment > Limits.maxWindow) {
-      return this.reset(Codes.FlowControl, 'window grew past 2^31-1');
+      this.reset(Codes.FlowControl, 'window grew past 2^31-1');
+      return;
     }
     this.sendWindow += increment;
     const waiter = this.windowWaiter;

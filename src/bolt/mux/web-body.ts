@@ -82,7 +82,10 @@ export function pumpWebBody(source: ReadableStream<Uint8Array>, stream: MuxStrea
       stream.end();
     } catch (error) {
       stop();
-      stream.reset(ErrorCode.Cancel, `request body failed: ${error instanceof Error ? error.message : String(error)}`);
+      stream.reset(
+        ErrorCode.Cancel,
+        `request body failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   })();
   return stop;

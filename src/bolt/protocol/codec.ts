@@ -20,7 +20,10 @@ export class ProtocolError extends Error {
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The largest payload each frame type may carry, and whether it must be exact. */
-const payloadRule: Record<number, { max: number; exact?: boolean; stream: 'zero' | 'nonzero'; flags: number }> = {
+const payloadRule: Record<
+  number,
+  { max: number; exact?: boolean; stream: 'zero' | 'nonzero'; flags: number }
+> = {
   [FrameType.Hello]: { max: Limits.maxHelloSize, stream: 'zero', flags: 0 },
   [FrameType.Ping]: { max: 8, exact: true, stream: 'zero', flags: 0 },
   [FrameType.Pong]: { max: 8, exact: true, stream: 'zero', flags: 0 },
@@ -47,7 +50,10 @@ export function decodeMessage(message: Buffer): Frame[] {
     const rule = payloadRule[type];
     if (!rule) throw new ProtocolError(ErrorCode.Protocol, `unknown frame type 0x${type.toString(16)}`);
     if ((flags & ~rule.flags) !== 0) {
-      throw new ProtocolError(ErrorCode.Protocol, `flags 0x${flags.toString(16)} not allowed on type ${type}`);
+      throw new ProtocolError(
+        ErrorCode.Protocol,
+        `flags 0x${flags.toString(16)} not allowed on type ${type}`,
+      );
     }
     if ((rule.stream === 'zero') !== (streamId === 0)) {
       throw new ProtocolError(ErrorCode.Protocol, `frame type ${type} on stream ${streamId}`);
@@ -57,7 +63,8 @@ export function decodeMessage(message: Buffer): Frame[] {
     }
     const start = offset + FRAME_HEADER_SIZE;
     const end = start + length;
-    if (end > message.length) throw new ProtocolError(ErrorCode.Protocol, `truncated frame payload at ${start}`);
+    if (end > message.length)
+      throw new ProtocolError(ErrorCode.Protocol, `truncated frame payload at ${start}`);
     frames.push(decodePayload(type, flags, streamId, message.subarray(start, end)));
     offset = end;
   }
@@ -110,7 +117,12 @@ function header(type: FrameType, flags: number, streamId: number, length: number
  */
 export type EncodedFrame = readonly [Buffer, Uint8Array | undefined];
 
-export function encodeFrame(type: FrameType, flags: number, streamId: number, payload?: Uint8Array): EncodedFrame {
+export function encodeFrame(
+  type: FrameType,
+  flags: number,
+  streamId: number,
+  payload?: Uint8Array,
+): EncodedFrame {
   return [header(type, flags, streamId, payload?.length ?? 0), payload];
 }
 

@@ -4,8 +4,9 @@
  * JSON keeps heads readable in a packet capture and V8 parses it faster than hand-rolled binary for
  * a few dozen short strings. Everything a peer sends is checked here before any other code sees it.
  */
-import { ErrorCode, Limits } from './frames.js';
+
 import { ProtocolError } from './codec.js';
+import { ErrorCode, Limits } from './frames.js';
 
 /** Header fields as a flat list: name, value, name, value... (order and repeats preserved). */
 export type HeaderList = string[];
@@ -47,7 +48,8 @@ function parseJsonObject(payload: Uint8Array, what: string): Record<string, unkn
   } catch {
     return fail(`${what} is not valid JSON`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`${what} is not an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return fail(`${what} is not an object`);
   return value as Record<string, unknown>;
 }
 
@@ -55,15 +57,20 @@ export const isPort = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
 
 function parseHeaders(value: unknown, what: string): HeaderList {
-  if (!Array.isArray(value) || value.length % 2 !== 0) return fail(`${what}.headers must be a flat name/value list`);
+  if (!Array.isArray(value) || value.length % 2 !== 0)
+    return fail(`${what}.headers must be a flat name/value list`);
   if (value.length > Limits.maxHeaderFields * 2) {
-    throw new ProtocolError(ErrorCode.FrameSize, `${what} has more than ${Limits.maxHeaderFields} header fields`);
+    throw new ProtocolError(
+      ErrorCode.FrameSize,
+      `${what} has more than ${Limits.maxHeaderFields} header fields`,
+    );
   }
   for (let i = 0; i < value.length; i += 2) {
     const name: unknown = value[i];
     const field: unknown = value[i + 1];
     if (typeof name !== 'string' || !TOKEN.test(name)) fail(`${what} has an invalid header name`);
-    if (typeof field !== 'string' || !FIELD_VALUE.test(field)) fail(`${what} has an invalid value for ${String(name)}`);
+    if (typeof field !== 'string' || !FIELD_VALUE.test(field))
+      fail(`${what} has an invalid value for ${String(name)}`);
   }
   return value as HeaderList;
 }
@@ -75,15 +82,21 @@ export function decodeHello(payload: Uint8Array): HelloPayload {
   if (!Array.isArray(ports) || ports.length > Limits.maxPorts || !ports.every(isPort)) {
     fail(`hello.ports must be a list of at most ${Limits.maxPorts} ports from 1 to 65535`);
   }
-  if (agent !== undefined && (typeof agent !== 'string' || agent.length > 256)) fail('hello.agent must be a short string');
-  return { v: 1, ports: [...new Set(ports as number[])], ...(agent === undefined ? {} : { agent: agent as string }) };
+  if (agent !== undefined && (typeof agent !== 'string' || agent.length > 256))
+    fail('hello.agent must be a short string');
+  return {
+    v: 1,
+    ports: [...new Set(ports as number[])],
+    ...(agent === undefined ? {} : { agent: agent as string }),
+  };
 }
 
 export function decodeRequestHead(payload: Uint8Array): RequestHead {
   const head = parseJsonObject(payload, 'request head');
   const { port, method, path } = head;
   if (!isPort(port)) fail('request head has an invalid port');
-  if (typeof method !== 'string' || method.length > 32 || !TOKEN.test(method)) fail('request head has an invalid method');
+  if (typeof method !== 'string' || method.length > 32 || !TOKEN.test(method))
+    fail('request head has an invalid method');
   if (typeof path !== 'string' || path.length > MAX_PATH || !PATH.test(path)) {
     fail('request head path must start with "/" and hold visible characters only');
   }

@@ -50,10 +50,15 @@ export async function listenForBolts(
   const acceptor = new LinkAcceptor();
 
   server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
-    log.warn({ remote: socket.remoteAddress, code: error.code, reason: error.message }, 'bolt refused during TLS');
+    log.warn(
+      { remote: socket.remoteAddress, code: error.code, reason: error.message },
+      'bolt refused during TLS',
+    );
   });
   server.on('request', (_request, response) => {
-    response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('bolts connect to /bolt\n');
+    response
+      .writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' })
+      .end('bolts connect to /bolt\n');
   });
   server.on('upgrade', (request, rawSocket, head) => {
     const socket = rawSocket as TLSSocket;
@@ -93,7 +98,10 @@ export async function listenForBolts(
             session.receive(data);
           } catch (error) {
             const code = error instanceof ProtocolError ? errorCodeName(error.code) : 'Internal';
-            log.warn({ cname, code, reason: error instanceof Error ? error.message : String(error) }, 'bolt closed: bad input');
+            log.warn(
+              { cname, code, reason: error instanceof Error ? error.message : String(error) },
+              'bolt closed: bad input',
+            );
             if (!(error instanceof ProtocolError)) session.close(ErrorCode.Internal, 'internal error');
           }
         },

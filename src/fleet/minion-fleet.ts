@@ -1,0 +1,111 @@
+/**
+ * Wires the transport to the machines: every bolt in the bolt table becomes events for the tower
+ * supervisor actor, which spawns one minion actor per bolt. Exposes the spawned minion actors as
+ * an observable for the registry, and a per-cname lookup for `/clients`.
+ */
+import { from, mergeMap, Observable, scan } from 'rxjs';
+import { type Actor, createActor, type InspectionEvent } from 'xstate';
+import type { MinionPollFailure, MinionState } from '../../machines/minion-snapshot.js';
+import { type MinionRef, towerMachine } from '../../machines/tower.machine.js';
+import { closeCodeFor, ErrorCode } from '../bolt/protocol/frames.js';
+import type { BoltTable } from '../bolt/tower/bolt-table.js';
+import type { Logger } from '../log/logger.js';
+import { boltLink, type StatusPollOptions } from './bolt-link.js';
+
+export interface FleetSettings {
+  readonly monitorInterval: number;
+  readonly capabilityTimeoutMs: number;
+  readonly pollConcurrency: number;
+  readonly status: StatusPollOptions;
+  readonly inspect?: (event: InspectionEvent) => void;
+}
+
+export interface MinionFleet {
+  readonly tower: Actor<typeof towerMachine>;
+  /** Each minion actor once, as it is spawned. */
+  readonly minions$: Observable<MinionRef>;
+  /** The live minion's state and last poll error for a bolt, if that bolt has one. */
+  status(
+    cname: string,
+    boltId: string,
+  ): { state: MinionState; lastError: MinionPollFailure | null } | undefined;
+  stop(): void;
+}
+
+/** Why a bolt ended, in the words the machines and logs use. */
+function closeReason(code: number): string {
+  if (code === closeCodeFor(ErrorCode.Expired)) return 'expired';
+  if (code === closeCodeFor(ErrorCode.Replaced)) return 'replaced';
+  if (code === closeCodeFor(ErrorCode.GoingAway)) return 'shutdown';
+  return 'closed';
+}
+
+export function startMinionFleet(table: BoltTable, settings: FleetSettings, log: Logger): MinionFleet {
+  const tower = createActor(towerMachine, {
+    input: {
+      monitorInterval: settings.monitorInterval,
+      capabilityTimeout: settings.capabilityTimeoutMs,
+      pollTimeout: settings.status.timeoutMs,
+      pollConcurrency: settings.pollConcurrency,
+      warn: (message, details) => log.warn(details, message),
+    },
+    ...(settings.inspect ? { inspect: settings.inspect } : {}),
+  });
+  tower.subscribe({ error: (error) => log.error({ err: error }, 'tower supervisor failed') });
+  tower.start();
+
+  const onConnected: Parameters<typeof table.on<'connected'>>[1] = (bolt) =>
+    tower.send({
+      type: 'bolt.connected',
+      cname: bolt.cname,
+      boltId: bolt.boltId,
+      link: boltLink(bolt, settings.status),
+      connectedAt: bolt.connectedAt.getTime(),
+    });
+  const onCapability: Parameters<typeof table.on<'capability'>>[1] = (bolt) =>
+    tower.send({ type: 'bolt.capability', cname: bolt.cname, boltId: bolt.boltId, ports: bolt.ports ?? [] });
+  const onClosed: Parameters<typeof table.on<'closed'>>[1] = (bolt, { code }) =>
+    tower.send({ type: 'bolt.closed', cname: bolt.cname, boltId: bolt.boltId, reason: closeReason(code) });
+  table.on('connected', onConnected);
+  table.on('capability', onCapability);
+  table.on('closed', onClosed);
+
+  // The supervisor's snapshots list the live minions; each new ref is handed on once.
+  const minions$ = new Observable<Readonly<Record<string, { ref: MinionRef }>>>((subscriber) => {
+    subscriber.next(tower.getSnapshot().context.minions);
+    const subscription = from(tower).subscribe({
+      next: (snapshot) => subscriber.next(snapshot.context.minions),
+      error: (error) => subscriber.error(error),
+      complete: () => subscriber.complete(),
+    });
+    return () => subscription.unsubscribe();
+  }).pipe(
+    // Diff against the previous snapshot only, so refs of ended minions are not held forever.
+    scan(
+      (previous, minions) => {
+        const current = new Set(Object.values(minions).map((entry) => entry.ref));
+        return { current, fresh: [...current].filter((ref) => !previous.current.has(ref)) };
+      },
+      { current: new Set<MinionRef>(), fresh: [] as MinionRef[] },
+    ),
+    mergeMap(({ fresh }) => fresh),
+  );
+
+  return {
+    tower,
+    minions$,
+    status(cname, boltId) {
+      const entry = tower.getSnapshot().context.minions[cname];
+      if (!entry || entry.boltId !== boltId) return undefined;
+      const snapshot = entry.ref.getSnapshot();
+      return { state: snapshot.value, lastError: snapshot.context.lastError };
+    },
+    stop() {
+      table.off('connected', onConnected);
+      table.off('capability', onCapability);
+      table.off('closed', onClosed);
+      tower.send({ type: 'tower.shutdown' });
+      tower.stop();
+    },
+  };
+}
