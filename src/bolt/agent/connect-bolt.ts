@@ -5,7 +5,7 @@
  * Usable as a library (`connectBolt`), which the CLI's `agent` command and the fleet simulator use.
  */
 import { EventEmitter } from 'node:events';
-import type http from 'node:http';
+import type { Agent } from 'undici';
 import { BoltSession } from '../mux/bolt-session.js';
 import { closeCodeFor, ErrorCode } from '../protocol/frames.js';
 import { encodeJson } from '../protocol/heads.js';
@@ -51,7 +51,7 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
   private attempt = 0;
   private next = 0;
   private retryTimer: NodeJS.Timeout | undefined;
-  private readonly localPool: http.Agent = localAgent();
+  private readonly localPool: Agent = localAgent();
   private readonly allowed: ReadonlySet<number>;
 
   constructor(private readonly options: BoltClientOptions) {
@@ -81,7 +81,7 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
       session.close(ErrorCode.GoingAway, 'agent shutting down');
       await closed;
     }
-    this.localPool.destroy();
+    await this.localPool.destroy();
   }
 
   private async dial(): Promise<void> {
