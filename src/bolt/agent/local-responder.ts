@@ -4,7 +4,8 @@
  */
 import type { MuxStream } from '../mux/mux-stream.js';
 import { ErrorCode, FrameType } from '../protocol/frames.js';
-import { decodeRequestHead, encodeJson, type HeaderList, type RequestHead } from '../protocol/heads.js';
+import { encodeJson, type HeaderList, type RequestHead } from '../protocol/heads.js';
+import { acceptRelayHead } from './relay-head.js';
 
 export interface LocalResponse {
   readonly status: number;
@@ -21,17 +22,8 @@ export function serveFromMemory(
   allowedPorts: ReadonlySet<number>,
   respond: LocalResponder,
 ): void {
-  let head: RequestHead;
-  try {
-    head = decodeRequestHead(headPayload);
-  } catch (error) {
-    stream.reset(ErrorCode.Protocol, error instanceof Error ? error.message : 'malformed request head');
-    return;
-  }
-  if (!allowedPorts.has(head.port)) {
-    stream.reset(ErrorCode.PortNotAllowed, `port ${head.port} is not in this agent's capability`);
-    return;
-  }
+  const head = acceptRelayHead(stream, headPayload, allowedPorts);
+  if (!head) return;
   stream.events.data = (chunk) => stream.consumed(chunk.length);
   Promise.resolve()
     .then(() => respond(head))

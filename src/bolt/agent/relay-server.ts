@@ -12,7 +12,8 @@ import { endToEndHeaders } from '../http-headers.js';
 import type { MuxStream } from '../mux/mux-stream.js';
 import { inboundNodeBody } from '../mux/node-body.js';
 import { ErrorCode, FrameType, Limits } from '../protocol/frames.js';
-import { decodeRequestHead, encodeJson, type HeaderList, type RequestHead } from '../protocol/heads.js';
+import { encodeJson, type HeaderList, type RequestHead } from '../protocol/heads.js';
+import { acceptRelayHead } from './relay-head.js';
 
 /** Local connections are reused across relayed requests: one keep-alive pool per agent. */
 export function localAgent(): Agent {
@@ -59,17 +60,8 @@ export function serveRelayStream(
   endStream: boolean,
   options: RelayServerOptions,
 ): void {
-  let head: RequestHead;
-  try {
-    head = decodeRequestHead(headPayload);
-  } catch (error) {
-    stream.reset(ErrorCode.Protocol, error instanceof Error ? error.message : 'malformed request head');
-    return;
-  }
-  if (!options.allowedPorts.has(head.port)) {
-    stream.reset(ErrorCode.PortNotAllowed, `port ${head.port} is not in this agent's capability`);
-    return;
-  }
+  const head = acceptRelayHead(stream, headPayload, options.allowedPorts);
+  if (!head) return;
   const abort = new AbortController();
   stream.events.reset = () => abort.abort();
   const body = endStream ? null : inboundNodeBody(stream);
