@@ -20,18 +20,7 @@ import {
   FrameType,
   Limits,
 } from '../../src/bolt/protocol/frames.js';
-
-/** mulberry32: a tiny seeded PRNG, so a fuzz failure reproduces from its seed. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/prng.js';
 
 /** A frame built by hand, independently of the encoder; `declared` lets the length field lie. */
 function raw(

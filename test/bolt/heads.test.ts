@@ -11,6 +11,7 @@ import {
   decodeResponseHead,
   encodeJson,
 } from '../../src/bolt/protocol/heads.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 const json = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value), 'utf8');
 const text = (value: string): Uint8Array => Buffer.from(value, 'utf8');
@@ -305,18 +306,6 @@ describe('__proto__ keys', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
-
-/** mulberry32: a tiny seeded PRNG, so a fuzz failure reproduces from its seed. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = [
   'v',

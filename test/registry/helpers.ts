@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { MinionView, ServedDocument } from '../../machines/minion-snapshot.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 export const T0 = 1_700_000_000_000;
 
@@ -49,17 +50,8 @@ export function minionView(
   };
 }
 
-/** mulberry32: a tiny seeded PRNG, so random tests replay exactly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (mulberry32), so random tests replay exactly. */
+export const prng = mulberry32;
 
 /** Plain `Array.prototype.sort` order, the one `RegistryView.ids` promises. */
 export const sorted = (ids: Iterable<string>): string[] => [...ids].sort();
