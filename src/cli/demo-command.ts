@@ -39,6 +39,8 @@ export function registerDemoCommand(program: Command): void {
           authority: await loadDataDirAuthority(config.dataDir),
           prefix: 'demo',
           changeEvery: Number(changeEvery),
+          // The tower polls its configured status port (STORMTOWER_STATUS_PORT may move it): answer there.
+          statusPort: config.statusPort,
         });
         onShutdown(async () => {
           await fleet.close();
@@ -55,7 +57,7 @@ export function registerDemoCommand(program: Command): void {
             `  curl -sI ${api}/minions                    # Content-MD5: the fleet's checksum`,
             `  curl -s ${api}/minions/demo-${'1'.padStart(String(size).length, '0')}`,
             `  curl -N ${api}/minions/events              # live added/changed/removed`,
-            `  curl -s ${api}/proxy/demo-${'1'.padStart(String(size).length, '0')}@5000/status | head -c 300; echo`,
+            `  curl -s ${api}/proxy/demo-${'1'.padStart(String(size).length, '0')}@${config.statusPort}/status | head -c 300; echo`,
             '',
             'Ctrl-C stops the demo.',
             '',

@@ -33,7 +33,9 @@ export class SimulatedMinion {
     readonly id: string,
     private readonly random: () => number = Math.random,
   ) {
-    this.hostname = `sim-${id.slice(0, 12)}`;
+    // The tail, not the head: fleet cnames share a prefix and differ in their trailing number, so
+    // the head of a long prefix (`edge-datacenter-0001`...) would give every minion one hostname.
+    this.hostname = `sim-${id.slice(-12)}`;
   }
 
   /** Installs or removes one package at random: a change the tower must see in the checksum. */

@@ -215,3 +215,8 @@ export interface ApiErrorBody {
   error: string;
   message: string;
 }
+
+/** Registers `close` to run in `closeAll()`, in reverse order with everything else started here. */
+export function onCloseAll(close: () => Promise<void>): void {
+  closers.push(close);
+}
