@@ -2,12 +2,14 @@
  * `/proxy/:id@:port/*`: relays any HTTP request to a port of a minion, streaming both bodies.
  *
  * The relayed path is what follows `@port`, with the query string kept (the old tower dropped it).
- * Hop-by-hop headers stay on this side, and so does the tower's own bearer token.
+ * Hop-by-hop headers stay on this side, and so does the tower's own bearer token. `relayToBolt` is
+ * the relay itself, shared with the `stormbolt-target` header relay.
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { endToEndHeaders } from '../../bolt/http-headers.js';
+import type { Bolt } from '../../bolt/tower/bolt.js';
 import type { BoltTable } from '../../bolt/tower/bolt-table.js';
 import { RelayError, type RelayErrorCode } from '../../bolt/tower/relay-error.js';
 import { apiError } from '../errors.js';
@@ -20,6 +22,8 @@ const statusFor: Record<RelayErrorCode, ContentfulStatusCode> = {
   protocol: 502,
   refused: 503,
   timeout: 504,
+  'unsupported-body': 415,
+  'body-too-large': 413,
 };
 
 export interface ProxyOptions {
@@ -47,36 +51,44 @@ export function proxyRoutes(table: BoltTable, options: ProxyOptions): Hono {
     const cname = match[1] ?? '';
     const bolt = table.get(cname);
     if (!bolt) throw apiError(404, 'unknown-minion', `no bolt is connected as "${cname}"`);
-
-    const raw: string[] = [];
-    c.req.raw.headers.forEach((value, name) => {
-      raw.push(name, value);
-    });
-    const headers = endToEndHeaders(raw, options.dropHeaders);
-    const info = getConnInfo(c);
-    if (info.remote.address) headers.push('x-forwarded-for', info.remote.address);
-    headers.push('x-forwarded-proto', url.protocol.replace(':', ''));
-
-    try {
-      const response = await bolt.relay(
-        port,
-        {
-          method: c.req.method,
-          path: `${match[3] ?? '/'}${url.search}`,
-          headers,
-          body: c.req.raw.body,
-        },
-        { timeoutMs: options.relayTimeoutMs, signal: c.req.raw.signal },
-      );
-      const out = new Headers();
-      for (let i = 0; i < response.headers.length; i += 2) {
-        out.append(response.headers[i] ?? '', response.headers[i + 1] ?? '');
-      }
-      return new Response(response.body, { status: response.status, headers: out });
-    } catch (error) {
-      if (error instanceof RelayError) throw apiError(statusFor[error.code], error.code, error.message);
-      throw error;
-    }
+    return relayToBolt(c, bolt, port, `${match[3] ?? '/'}${url.search}`, options);
   });
   return handler;
+}
+
+/**
+ * Relays the request in `c` to `port` of `bolt` as `path` (path and query string), and answers with
+ * the agent's response, or with the API's error shape for a `RelayError`.
+ */
+export async function relayToBolt(
+  c: Context,
+  bolt: Bolt,
+  port: number,
+  path: string,
+  options: ProxyOptions,
+): Promise<Response> {
+  const raw: string[] = [];
+  c.req.raw.headers.forEach((value, name) => {
+    raw.push(name, value);
+  });
+  const headers = endToEndHeaders(raw, options.dropHeaders);
+  const info = getConnInfo(c);
+  if (info.remote.address) headers.push('x-forwarded-for', info.remote.address);
+  headers.push('x-forwarded-proto', new URL(c.req.url).protocol.replace(':', ''));
+
+  try {
+    const response = await bolt.relay(
+      port,
+      { method: c.req.method, path, headers, body: c.req.raw.body },
+      { timeoutMs: options.relayTimeoutMs, signal: c.req.raw.signal },
+    );
+    const out = new Headers();
+    for (let i = 0; i < response.headers.length; i += 2) {
+      out.append(response.headers[i] ?? '', response.headers[i + 1] ?? '');
+    }
+    return new Response(response.body, { status: response.status, headers: out });
+  } catch (error) {
+    if (error instanceof RelayError) throw apiError(statusFor[error.code], error.code, error.message);
+    throw error;
+  }
 }

@@ -8,7 +8,9 @@ export type RelayErrorCode =
   | 'timeout' // no response head within the relay timeout (504)
   | 'bolt-lost' // the bolt went away mid-exchange (502)
   | 'refused' // the agent refused the stream (too many open) (503)
-  | 'protocol'; // the agent broke the protocol on this stream (502)
+  | 'protocol' // the agent broke the protocol on this stream (502)
+  | 'unsupported-body' // the transport cannot carry this request body: legacy agents take JSON only (415)
+  | 'body-too-large'; // the request body is larger than the transport carries in one piece (413)
 
 export class RelayError extends Error {
   override readonly name = 'RelayError';

@@ -1,0 +1,111 @@
+/**
+ * The request body as a legacy agent can carry it: parsed JSON, sent inside the request preamble as
+ * `data`, which the agent re-serialises as the body of its local request (with
+ * `Content-Type: application/json`, whatever the caller sent). Anything else cannot cross, so it is
+ * refused before a frame is written: a declared non-JSON content type or a body that does not
+ * parse is `unsupported-body` (415), and a body past the limit is `body-too-large` (413).
+ */
+import type { HeaderList } from '../bolt/protocol/heads.js';
+import type { RelayRequest } from '../bolt/tower/relay-client.js';
+import { RelayError } from '../bolt/tower/relay-error.js';
+
+/** What goes into the preamble: nothing (no `data` key) or one JSON value. */
+export type PreambleData = { readonly present: false } | { readonly present: true; readonly value: unknown };
+
+const NO_DATA: PreambleData = { present: false };
+
+export async function readJsonBody(
+  request: RelayRequest,
+  limit: number,
+  signal: AbortSignal,
+): Promise<PreambleData> {
+  if (!request.body) return NO_DATA;
+  const type = headerValue(request.headers, 'content-type');
+  if (type !== undefined && !isJsonType(type)) {
+    if (await isEmpty(request.body)) return NO_DATA;
+    throw unsupported(
+      `a ${mediaType(type)} body cannot reach a legacy agent: it carries JSON only (send application/json)`,
+    );
+  }
+  const bytes = await readAll(request.body, limit, signal);
+  // An empty body, declared JSON or not, is no body: the agent then sends none either.
+  if (bytes.length === 0) return NO_DATA;
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return { present: true, value: JSON.parse(text) };
+  } catch {
+    throw unsupported('the body is not valid JSON, and a legacy agent carries JSON bodies only');
+  }
+}
+
+export function headerValue(headers: HeaderList, name: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]?.toLowerCase() === name) return headers[i + 1];
+  }
+  return undefined;
+}
+
+const mediaType = (type: string): string => type.split(';')[0]?.trim().toLowerCase() ?? '';
+
+/** `application/json`, `text/json` and any `+json` type (RFC 6839), parameters ignored. */
+function isJsonType(type: string): boolean {
+  const media = mediaType(type);
+  const subtype = media.split('/')[1] ?? '';
+  return subtype === 'json' || subtype.endsWith('+json');
+}
+
+const unsupported = (message: string) => new RelayError('unsupported-body', message);
+
+/** Reads up to the first byte: true when the body turns out empty; a non-empty body is cancelled. */
+async function isEmpty(body: ReadableStream<Uint8Array>): Promise<boolean> {
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return true;
+      if (value.length > 0) {
+        await reader.cancel().catch(() => {});
+        return false;
+      }
+    }
+  } catch {
+    return false;
+  }
+}
+
+async function readAll(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+  signal: AbortSignal,
+): Promise<Buffer> {
+  const reader = body.getReader();
+  const onAbort = () => void reader.cancel().catch(() => {});
+  signal.addEventListener('abort', onAbort, { once: true });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > limit) {
+        await reader.cancel().catch(() => {});
+        throw new RelayError(
+          'body-too-large',
+          `a legacy agent takes request bodies of at most ${limit} bytes`,
+        );
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (error instanceof RelayError) throw error;
+    throw new RelayError(
+      'upstream-failed',
+      `the request body failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  return Buffer.concat(chunks);
+}

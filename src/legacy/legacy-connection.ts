@@ -1,0 +1,177 @@
+/**
+ * One legacy agent's TLS connection, start to end: line framing and the multiplex over the socket,
+ * the capability exchange, the beacon once ready, relays, and every way the connection ends.
+ *
+ * Fixes the original's quirks: an agent that never sends its capability is closed after
+ * `capabilityTimeoutMs` instead of lingering unmonitored, and a bad line or a broken limit closes
+ * this connection only, with one log line naming the agent.
+ */
+import type { Socket } from 'node:net';
+import { ErrorCode, errorCodeName } from '../bolt/protocol/frames.js';
+import type { RelayOptions, RelayRequest, RelayResponse } from '../bolt/tower/relay-client.js';
+import type { Logger } from '../log/logger.js';
+import { BeaconChannel } from './beacon-channel.js';
+import { answerCapability, askCapability, CAPABILITY } from './capability-channel.js';
+import { errorCodeFor, LegacyProtocolError } from './legacy-error.js';
+import type { LegacyLimits } from './legacy-limits.js';
+import type { LegacyStream } from './legacy-stream.js';
+import { encodeLine, LineDecoder } from './line-codec.js';
+import { MuxDemuxSession } from './mux-demux-session.js';
+import { RELAY_PREFIX, relayOverMux } from './relay-channel.js';
+
+export interface LegacyConnectionOptions {
+  /** The list the tower answers an agent's capability with; agents store it and never use it. */
+  readonly towerPorts: readonly number[];
+  readonly beaconValidityMs: number;
+  readonly capabilityTimeoutMs: number;
+  readonly limits: LegacyLimits;
+}
+
+export interface LegacyConnectionHooks {
+  /** Every port list the agent sends; the first one makes the connection ready. */
+  capability(ports: readonly number[]): void;
+  /** Called once, whoever ended the connection. */
+  closed(code: ErrorCode, reason: string): void;
+}
+
+// How long a graceful close waits for the agent to take our FIN before the socket is destroyed.
+const END_GRACE_MS = 1000;
+
+export class LegacyConnection {
+  private readonly decoder: LineDecoder;
+  private readonly session: MuxDemuxSession;
+  private readonly beacon: BeaconChannel;
+  private readonly capabilityTimer: NodeJS.Timeout;
+  private ready = false;
+  private ports: readonly number[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: LegacyConnectionOptions,
+    private readonly hooks: LegacyConnectionHooks,
+    private readonly log: Logger,
+  ) {
+    this.decoder = new LineDecoder(options.limits.maxLineBytes);
+    this.session = new MuxDemuxSession({
+      maxOpenStreams: options.limits.maxOpenStreams,
+      maxPeerStreams: options.limits.maxPeerStreams,
+      send: (frame) => this.send(encodeLine(frame)),
+      accept: (stream) => this.accept(stream),
+    });
+    this.beacon = new BeaconChannel(options.beaconValidityMs, (silentMs) =>
+      this.close(ErrorCode.Expired, `expired: no beacon for ${silentMs} ms`, true),
+    );
+    this.capabilityTimer = setTimeout(
+      () => this.close(ErrorCode.Expired, `no capability within ${options.capabilityTimeoutMs} ms`, true),
+      options.capabilityTimeoutMs,
+    );
+
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', (error) => log.debug({ err: error }, 'legacy bolt socket error'));
+    socket.on('close', () => this.finish(ErrorCode.ConnectionLost, 'connection lost'));
+
+    askCapability(this.session, (ports) => this.announce(ports));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Relays in flight, body streaming included; 0 when idle. */
+  get relaysInFlight(): number {
+    return this.session.countOpen(RELAY_PREFIX);
+  }
+
+  relay(port: number, request: RelayRequest, options: RelayOptions): Promise<RelayResponse> {
+    return relayOverMux(this.session, this.options.limits, port, request, options);
+  }
+
+  /**
+   * Closes the connection (idempotent). `force` drops the socket at once, for a peer presumed gone
+   * or misbehaving; otherwise it is ended and given a moment to flush.
+   */
+  close(code: ErrorCode, reason: string, force = false): void {
+    if (this.closed) return;
+    this.finish(code, reason);
+    if (force) {
+      this.socket.destroy();
+      return;
+    }
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), END_GRACE_MS).unref();
+  }
+
+  private receive(chunk: Buffer): void {
+    try {
+      for (const value of this.decoder.push(chunk)) {
+        if (this.closed) return;
+        this.session.receive(value);
+      }
+    } catch (error) {
+      if (error instanceof LegacyProtocolError) {
+        this.reject(error);
+        return;
+      }
+      // A bug of ours, not the agent's; still this connection only.
+      this.log.error({ err: error }, 'legacy bolt: internal error');
+      this.close(ErrorCode.Internal, 'internal error', true);
+    }
+  }
+
+  private reject(error: LegacyProtocolError): void {
+    const code = errorCodeFor[error.code];
+    this.log.warn(
+      { code: errorCodeName(code), error: error.code, reason: error.message },
+      'legacy bolt closed: bad input',
+    );
+    this.close(code, error.message, true);
+  }
+
+  private send(line: string): void {
+    if (this.closed) return;
+    this.socket.write(line);
+    if (this.socket.writableLength > this.options.limits.maxWriteBacklogBytes) {
+      this.reject(
+        new LegacyProtocolError(
+          'write-backlog',
+          `over ${this.options.limits.maxWriteBacklogBytes} bytes wait for the agent to read them`,
+        ),
+      );
+    }
+  }
+
+  private accept(stream: LegacyStream): void {
+    if (stream.meta === CAPABILITY) {
+      answerCapability(stream, this.options.towerPorts);
+      return;
+    }
+    // Agents open only `capability`; an agent-opened beacon or relay (which the original tower
+    // would have served, even relaying into its own localhost) is ended at once, like any unknown label.
+    this.log.debug({ meta: stream.meta }, 'legacy bolt: ended a stream the agent opened');
+    stream.end();
+  }
+
+  private announce(ports: readonly number[]): void {
+    if (this.closed) return;
+    if (this.ready) {
+      // Each data frame replaces the list; one repeating its list changes nothing worth announcing.
+      if (ports.length === this.ports.length && ports.every((port, i) => port === this.ports[i])) return;
+    } else {
+      this.ready = true;
+      clearTimeout(this.capabilityTimer);
+      this.beacon.start(this.session);
+    }
+    this.ports = ports;
+    this.hooks.capability(ports);
+  }
+
+  private finish(code: ErrorCode, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.capabilityTimer);
+    this.beacon.stop();
+    this.session.lost();
+    this.hooks.closed(code, reason);
+  }
+}

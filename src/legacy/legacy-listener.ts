@@ -1,0 +1,145 @@
+/**
+ * The tower's legacy bolt listener: raw TLS (no WebSocket) for deployed stormbolt agents, which
+ * connect unchanged and speak mux-demux over the socket.
+ *
+ * Same identity rule as the WebSocket listener: TLS refuses a certificate that does not chain to
+ * the CA, then the certificate's CN must be a valid cname. Each refusal is one log line. Accepted
+ * connections join the same bolt table: added at connect, announced when their capability arrives,
+ * removed when they close (a replaced connection can never remove its replacement).
+ */
+import type { AddressInfo, Socket } from 'node:net';
+import tls, { type TLSSocket } from 'node:tls';
+import { closeCodeFor, ErrorCode, errorCodeName } from '../bolt/protocol/frames.js';
+import type { BoltTable } from '../bolt/tower/bolt-table.js';
+import { isValidCname } from '../certs/cname.js';
+import type { Logger } from '../log/logger.js';
+import { LegacyBolt } from './legacy-bolt.js';
+import { LegacyConnection } from './legacy-connection.js';
+import { DEFAULT_LEGACY_LIMITS, type LegacyLimits } from './legacy-limits.js';
+import { KEEP_ALIVE_MS, LEGACY_TLS } from './legacy-tls.js';
+
+export interface LegacyListenerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** PEM: the CA agents' certificates must chain to (deployed agents: their original CA bundle). */
+  readonly ca: string | readonly string[];
+  /** PEM: one tower certificate and key, or several (e.g. ECDSA and RSA) for OpenSSL to choose from. */
+  readonly cert: string | readonly string[];
+  readonly key: string | readonly string[];
+  /** Silence on the beacon channel after which a connection expires (the tower's beaconValidity). */
+  readonly beaconValidityMs: number;
+  /** How long a connection may go without sending its capability. */
+  readonly capabilityTimeoutMs: number;
+  /** Our answer to an agent's capability; the original tower's was 5000,8000. */
+  readonly towerPorts?: readonly number[];
+  readonly limits?: Partial<LegacyLimits>;
+  /** TLS handshake deadline (ms); 10 s by default. */
+  readonly handshakeTimeoutMs?: number;
+}
+
+export interface LegacyListener {
+  readonly address: AddressInfo;
+  /** Stops listening and closes every legacy connection (WebSocket bolts are left alone). */
+  close(): Promise<void>;
+}
+
+const DEFAULT_TOWER_PORTS = [5000, 8000];
+
+const list = (value: string | readonly string[]): string[] =>
+  typeof value === 'string' ? [value] : [...value];
+
+export async function listenForLegacyBolts(
+  options: LegacyListenerOptions,
+  table: BoltTable,
+  log: Logger,
+): Promise<LegacyListener> {
+  const limits: LegacyLimits = { ...DEFAULT_LEGACY_LIMITS, ...options.limits };
+  const connections = new Set<LegacyConnection>();
+  // Every TCP socket, handshakes in progress included, so close() leaves nothing behind.
+  const sockets = new Set<Socket>();
+  const server = tls.createServer({
+    ca: list(options.ca),
+    cert: list(options.cert),
+    key: list(options.key),
+    requestCert: true,
+    rejectUnauthorized: true,
+    ...LEGACY_TLS,
+    handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
+    keepAlive: true,
+    keepAliveInitialDelay: KEEP_ALIVE_MS,
+  });
+
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
+    log.warn(
+      { remote: socket.remoteAddress, code: error.code, reason: error.message },
+      'legacy bolt refused during TLS',
+    );
+  });
+
+  server.on('secureConnection', (socket: TLSSocket) => {
+    const remote = socket.remoteAddress ?? 'unknown';
+    const refuse = (reason: string, cname?: string) => {
+      log.warn({ remote, cname, reason }, 'legacy bolt refused');
+      socket.destroy();
+    };
+    // rejectUnauthorized already refused these in the handshake; checked again so a change there fails closed.
+    if (!socket.authorized) return refuse(`unauthorized: ${String(socket.authorizationError)}`);
+    const cname = socket.getPeerCertificate().subject?.CN;
+    if (typeof cname !== 'string' || !isValidCname(cname))
+      return refuse('invalid cname in certificate CN', String(cname));
+    socket.setKeepAlive(true, KEEP_ALIVE_MS);
+
+    const connectionLog = log.child({ cname, transport: 'legacy' });
+    let bolt: LegacyBolt | undefined;
+    const connection = new LegacyConnection(
+      socket,
+      {
+        towerPorts: options.towerPorts ?? DEFAULT_TOWER_PORTS,
+        beaconValidityMs: options.beaconValidityMs,
+        capabilityTimeoutMs: options.capabilityTimeoutMs,
+        limits,
+      },
+      {
+        capability: (ports) => {
+          if (!bolt) return;
+          connectionLog.info({ ports }, 'legacy bolt capability');
+          table.announce(bolt, ports);
+        },
+        closed: (code, reason) => {
+          connections.delete(connection);
+          if (!bolt) return;
+          connectionLog.info({ code: errorCodeName(code), reason }, 'legacy bolt closed');
+          table.removed(bolt, closeCodeFor(code), reason);
+        },
+      },
+      connectionLog,
+    );
+    connections.add(connection);
+    bolt = new LegacyBolt(cname, remote, connection);
+    connectionLog.info({ remote }, 'legacy bolt connected');
+    table.add(bolt);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  return {
+    address: server.address() as AddressInfo,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const connection of [...connections])
+          connection.close(ErrorCode.GoingAway, 'tower shutting down', true);
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * mux-demux's wire framing: one JSON value per line, UTF-8, each line ended by "\n".
+ *
+ * Lines are cut on the newline byte before decoding. 0x0A never occurs inside a multi-byte UTF-8
+ * sequence, so decoding each whole line is exactly what a streaming decoder would produce, and a
+ * character split across two TLS reads survives (0.4.3 decoded every read on its own and mangled it).
+ * It also lets the line limit count bytes and be enforced before a newline ever arrives.
+ */
+import { LegacyProtocolError } from './legacy-error.js';
+
+const NEWLINE = 0x0a;
+
+export class LineDecoder {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  constructor(private readonly maxLineBytes: number) {}
+
+  /** Bytes held for a line whose newline has not arrived yet. */
+  get bufferedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  /**
+   * Yields the JSON value of every line `chunk` completes, in order. Throws `LegacyProtocolError` at
+   * the first line that is not JSON (a blank line included, as in the original) or is too long;
+   * after a throw the decoder is unusable, as the connection it served is.
+   */
+  *push(chunk: Uint8Array): Generator<unknown, void, undefined> {
+    const bytes = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let start = 0;
+    for (;;) {
+      const end = bytes.indexOf(NEWLINE, start);
+      if (end === -1) break;
+      const tail = bytes.subarray(start, end);
+      this.hold(tail.length);
+      const line = this.pending.length === 0 ? tail : Buffer.concat([...this.pending, tail]);
+      this.pending = [];
+      this.pendingBytes = 0;
+      start = end + 1;
+      yield parseLine(line);
+    }
+    if (start < bytes.length) {
+      const rest = bytes.subarray(start);
+      this.hold(rest.length);
+      // A copy, so a short remainder does not pin the whole read buffer it came in.
+      this.pending.push(Buffer.from(rest));
+    }
+  }
+
+  private hold(bytes: number): void {
+    this.pendingBytes += bytes;
+    if (this.pendingBytes > this.maxLineBytes) {
+      throw new LegacyProtocolError('line-too-long', `a line passed the ${this.maxLineBytes}-byte limit`);
+    }
+  }
+}
+
+function parseLine(line: Buffer): unknown {
+  const text = line.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    const shown = text.length > 40 ? `${JSON.stringify(text.slice(0, 40))}...` : JSON.stringify(text);
+    throw new LegacyProtocolError('invalid-json', `a line is not JSON: ${shown}`);
+  }
+}
+
+/**
+ * One frame as a line. `JSON.stringify` escapes every control character, so the line holds no
+ * newline of its own and is never blank; lone surrogates come out escaped, still valid JSON.
+ */
+export function encodeLine(frame: readonly unknown[]): string {
+  return `${JSON.stringify(frame)}\n`;
+}

@@ -1,0 +1,125 @@
+/**
+ * The tower's half of one `relay:<port>` exchange: `new`, the request preamble, `end`; then the
+ * reply preamble and the body as string data frames until the agent's `end`.
+ *
+ * Every way it can go wrong settles the promise exactly once, never leaving the caller hanging as
+ * the original did on a channel that ended without a reply: no preamble is `upstream-failed`, a bad
+ * one `protocol`, a dropped connection `bolt-lost`, no reply in time `timeout`. Abandoning a stream
+ * sends `close`: a 0.4.3 agent then writes its late reply to a stream id the tower no longer knows,
+ * which the tower ignores, and its connection stays healthy.
+ */
+import type { RelayOptions, RelayRequest, RelayResponse } from '../bolt/tower/relay-client.js';
+import { RelayError } from '../bolt/tower/relay-error.js';
+import { type PreambleData, readJsonBody } from './json-body.js';
+import type { LegacyLimits } from './legacy-limits.js';
+import type { LegacyStream, StreamEndCause } from './legacy-stream.js';
+import type { MuxDemuxSession } from './mux-demux-session.js';
+import { type RelayBody, relayBody } from './relay-body.js';
+import { parseReplyPreamble, requestPreamble } from './relay-preamble.js';
+
+export const RELAY_PREFIX = 'relay:';
+
+// HTTP forbids a body on these; a Response object cannot even be built with one.
+const BODYLESS = new Set([204, 205, 304]);
+
+export function relayOverMux(
+  session: MuxDemuxSession,
+  limits: LegacyLimits,
+  port: number,
+  request: RelayRequest,
+  options: RelayOptions,
+): Promise<RelayResponse> {
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) return reject(new RelayError('upstream-failed', 'request aborted'));
+    let settled = false;
+    let stream: LegacyStream | undefined;
+    let body: RelayBody | undefined;
+    const reading = new AbortController();
+
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const fail = (error: RelayError) => {
+      if (!settle()) return;
+      reading.abort();
+      stream?.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(
+      () => fail(new RelayError('timeout', `no reply within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
+    const onAbort = () => fail(new RelayError('upstream-failed', 'request aborted'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const finished = (cause: StreamEndCause, what: string) => {
+      const error =
+        cause === 'lost'
+          ? new RelayError('bolt-lost', 'the legacy bolt closed mid-exchange')
+          : new RelayError('upstream-failed', what);
+      if (settled) body?.fail(error);
+      else fail(error);
+    };
+
+    const send = (data: PreambleData) => {
+      stream = session.open(`${RELAY_PREFIX}${port}`, { writable: true, readable: true }, true);
+      if (!stream) {
+        return fail(
+          session.isClosed
+            ? new RelayError('bolt-lost', 'the legacy bolt closed before the request could be sent')
+            : new RelayError('refused', 'too many relays are open on this legacy bolt'),
+        );
+      }
+      const open = stream;
+      open.listener = {
+        data: (payload) => {
+          if (settled) return body?.push(payload);
+          let head: ReturnType<typeof parseReplyPreamble>;
+          try {
+            head = parseReplyPreamble(payload);
+          } catch (error) {
+            return fail(
+              error instanceof RelayError ? error : new RelayError('protocol', 'bad reply preamble'),
+            );
+          }
+          settle();
+          const bodyless = request.method === 'HEAD' || BODYLESS.has(head.status);
+          if (!bodyless) {
+            body = relayBody(open, {
+              highWaterBytes: limits.bodyHighWaterBytes,
+              maxQueueBytes: limits.maxBodyQueueBytes,
+            });
+          }
+          resolve({ status: head.status, headers: head.headers, body: body?.body ?? null });
+        },
+        end: () => {
+          if (!settled) {
+            // What a 0.4.3 agent does for a port it does not allow, or a preamble it cannot parse.
+            return fail(new RelayError('upstream-failed', `the agent ended relay:${port} without a reply`));
+          }
+          body?.end();
+        },
+        closed: (cause) => finished(cause, `the agent closed relay:${port} before its reply ended`),
+        error: (message) => {
+          finished('closed', `the agent failed relay:${port}: ${message}`);
+          open.destroy();
+        },
+      };
+      open.write(requestPreamble(request.method, request.path, data));
+      open.end();
+    };
+
+    // The body is read first: a refusal (415, 413) must leave nothing on the wire.
+    readJsonBody(request, limits.maxRequestBodyBytes, reading.signal).then(
+      (data) => {
+        if (!settled) send(data);
+      },
+      (error: unknown) =>
+        fail(error instanceof RelayError ? error : new RelayError('upstream-failed', String(error))),
+    );
+  });
+}

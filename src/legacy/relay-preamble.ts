@@ -1,0 +1,73 @@
+/**
+ * The two preambles of a `relay:<port>` exchange, each a JSON object serialised to a string and sent
+ * as that string in the first data frame (double-encoded on the wire).
+ *
+ * Request: `{"method","url","data"}`, with `url` a path (an absolute URL would send the agent to
+ * another host) and `data` only when there is a body, so a poll is exactly
+ * `{"method":"GET","url":"/status"}`. Reply: `{"statusCode","headers"}`, where `headers` is Node's
+ * lower-cased header map of the agent's local response, or null on its 408 / 500 answers.
+ */
+import { endToEndHeaders } from '../bolt/http-headers.js';
+import type { HeaderList } from '../bolt/protocol/heads.js';
+import { RelayError } from '../bolt/tower/relay-error.js';
+import type { PreambleData } from './json-body.js';
+
+export interface ReplyHead {
+  readonly status: number;
+  readonly headers: HeaderList;
+}
+
+export function requestPreamble(method: string, path: string, data: PreambleData): string {
+  const url = path.startsWith('/') ? path : `/${path}`;
+  return JSON.stringify(data.present ? { method, url, data: data.value } : { method, url });
+}
+
+// The body is re-encoded from text on this side, so the agent's length no longer holds; the HTTP
+// server computes its own framing.
+const DROPPED = new Set(['content-length']);
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// What a `Headers` object would refuse, and so fail the whole response over one bad field.
+const BAD_VALUE = /[\0\r\n]/;
+
+/** Reads the reply preamble; a string is parsed, and an object sent unencoded is taken as it is. */
+export function parseReplyPreamble(payload: unknown): ReplyHead {
+  let value: unknown = payload;
+  if (typeof payload === 'string') {
+    try {
+      value = JSON.parse(payload);
+    } catch {
+      throw protocol('the reply preamble is not JSON');
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw protocol('the reply preamble is not a JSON object');
+  }
+  const { statusCode, headers } = value as { statusCode?: unknown; headers?: unknown };
+  // 200-599: what an HTTP response can carry on; Node's client never hands over a 1xx as the reply.
+  if (
+    typeof statusCode !== 'number' ||
+    !Number.isInteger(statusCode) ||
+    statusCode < 200 ||
+    statusCode > 599
+  ) {
+    throw protocol(`the reply preamble has no usable statusCode (${JSON.stringify(statusCode)})`);
+  }
+  return { status: statusCode, headers: endToEndHeaders(flatten(headers), DROPPED) };
+}
+
+/** Node's header map (string, number or string-array values) as a flat name/value list. */
+function flatten(headers: unknown): string[] {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return [];
+  const flat: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (!TOKEN.test(name)) continue;
+    const values = Array.isArray(value) ? value : [value];
+    for (const item of values) {
+      const text = typeof item === 'string' ? item : typeof item === 'number' ? String(item) : undefined;
+      if (text !== undefined && !BAD_VALUE.test(text)) flat.push(name, text);
+    }
+  }
+  return flat;
+}
+
+const protocol = (message: string) => new RelayError('protocol', message);
