@@ -11,6 +11,7 @@ import { BoltTable } from './bolt/tower/bolt-table.js';
 import type { TowerConfig } from './config/tower-config.js';
 import { startMinionFleet } from './fleet/minion-fleet.js';
 import { startTowerInspector, type TowerInspector } from './inspect/tower-inspector.js';
+import { listenForLegacyBolts } from './legacy/legacy-listener.js';
 import type { Logger } from './log/logger.js';
 import { createRegistry, type MinionRegistry } from './registry/minion-registry.js';
 
@@ -19,6 +20,8 @@ export interface TowerCredentials {
   readonly ca: string;
   readonly cert: string;
   readonly key: string;
+  /** Extra certificate/key pairs offered on the legacy listener only (an RSA one for old OpenSSL). */
+  readonly legacyExtra?: { readonly cert: string; readonly key: string };
 }
 
 export type TowerSettings = Pick<
@@ -38,6 +41,8 @@ export type TowerSettings = Pick<
   | 'pollConcurrency'
   | 'capabilityTimeout'
   | 'inspect'
+  | 'legacyPort'
+  | 'headerRelay'
 >;
 
 export interface RunningTower {
@@ -49,6 +54,8 @@ export interface RunningTower {
   readonly apiUrl: string;
   /** `wss://host:port` agents dial. */
   readonly boltUrl: string;
+  /** The legacy stormbolt listener's address, when `legacyPort` is set. */
+  readonly legacyAddress: AddressInfo | undefined;
   /** The page an operator opens to watch the minions, when `inspect` is set. */
   readonly inspectorUrl: string | undefined;
   close(): Promise<void>;
@@ -101,6 +108,22 @@ export async function startTower(
     table,
     log,
   );
+  const legacy =
+    settings.legacyPort === undefined
+      ? undefined
+      : await listenForLegacyBolts(
+          {
+            host: settings.boltHost,
+            port: settings.legacyPort,
+            ca: credentials.ca,
+            cert: [credentials.cert, ...(credentials.legacyExtra ? [credentials.legacyExtra.cert] : [])],
+            key: [credentials.key, ...(credentials.legacyExtra ? [credentials.legacyExtra.key] : [])],
+            beaconValidityMs: settings.beaconValidity * 1000,
+            capabilityTimeoutMs: settings.capabilityTimeout * 1000,
+          },
+          table,
+          log,
+        );
   const app = createApp({
     table,
     log,
@@ -109,6 +132,7 @@ export async function startTower(
     registry,
     feed,
     minionStatus: fleet.status,
+    headerRelay: settings.headerRelay,
   });
   const api = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: settings.apiHost, port: settings.apiPort }, () =>
@@ -125,10 +149,12 @@ export async function startTower(
     apiUrl: `http://${urlHost(apiAddress, '127.0.0.1')}:${apiAddress.port}`,
     boltUrl: `wss://${urlHost(bolts.address, 'localhost')}:${bolts.address.port}`,
     inspectorUrl: inspector?.url,
+    legacyAddress: legacy?.address,
     async close() {
       feed.close();
       await Promise.all([
         bolts.close(),
+        legacy?.close(),
         new Promise<void>((resolve) => {
           api.close(() => resolve());
           if ('closeAllConnections' in api) api.closeAllConnections();

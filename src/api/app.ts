@@ -9,6 +9,7 @@ import { bearerAuth } from './auth.js';
 import { apiError, errorHandler } from './errors.js';
 import type { ChangeFeed } from './feed/change-feed.js';
 import type { RegistrySource } from './feed/registry-source.js';
+import { headerRelay } from './header-relay.js';
 import { clientRoutes, type MinionStatusLookup } from './routes/clients.js';
 import { healthRoutes } from './routes/health.js';
 import { type MinionEventOptions, minionEventRoutes } from './routes/minion-events.js';
@@ -25,6 +26,8 @@ export interface ApiOptions {
   readonly feed: ChangeFeed;
   readonly minionStatus?: MinionStatusLookup;
   readonly events?: MinionEventOptions;
+  /** Relay requests carrying `stormbolt-target: <cname>:<port>` (the old stormbolt header relay). */
+  readonly headerRelay?: boolean;
 }
 
 export function createApp(options: ApiOptions): Hono {
@@ -34,6 +37,10 @@ export function createApp(options: ApiOptions): Hono {
     throw apiError(404, 'not-found', 'no such route');
   });
   if (options.apiToken) app.use('*', bearerAuth(options.apiToken));
+  const dropHeaders = new Set(options.apiToken ? ['host', 'authorization'] : ['host']);
+  if (options.headerRelay) {
+    app.use('*', headerRelay(options.table, { relayTimeoutMs: options.relayTimeoutMs, dropHeaders }));
+  }
   app.route('/', healthRoutes(options.table, options.startedAt ?? Date.now()));
   app.route('/', clientRoutes(options.table, options.minionStatus));
   app.route('/', minionEventRoutes(options.feed, options.events));
@@ -42,7 +49,7 @@ export function createApp(options: ApiOptions): Hono {
     '/',
     proxyRoutes(options.table, {
       relayTimeoutMs: options.relayTimeoutMs,
-      dropHeaders: new Set(options.apiToken ? ['host', 'authorization'] : ['host']),
+      dropHeaders,
     }),
   );
   return app;

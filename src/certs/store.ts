@@ -99,6 +99,28 @@ export async function initCertificates(opts: {
   return { dataDir, created, existing, paths };
 }
 
+/**
+ * An RSA server certificate beside the default one, for the legacy listener: agents on Node 0.10
+ * (OpenSSL 1.0.1) that cannot do ECDSA still find a suite (ECDHE-RSA, AES128-SHA). Created once,
+ * like every other file here, as `tower-rsa.crt` / `tower-rsa.key`.
+ */
+export async function ensureRsaTowerCertificate(opts: {
+  dataDir: string;
+  names?: string[];
+}): Promise<{ cert: string; key: string; created: boolean }> {
+  const certPath = join(opts.dataDir, 'tower-rsa.crt');
+  const keyPath = join(opts.dataDir, 'tower-rsa.key');
+  const ca = await loadDataDirAuthority(opts.dataDir);
+  const pair = await readPair(certPath, keyPath);
+  if (pair) {
+    assertIssuedBy(pair.cert, ca, certPath);
+    return { ...pair, created: false };
+  }
+  const server = await issueServerCertificate(ca, { names: defaultServerNames(opts.names ?? []), keyType: 'rsa' });
+  await writePair(certPath, server.certPem, keyPath, server.keyPem);
+  return { cert: server.certPem, key: server.keyPem, created: true };
+}
+
 /** Issues `<cname>.crt`/`<cname>.key` plus a copy of the CA into `outDir` (default `<dataDir>/agents`). */
 export async function issueAgentCertificate(opts: {
   dataDir: string;

@@ -3,7 +3,7 @@
  * optional JSON file, creating its CA and server certificate on first run.
  */
 import type { Command } from 'commander';
-import { initCertificates, readTowerCredentials } from '../certs/store.js';
+import { ensureRsaTowerCertificate, initCertificates, readTowerCredentials } from '../certs/store.js';
 import { loadConfig } from '../config/load-config.js';
 import { towerConfigSchema } from '../config/tower-config.js';
 import { createLogger } from '../log/logger.js';
@@ -36,6 +36,11 @@ export function registerStartCommand(program: Command): void {
     .option('--status-body-limit <bytes>', 'largest status document accepted (default 1048576)')
     .option('--poll-concurrency <n>', 'status polls in flight at once across the fleet (default 64)')
     .option('--capability-timeout <seconds>', 'close bolts that announce no capability in time (default 15)')
+    .option(
+      '--legacy-port <port>',
+      'also accept deployed stormbolt agents (raw TLS + mux-demux) here; off by default',
+    )
+    .option('--header-relay', 'relay API requests carrying "stormbolt-target: <cname>:<port>"')
     .option('--inspect [port]', 'serve the XState inspector bridge on this port (default 8080)')
     .option('--name <name>', 'extra DNS name or address for a new tower certificate (repeatable)', collect)
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
@@ -53,8 +58,26 @@ export function registerStartCommand(program: Command): void {
         if (certs.created.length > 0)
           log.info({ files: certs.created }, 'created the CA and tower certificate');
         log.info({ ca: certs.paths.ca, cert: certs.paths.cert }, 'certificates');
-        const tower = await startTower(config, await readTowerCredentials(config.dataDir), log);
-        log.info({ api: tower.apiUrl, bolt: tower.boltUrl }, 'tower ready');
+        const credentials = await readTowerCredentials(config.dataDir);
+        const legacyExtra =
+          config.legacyPort === undefined
+            ? undefined
+            : await ensureRsaTowerCertificate({ dataDir: config.dataDir, names: config.names });
+        if (legacyExtra?.created) log.info({ dir: config.dataDir }, 'created tower-rsa.crt for old agents');
+        const tower = await startTower(
+          config,
+          { ...credentials, ...(legacyExtra ? { legacyExtra } : {}) },
+          log,
+        );
+        log.info(
+          {
+            api: tower.apiUrl,
+            bolt: tower.boltUrl,
+            ...(tower.legacyAddress ? { legacy: `${config.boltHost}:${tower.legacyAddress.port}` } : {}),
+            ...(tower.inspectorUrl ? { inspector: tower.inspectorUrl } : {}),
+          },
+          'tower ready',
+        );
         onShutdown(() => tower.close());
       } catch (error) {
         exitWithError(error);
