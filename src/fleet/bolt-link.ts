@@ -41,11 +41,15 @@ async function pollStatus(bolt: Bolt, options: StatusPollOptions, outer: AbortSi
     if (signal.aborted) throw new PollError('timeout', `no status within ${options.timeoutMs} ms`);
     throw new PollError('unreachable', error instanceof Error ? error.message : String(error));
   }
+  const { body } = response;
   if (response.status < 200 || response.status > 299) {
-    await response.body?.cancel().catch(() => {});
+    if (body instanceof ReadableStream) await body.cancel().catch(() => {});
     throw new PollError('http-status', `status endpoint answered ${response.status}`);
   }
-  const text = await readLimited(response.body, options.bodyLimit, signal);
+  const text =
+    body instanceof Uint8Array
+      ? bytesWithin(body, options.bodyLimit)
+      : await readLimited(body, options.bodyLimit, signal);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -62,6 +66,11 @@ async function pollStatus(bolt: Bolt, options: StatusPollOptions, outer: AbortSi
     );
   }
   return parsed as StatusObject;
+}
+
+function bytesWithin(body: Uint8Array, limit: number): string {
+  if (body.length > limit) throw new PollError('too-large', `status body passed the ${limit}-byte limit`);
+  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
 }
 
 async function readLimited(

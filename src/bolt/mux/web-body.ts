@@ -14,7 +14,8 @@ export interface InboundBody {
   fail(error: StreamResetError): void;
 }
 
-export function inboundBody(stream: MuxStream): InboundBody {
+/** `initial`: chunks that arrived before the body stream was made; they come first and count as received. */
+export function inboundBody(stream: MuxStream, initial: readonly Uint8Array[] = []): InboundBody {
   let received = 0;
   let acknowledged = 0;
   let open = true;
@@ -23,6 +24,10 @@ export function inboundBody(stream: MuxStream): InboundBody {
     {
       start(controller) {
         control = controller;
+        for (const chunk of initial) {
+          received += chunk.length;
+          controller.enqueue(chunk);
+        }
         stream.events.data = (chunk) => {
           if (!open) return;
           received += chunk.length;

@@ -20,8 +20,11 @@ export interface RelayRequest {
 export interface RelayResponse {
   readonly status: number;
   readonly headers: HeaderList;
-  /** Null when the agent sent no body (HEAD, 204, 304...). */
-  readonly body: ReadableStream<Uint8Array> | null;
+  /**
+   * Null when the agent sent no body (HEAD, 204, 304...); the bytes themselves when the whole body
+   * arrived with the head; otherwise a stream.
+   */
+  readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
 }
 
 export interface RelayOptions {
@@ -113,20 +116,36 @@ export function relay(
         );
       }
       settle();
-      let body: ReadableStream<Uint8Array> | null = null;
       if (endStream) {
         responseComplete();
-      } else {
-        const inbound = inboundBody(stream);
+        resolve({ status: response.status, headers: response.headers, body: null });
+        return;
+      }
+      // A small answer usually arrives whole in the head's own message. Frames of one message are
+      // dispatched before any microtask runs, so by then such a body is complete and is handed on as
+      // bytes, sparing a stream per exchange; anything longer streams from what has arrived so far.
+      const early: Uint8Array[] = [];
+      let ended = false;
+      stream.events.data = (chunk) => early.push(chunk);
+      stream.events.end = () => {
+        ended = true;
+      };
+      queueMicrotask(() => {
+        if (ended) {
+          responseComplete();
+          resolve({ status: response.status, headers: response.headers, body: Buffer.concat(early) });
+          return;
+        }
+        if (stream.error) return reject(toRelayError(stream.error));
+        const inbound = inboundBody(stream, early);
         failBody = inbound.fail;
-        body = inbound.body;
         const bodyEnded = stream.events.end;
         stream.events.end = () => {
           bodyEnded?.();
           responseComplete();
         };
-      }
-      resolve({ status: response.status, headers: response.headers, body });
+        resolve({ status: response.status, headers: response.headers, body: inbound.body });
+      });
     };
   });
 }
