@@ -116,7 +116,10 @@ export async function ensureRsaTowerCertificate(opts: {
     assertIssuedBy(pair.cert, ca, certPath);
     return { ...pair, created: false };
   }
-  const server = await issueServerCertificate(ca, { names: defaultServerNames(opts.names ?? []), keyType: 'rsa' });
+  const server = await issueServerCertificate(ca, {
+    names: defaultServerNames(opts.names ?? []),
+    keyType: 'rsa',
+  });
   await writePair(certPath, server.certPem, keyPath, server.keyPem);
   return { cert: server.certPem, key: server.keyPem, created: true };
 }
