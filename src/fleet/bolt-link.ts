@@ -7,6 +7,7 @@
  */
 import { type MinionLink, PollError, type StatusObject } from '../../machines/minion-link.js';
 import { ErrorCode } from '../bolt/protocol/frames.js';
+import { readWithin } from '../bolt/read-within.js';
 import type { Bolt } from '../bolt/tower/bolt.js';
 import { RelayError } from '../bolt/tower/relay-error.js';
 
@@ -46,10 +47,15 @@ async function pollStatus(bolt: Bolt, options: StatusPollOptions, outer: AbortSi
     if (body instanceof ReadableStream) await body.cancel().catch(() => {});
     throw new PollError('http-status', `status endpoint answered ${response.status}`);
   }
-  const text =
-    body instanceof Uint8Array
-      ? bytesWithin(body, options.bodyLimit)
-      : await readLimited(body, options.bodyLimit, signal);
+  let bytes: Buffer | undefined;
+  try {
+    bytes = await readWithin(body, options.bodyLimit, signal);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new PollError(signal.aborted ? 'timeout' : 'unreachable', message);
+  }
+  if (!bytes) throw new PollError('too-large', `status body passed the ${options.bodyLimit}-byte limit`);
+  const text = bytes.toString('utf8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -66,44 +72,4 @@ async function pollStatus(bolt: Bolt, options: StatusPollOptions, outer: AbortSi
     );
   }
   return parsed as StatusObject;
-}
-
-function bytesWithin(body: Uint8Array, limit: number): string {
-  if (body.length > limit) throw new PollError('too-large', `status body passed the ${limit}-byte limit`);
-  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-}
-
-async function readLimited(
-  body: ReadableStream<Uint8Array> | null,
-  limit: number,
-  signal: AbortSignal,
-): Promise<string> {
-  if (!body) return '';
-  const reader = body.getReader();
-  const onAbort = () => void reader.cancel().catch(() => {});
-  signal.addEventListener('abort', onAbort, { once: true });
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (signal.aborted) throw new PollError('timeout', 'status body did not arrive in time');
-      if (done) break;
-      size += value.length;
-      if (size > limit) {
-        await reader.cancel().catch(() => {});
-        throw new PollError('too-large', `status body passed the ${limit}-byte limit`);
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (error instanceof PollError) throw error;
-    throw new PollError(
-      signal.aborted ? 'timeout' : 'unreachable',
-      error instanceof Error ? error.message : String(error),
-    );
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -6,6 +6,7 @@
  * parse is `unsupported-body` (415), and a body past the limit is `body-too-large` (413).
  */
 import type { HeaderList } from '../bolt/protocol/heads.js';
+import { readWithin } from '../bolt/read-within.js';
 import type { RelayRequest } from '../bolt/tower/relay-client.js';
 import { RelayError } from '../bolt/tower/relay-error.js';
 
@@ -27,7 +28,15 @@ export async function readJsonBody(
       `a ${mediaType(type)} body cannot reach a legacy agent: it carries JSON only (send application/json)`,
     );
   }
-  const bytes = await readAll(request.body, limit, signal);
+  let bytes: Buffer | undefined;
+  try {
+    bytes = await readWithin(request.body, limit, signal);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new RelayError('upstream-failed', `the request body failed: ${message}`);
+  }
+  if (!bytes)
+    throw new RelayError('body-too-large', `a legacy agent takes request bodies of at most ${limit} bytes`);
   // An empty body, declared JSON or not, is no body: the agent then sends none either.
   if (bytes.length === 0) return NO_DATA;
   let text: string;
@@ -72,40 +81,4 @@ async function isEmpty(body: ReadableStream<Uint8Array>): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function readAll(
-  body: ReadableStream<Uint8Array>,
-  limit: number,
-  signal: AbortSignal,
-): Promise<Buffer> {
-  const reader = body.getReader();
-  const onAbort = () => void reader.cancel().catch(() => {});
-  signal.addEventListener('abort', onAbort, { once: true });
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > limit) {
-        await reader.cancel().catch(() => {});
-        throw new RelayError(
-          'body-too-large',
-          `a legacy agent takes request bodies of at most ${limit} bytes`,
-        );
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (error instanceof RelayError) throw error;
-    throw new RelayError(
-      'upstream-failed',
-      `the request body failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
-  return Buffer.concat(chunks);
 }

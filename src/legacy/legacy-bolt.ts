@@ -1,26 +1,23 @@
 /**
  * A legacy stormbolt agent as the tower sees it: the transport-neutral `Bolt` over one
  * `LegacyConnection`, so the bolt table, `/clients`, `/proxy` and the minion machines treat it like
- * a WebSocket bolt.
+ * a WebSocket bolt. The capability is checked locally before anything is sent, as the original did.
  */
-import { randomUUID } from 'node:crypto';
 import type { ErrorCode } from '../bolt/protocol/frames.js';
-import { type Bolt, unofferedPort } from '../bolt/tower/bolt.js';
+import { BoltBase } from '../bolt/tower/bolt.js';
 import type { RelayOptions, RelayRequest, RelayResponse } from '../bolt/tower/relay-client.js';
-import { RelayError } from '../bolt/tower/relay-error.js';
 import type { LegacyConnection } from './legacy-connection.js';
 
-export class LegacyBolt implements Bolt {
-  readonly boltId = randomUUID();
-  readonly connectedAt = new Date();
+export class LegacyBolt extends BoltBase {
   readonly transport = 'legacy' as const;
-  ports: readonly number[] | null = null;
 
   constructor(
-    readonly cname: string,
-    readonly address: string,
+    cname: string,
+    address: string,
     private readonly connection: LegacyConnection,
-  ) {}
+  ) {
+    super(cname, address);
+  }
 
   get isOpen(): boolean {
     return !this.connection.isClosed;
@@ -30,13 +27,7 @@ export class LegacyBolt implements Bolt {
     return this.connection.relaysInFlight;
   }
 
-  relay(port: number, request: RelayRequest, options: RelayOptions): Promise<RelayResponse> {
-    // Refused here, before anything is read or sent: the original checked the capability locally too.
-    const refused = unofferedPort(this, port);
-    if (refused) return Promise.reject(refused);
-    if (this.connection.isClosed) {
-      return Promise.reject(new RelayError('bolt-lost', `the legacy bolt of ${this.cname} has closed`));
-    }
+  protected send(port: number, request: RelayRequest, options: RelayOptions): Promise<RelayResponse> {
     return this.connection.relay(port, request, options);
   }
 

@@ -11,7 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { closeCodeFor, ErrorCode, errorCodeName } from '../bolt/protocol/frames.js';
 import type { BoltTable } from '../bolt/tower/bolt-table.js';
-import { isValidCname } from '../certs/cname.js';
+import { listenOn, peerIdentity } from '../bolt/tower/peer-identity.js';
 import type { Logger } from '../log/logger.js';
 import { LegacyBolt } from './legacy-bolt.js';
 import { LegacyConnection } from './legacy-connection.js';
@@ -86,11 +86,9 @@ export async function listenForLegacyBolts(
       log.warn({ remote, cname, reason }, 'legacy bolt refused');
       socket.destroy();
     };
-    // rejectUnauthorized already refused these in the handshake; checked again so a change there fails closed.
-    if (!socket.authorized) return refuse(`unauthorized: ${String(socket.authorizationError)}`);
-    const cname = socket.getPeerCertificate().subject?.CN;
-    if (typeof cname !== 'string' || !isValidCname(cname))
-      return refuse('invalid cname in certificate CN', String(cname));
+    const identity = peerIdentity(socket);
+    if ('refused' in identity) return refuse(identity.refused, identity.cname);
+    const { cname } = identity;
     socket.setKeepAlive(true, KEEP_ALIVE_MS);
 
     const connectionLog = log.child({ cname, transport: 'legacy' });
@@ -124,16 +122,9 @@ export async function listenForLegacyBolts(
     table.add(bolt);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-
+  const address = await listenOn(server, options.port, options.host);
   return {
-    address: server.address() as AddressInfo,
+    address,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -178,7 +178,7 @@ describe('legacy listener TLS', () => {
     const refused = await eventually(() => legacy.logs.find((entry) => entry.msg === 'legacy bolt refused'));
     expect(refused).toMatchObject({
       cname: 'bad cname/with spaces',
-      reason: 'invalid cname in certificate CN',
+      reason: 'the certificate CN is not a valid cname',
     });
     expect(legacy.t.table.size).toBe(0);
   });

@@ -8,7 +8,6 @@
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { isValidCname } from '../../certs/cname.js';
 import type { Logger } from '../../log/logger.js';
 import { BoltSession } from '../mux/bolt-session.js';
 import { ProtocolError } from '../protocol/codec.js';
@@ -16,6 +15,7 @@ import { ErrorCode, errorCodeName } from '../protocol/frames.js';
 import { decodeHello } from '../protocol/heads.js';
 import { LinkAcceptor } from '../ws-link.js';
 import type { BoltTable } from './bolt-table.js';
+import { listenOn, peerIdentity } from './peer-identity.js';
 import { WsBolt } from './ws-bolt.js';
 
 export interface BoltListenerOptions {
@@ -63,15 +63,16 @@ export async function listenForBolts(
   server.on('upgrade', (request, rawSocket, head) => {
     const socket = rawSocket as TLSSocket;
     const remote = socket.remoteAddress ?? 'unknown';
-    const refuse = (status: number, reason: string, cname?: string) => {
+    const refuse = (status: 403 | 404, reason: string, cname?: string) => {
       log.warn({ remote, cname, reason }, 'bolt refused');
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      const text = status === 403 ? 'Forbidden' : 'Not Found';
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroySoon();
     };
-    if (new URL(request.url ?? '/', 'https://tower').pathname !== '/bolt') return refuse(404, 'Not Found');
-    if (!socket.authorized) return refuse(403, 'Forbidden');
-    const cname = socket.getPeerCertificate().subject?.CN;
-    if (typeof cname !== 'string' || !isValidCname(cname)) return refuse(403, 'Forbidden', String(cname));
+    if (new URL(request.url ?? '/', 'https://tower').pathname !== '/bolt') return refuse(404, 'not /bolt');
+    const identity = peerIdentity(socket);
+    if ('refused' in identity) return refuse(403, identity.refused, identity.cname);
+    const { cname } = identity;
 
     acceptor.accept(request, socket, head, (link) => {
       let bolt: WsBolt | undefined;
@@ -112,16 +113,9 @@ export async function listenForBolts(
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-
+  const address = await listenOn(server, options.port, options.host);
   return {
-    address: server.address() as AddressInfo,
+    address,
     close: () =>
       new Promise<void>((resolve) => {
         table.closeAll(ErrorCode.GoingAway, 'tower shutting down');

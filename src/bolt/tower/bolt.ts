@@ -2,6 +2,7 @@
  * A connected bolt as everything above the transport sees it, whatever carries it: the WebSocket
  * bolt or the legacy stormbolt TLS link. The bolt table, the API and the minion links use only this.
  */
+import { randomUUID } from 'node:crypto';
 import type { ErrorCode } from '../protocol/frames.js';
 import type { RelayOptions, RelayRequest, RelayResponse } from './relay-client.js';
 import { RelayError } from './relay-error.js';
@@ -26,8 +27,36 @@ export interface Bolt {
   close(code: ErrorCode, reason: string): void;
 }
 
-/** The local refusal every transport makes before sending anything: the port is not offered. */
-export function unofferedPort(bolt: Bolt, port: number): RelayError | undefined {
-  if (bolt.ports?.includes(port)) return undefined;
-  return new RelayError('port-not-allowed', `port ${port} is not in ${bolt.cname}'s capability`);
+/**
+ * What every transport's bolt shares: identity, capability, and the local refusals made before
+ * anything is sent (a port not offered, a bolt already closed). A transport supplies the rest.
+ */
+export abstract class BoltBase implements Bolt {
+  readonly boltId = randomUUID();
+  readonly connectedAt = new Date();
+  ports: readonly number[] | null = null;
+  abstract readonly transport: BoltTransport;
+  abstract readonly isOpen: boolean;
+  abstract readonly openStreams: number;
+
+  constructor(
+    readonly cname: string,
+    readonly address: string,
+  ) {}
+
+  relay(port: number, request: RelayRequest, options: RelayOptions): Promise<RelayResponse> {
+    if (!this.ports?.includes(port)) {
+      return Promise.reject(
+        new RelayError('port-not-allowed', `port ${port} is not in ${this.cname}'s capability`),
+      );
+    }
+    if (!this.isOpen)
+      return Promise.reject(new RelayError('bolt-lost', `the bolt of ${this.cname} has closed`));
+    return this.send(port, request, options);
+  }
+
+  /** Carries one exchange over the transport, once the local checks passed. */
+  protected abstract send(port: number, request: RelayRequest, options: RelayOptions): Promise<RelayResponse>;
+
+  abstract close(code: ErrorCode, reason: string): void;
 }

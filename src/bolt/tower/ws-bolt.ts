@@ -1,23 +1,21 @@
 /**
  * A WebSocket bolt as the tower sees it: the `Bolt` interface over a multiplexed `BoltSession`.
  */
-import { randomUUID } from 'node:crypto';
 import type { BoltSession } from '../mux/bolt-session.js';
 import type { ErrorCode } from '../protocol/frames.js';
-import { type Bolt, unofferedPort } from './bolt.js';
+import { BoltBase } from './bolt.js';
 import { type RelayOptions, type RelayRequest, type RelayResponse, relay } from './relay-client.js';
 
-export class WsBolt implements Bolt {
-  readonly boltId = randomUUID();
-  readonly connectedAt = new Date();
+export class WsBolt extends BoltBase {
   readonly transport = 'ws' as const;
-  ports: readonly number[] | null = null;
 
   constructor(
-    readonly cname: string,
-    readonly address: string,
+    cname: string,
+    address: string,
     private readonly session: BoltSession,
-  ) {}
+  ) {
+    super(cname, address);
+  }
 
   get isOpen(): boolean {
     return !this.session.isClosed;
@@ -27,9 +25,8 @@ export class WsBolt implements Bolt {
     return this.session.openStreams;
   }
 
-  relay(port: number, request: RelayRequest, options: RelayOptions): Promise<RelayResponse> {
-    const refused = unofferedPort(this, port);
-    return refused ? Promise.reject(refused) : relay(this.session, port, request, options);
+  protected send(port: number, request: RelayRequest, options: RelayOptions): Promise<RelayResponse> {
+    return relay(this.session, port, request, options);
   }
 
   close(code: ErrorCode, reason: string): void {
