@@ -2,6 +2,7 @@
  * `stormtower simulate`: a fleet of simulated agents in one process, each a real bolt client with
  * its own certificate from the tower's CA, answering `/status` from memory.
  */
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadDataDirAuthority } from '../certs/store.js';
 import { loadConfig } from '../config/load-config.js';
@@ -44,7 +45,11 @@ export function registerSimulateCommand(program: Command): void {
         });
         const log = createLogger({ level: config.logLevel, name: 'stormtower-simulate' });
         const startedAt = Date.now();
-        const fleet = await startFleet({ ...config, authority: await loadDataDirAuthority(config.dataDir) });
+        const fleet = await startFleet({
+          ...config,
+          authority: await loadDataDirAuthority(config.dataDir),
+          identityCache: join(config.dataDir, `simulated-${config.prefix}.json`),
+        });
         onShutdown(() => fleet.close());
         await fleet.allConnected;
         log.info(

@@ -6,7 +6,8 @@
  */
 import { type BoltClient, connectBolt } from '../bolt/agent/connect-bolt.js';
 import type { LocalResponse } from '../bolt/agent/local-responder.js';
-import { issueClientCertificate, type LoadedAuthority } from '../certs/authority.js';
+import type { LoadedAuthority } from '../certs/authority.js';
+import { simulatedIdentities } from './identity-cache.js';
 import { SimulatedMinion } from './simulated-minion.js';
 
 export interface FleetOptions {
@@ -22,6 +23,8 @@ export interface FleetOptions {
   readonly beaconValidity?: number;
   /** Handshakes in flight at once while the fleet starts. */
   readonly connectConcurrency?: number;
+  /** A file keeping the agents' certificates between runs (see identity-cache.ts). */
+  readonly identityCache?: string;
 }
 
 export interface SimulatedFleet {
@@ -49,11 +52,19 @@ export async function startFleet(options: FleetOptions): Promise<SimulatedFleet>
   const waiting: (() => void)[] = [];
   const concurrency = options.connectConcurrency ?? 64;
 
-  for (let i = 1; i <= options.count; i++) {
-    const cname = `${options.prefix ?? 'sim'}-${String(i).padStart(width, '0')}`;
+  const cnames = Array.from(
+    { length: options.count },
+    (_, i) => `${options.prefix ?? 'sim'}-${String(i + 1).padStart(width, '0')}`,
+  );
+  // Every certificate first: dialling then runs at the tower's pace, not at the signer's.
+  const identities = await simulatedIdentities(options.authority, cnames, options.identityCache);
+
+  for (const [index, cname] of cnames.entries()) {
+    const i = index + 1;
     const minion = new SimulatedMinion(cname);
     minions.push(minion);
-    const identity = await issueClientCertificate(options.authority, cname);
+    const identity = identities.get(cname);
+    if (!identity) throw new Error(`no identity for ${cname}`);
     while (inFlight >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
     inFlight++;
     const client = connectBolt({
