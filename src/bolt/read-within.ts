@@ -8,7 +8,7 @@
  * the stream's own error when it fails, and cancels the stream when `signal` aborts.
  */
 export async function readWithin(
-  body: ReadableStream<Uint8Array> | Uint8Array | null,
+  body: AsyncIterable<Uint8Array> | Uint8Array | null,
   limit: number,
   signal: AbortSignal,
 ): Promise<Buffer | undefined> {
@@ -16,24 +16,24 @@ export async function readWithin(
   if (body instanceof Uint8Array) {
     return body.length > limit ? undefined : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   }
-  const reader = body.getReader();
-  const onAbort = () => void reader.cancel().catch(() => {});
-  signal.addEventListener('abort', onAbort, { once: true });
-  const chunks: Uint8Array[] = [];
+  const chunks = body[Symbol.asyncIterator]();
+  const stop = () => void chunks.return?.().catch(() => {});
+  signal.addEventListener('abort', stop, { once: true });
+  const kept: Uint8Array[] = [];
   let size = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await chunks.next();
       if (signal.aborted) throw new Error('aborted while reading the body');
-      if (done) return Buffer.concat(chunks);
+      if (done) return Buffer.concat(kept);
       size += value.length;
       if (size > limit) {
-        await reader.cancel().catch(() => {});
+        stop();
         return undefined;
       }
-      chunks.push(value);
+      kept.push(value);
     }
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    signal.removeEventListener('abort', stop);
   }
 }

@@ -67,14 +67,14 @@ function isJsonType(type: string): boolean {
 const unsupported = (message: string) => new RelayError('unsupported-body', message);
 
 /** Reads up to the first byte: true when the body turns out empty; a non-empty body is cancelled. */
-async function isEmpty(body: ReadableStream<Uint8Array>): Promise<boolean> {
-  const reader = body.getReader();
+async function isEmpty(body: AsyncIterable<Uint8Array>): Promise<boolean> {
+  const chunks = body[Symbol.asyncIterator]();
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await chunks.next();
       if (done) return true;
       if (value.length > 0) {
-        await reader.cancel().catch(() => {});
+        await chunks.return?.().catch(() => {});
         return false;
       }
     }

@@ -68,13 +68,13 @@ export async function relayToBolt(
   path: string,
   options: ProxyOptions,
 ): Promise<Response> {
-  const { headers, signal } = nodeRequestParts(c) ?? webRequestParts(c);
+  const { headers, signal, body: rawBody } = nodeRequestParts(c) ?? webRequestParts(c);
   const relayed = endToEndHeaders(headers, options.dropHeaders);
   const info = getConnInfo(c);
   if (info.remote.address) relayed.push('x-forwarded-for', info.remote.address);
   relayed.push('x-forwarded-proto', new URL(c.req.url).protocol.replace(':', ''));
   // GET and HEAD carry no body: not touching it spares building a WHATWG Request on the hot path.
-  const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : c.req.raw.body;
+  const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : rawBody();
 
   try {
     const response = await bolt.relay(
@@ -98,6 +98,8 @@ interface RequestParts {
   readonly headers: readonly string[];
   /** Aborts when the client goes away before the answer is complete. */
   readonly signal: AbortSignal;
+  /** The request body, read straight from the socket where there is one. */
+  readonly body: () => AsyncIterable<Uint8Array> | null;
 }
 
 /**
@@ -113,7 +115,7 @@ function nodeRequestParts(c: Context): RequestParts | undefined {
   outgoing.once('close', () => {
     if (!outgoing.writableFinished) aborted.abort();
   });
-  return { headers: incoming.rawHeaders, signal: aborted.signal };
+  return { headers: incoming.rawHeaders, signal: aborted.signal, body: () => incoming };
 }
 
 function webRequestParts(c: Context): RequestParts {
@@ -121,5 +123,5 @@ function webRequestParts(c: Context): RequestParts {
   c.req.raw.headers.forEach((value, name) => {
     headers.push(name, value);
   });
-  return { headers, signal: c.req.raw.signal };
+  return { headers, signal: c.req.raw.signal, body: () => c.req.raw.body };
 }

@@ -1,9 +1,9 @@
 /**
- * Bridges stream bodies and WHATWG streams, the body type of the tower's Hono side.
+ * Bridges stream bodies and the tower's HTTP side.
  *
- * Inbound: bytes are queued in a ReadableStream whose high-water mark is one credit window, and
- * credit goes back to the peer only as the reader takes them, so a slow HTTP client holds back
- * only its own stream. Outbound: a reader is pumped into the stream at the pace credit allows.
+ * Inbound: bytes are queued in a WHATWG ReadableStream whose high-water mark is one credit window,
+ * and credit goes back to the peer only as the reader takes them, so a slow HTTP client holds back
+ * only its own stream. Outbound: any async iterable of bytes is pumped in at the pace credit allows.
  */
 import { ErrorCode, Limits } from '../protocol/frames.js';
 import type { MuxStream, StreamResetError } from './mux-stream.js';
@@ -65,26 +65,26 @@ export function inboundBody(stream: MuxStream, initial: readonly Uint8Array[] = 
 }
 
 /**
- * Sends a WHATWG body through the stream and ends it. Returns a function that stops the pump early
- * (the stream was reset); a failing source resets the stream with Cancel.
+ * Sends a body (a WHATWG stream or a Node stream: any async iterable of bytes) through the stream
+ * and ends it. Returns a function that stops the pump early (the stream was reset); a failing
+ * source resets the stream with Cancel.
  */
-export function pumpWebBody(source: ReadableStream<Uint8Array>, stream: MuxStream): () => void {
-  const reader = source.getReader();
+export function pumpBody(source: AsyncIterable<Uint8Array>, stream: MuxStream): () => void {
+  const chunks = source[Symbol.asyncIterator]();
   let stopped = false;
   const stop = () => {
     if (stopped) return;
     stopped = true;
-    reader.cancel().catch(() => {});
+    chunks.return?.().catch(() => {});
   };
   (async () => {
     try {
       for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (stopped) return;
+        const { done, value } = await chunks.next();
+        if (done || stopped) break;
         await stream.write(value);
       }
-      stream.end();
+      if (!stopped) stream.end();
     } catch (error) {
       stop();
       stream.reset(

@@ -4,7 +4,7 @@
  */
 import type { BoltSession } from '../mux/bolt-session.js';
 import type { StreamResetError } from '../mux/mux-stream.js';
-import { inboundBody, pumpWebBody } from '../mux/web-body.js';
+import { inboundBody, pumpBody } from '../mux/web-body.js';
 import { ErrorCode } from '../protocol/frames.js';
 import { decodeResponseHead, encodeJson, type HeaderList } from '../protocol/heads.js';
 import { RelayError, type RelayErrorCode } from './relay-error.js';
@@ -14,7 +14,8 @@ export interface RelayRequest {
   /** Path and query string, starting with `/`. */
   readonly path: string;
   readonly headers: HeaderList;
-  readonly body: ReadableStream<Uint8Array> | null;
+  /** A WHATWG or Node stream of the request body; null when there is none. */
+  readonly body: AsyncIterable<Uint8Array> | null;
 }
 
 export interface RelayResponse {
@@ -66,7 +67,7 @@ export function relay(
     }
     let answered = false;
     let failBody: ((error: StreamResetError) => void) | undefined;
-    const stopUpload = request.body ? pumpWebBody(request.body, stream) : () => {};
+    const stopUpload = request.body ? pumpBody(request.body, stream) : () => {};
 
     const settle = () => {
       answered = true;
