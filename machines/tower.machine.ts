@@ -9,7 +9,7 @@
  * must not remove its successor. Minions that end are forgotten through their `xstate.done.actor.*`
  * event, whose output says which bolt ended; one that throws is forgotten and its bolt closed.
  */
-import { type ActorRefFrom, assign, enqueueActions, setup, stopChild } from 'xstate';
+import { type ActorRefFrom, assign, emit, enqueueActions, setup, stopChild } from 'xstate';
 import { type MinionTimings, minionMachine, type Warn } from './minion.machine.js';
 import type { MinionOutput } from './minion-events.js';
 import type { MinionLink } from './minion-link.js';
@@ -38,8 +38,12 @@ interface MinionDefaults extends MinionTimings {
 }
 
 export interface TowerContext {
-  /** The live minion of each cname. */
-  readonly minions: Readonly<Record<string, MinionEntry>>;
+  /**
+   * The live minion of each cname. Owned by the tower actor and updated in place, so a connect or a
+   * disconnect costs O(1) even with 10,000 minions (copying a record per event made a fleet's start
+   * quadratic). Readers must treat it as read-only.
+   */
+  readonly minions: Map<string, MinionEntry>;
   readonly defaults: MinionDefaults;
 }
 
@@ -66,6 +70,17 @@ export type TowerEvent =
 
 const ERROR_EVENT_PREFIX = 'xstate.error.actor.';
 
+/** Told to `tower.on(...)` listeners: a new minion actor exists (the registry folds it in). */
+export type TowerEmitted = { readonly type: 'minion.spawned'; readonly ref: MinionRef };
+
+/** An assigner that drops a cname from the (in-place) minion map. */
+const forget =
+  (cname: string) =>
+  ({ context }: { context: TowerContext }): Map<string, MinionEntry> => {
+    context.minions.delete(cname);
+    return context.minions;
+  };
+
 /** The system id of a cname's live minion. */
 export const minionSystemId = (cname: string): string => `minion:${cname}`;
 
@@ -73,16 +88,16 @@ export const minionSystemId = (cname: string): string => `minion:${cname}`;
 const minionActorId = (cname: string, boltId: string): string => `minion:${cname}:${boltId}`;
 
 const isCurrent = (context: TowerContext, cname: string, boltId: string): boolean =>
-  context.minions[cname]?.boltId === boltId;
+  context.minions.get(cname)?.boltId === boltId;
 
 export const towerMachine = setup({
-  types: {} as { context: TowerContext; input: TowerInput; events: TowerEvent },
+  types: {} as { context: TowerContext; input: TowerInput; events: TowerEvent; emitted: TowerEmitted },
   actors: { minion: minionMachine },
   actions: {
     // Must run before `spawnMinion` in the same transition: stopping frees the system id at once.
     replaceMinion: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'bolt.connected') return;
-      const old = context.minions[event.cname];
+      const old = context.minions.get(event.cname);
       if (!old) return;
       enqueue.sendTo(old.ref, { type: 'bolt.closed', reason: 'replaced' });
       enqueue(stopChild(old.ref));
@@ -96,12 +111,18 @@ export const towerMachine = setup({
           systemId: minionSystemId(cname),
           input: { ...context.defaults, cname, boltId, link, connectedAt },
         });
-        return { ...context.minions, [cname]: { boltId, ref } };
+        context.minions.set(cname, { boltId, ref });
+        return context.minions;
       },
+    }),
+    announceMinion: emit(({ context, event }) => {
+      const entry = event.type === 'bolt.connected' ? context.minions.get(event.cname) : undefined;
+      if (!entry) throw new Error('announceMinion runs right after spawnMinion');
+      return { type: 'minion.spawned' as const, ref: entry.ref };
     }),
     forwardToMinion: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'bolt.capability' && event.type !== 'bolt.closed') return;
-      const entry = context.minions[event.cname];
+      const entry = context.minions.get(event.cname);
       if (!entry) return;
       enqueue.sendTo(
         entry.ref,
@@ -113,18 +134,17 @@ export const towerMachine = setup({
     forgetMinion: enqueueActions(({ context, event, enqueue }) => {
       if (!('output' in event)) return;
       const { cname } = event.output;
-      const entry = context.minions[cname];
+      const entry = context.minions.get(cname);
       if (!entry) return;
       enqueue(stopChild(entry.ref));
-      const { [cname]: _gone, ...minions } = context.minions;
-      enqueue.assign({ minions });
+      enqueue.assign({ minions: forget(cname) });
     }),
     // A minion that threw is dead but its bolt is not: close it, or it would linger until the peer
     // gives up, and forget the minion so the agent's reconnection is a fresh start.
     dropFailedMinion: enqueueActions(({ context, event, enqueue }) => {
       if (!event.type.startsWith(ERROR_EVENT_PREFIX) || !('error' in event)) return;
       const actorId = event.type.slice(ERROR_EVENT_PREFIX.length);
-      const found = Object.entries(context.minions).find(([, entry]) => entry.ref.id === actorId);
+      const found = [...context.minions].find(([, entry]) => entry.ref.id === actorId);
       if (!found) return;
       const [cname, { boltId, ref }] = found;
       enqueue(() => {
@@ -140,18 +160,18 @@ export const towerMachine = setup({
         }
       });
       enqueue(stopChild(ref));
-      const { [cname]: _gone, ...minions } = context.minions;
-      enqueue.assign({ minions });
+      enqueue.assign({ minions: forget(cname) });
     }),
     closeAllMinions: enqueueActions(({ context, enqueue }) => {
-      for (const { ref } of Object.values(context.minions)) {
+      for (const { ref } of context.minions.values()) {
         enqueue.sendTo(ref, { type: 'bolt.closed', reason: 'shutdown' });
       }
-      enqueue.assign({ minions: {} });
+      enqueue.assign({ minions: new Map() });
     }),
   },
   guards: {
-    hasLiveMinion: ({ context, event }) => event.type === 'bolt.connected' && event.cname in context.minions,
+    hasLiveMinion: ({ context, event }) =>
+      event.type === 'bolt.connected' && context.minions.has(event.cname),
     isCurrentBolt: ({ context, event }) =>
       (event.type === 'bolt.capability' || event.type === 'bolt.closed') &&
       isCurrent(context, event.cname, event.boltId),
@@ -162,15 +182,15 @@ export const towerMachine = setup({
   id: 'tower',
   context: ({ input }) => {
     const { pollConcurrency, ...defaults } = input;
-    return { minions: {}, defaults: { ...defaults, pollSlots: createPollSlots(pollConcurrency) } };
+    return { minions: new Map(), defaults: { ...defaults, pollSlots: createPollSlots(pollConcurrency) } };
   },
   initial: 'running',
   states: {
     running: {
       on: {
         'bolt.connected': [
-          { guard: 'hasLiveMinion', actions: ['replaceMinion', 'spawnMinion'] },
-          { actions: 'spawnMinion' },
+          { guard: 'hasLiveMinion', actions: ['replaceMinion', 'spawnMinion', 'announceMinion'] },
+          { actions: ['spawnMinion', 'announceMinion'] },
         ],
         'bolt.capability': { guard: 'isCurrentBolt', actions: 'forwardToMinion' },
         'bolt.closed': { guard: 'isCurrentBolt', actions: 'forwardToMinion' },

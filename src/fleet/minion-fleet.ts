@@ -3,7 +3,7 @@
  * supervisor actor, which spawns one minion actor per bolt. Exposes the spawned minion actors as
  * an observable for the registry, and a per-cname lookup for `/clients`.
  */
-import { from, mergeMap, Observable, scan } from 'rxjs';
+import { Observable } from 'rxjs';
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import type { MinionPollFailure, MinionState } from '../../machines/minion-snapshot.js';
 import { type MinionRef, towerMachine } from '../../machines/tower.machine.js';
@@ -11,6 +11,7 @@ import { closeCodeFor, ErrorCode } from '../bolt/protocol/frames.js';
 import type { BoltTable } from '../bolt/tower/bolt-table.js';
 import type { Logger } from '../log/logger.js';
 import { boltLink, type StatusPollOptions } from './bolt-link.js';
+import { indexedScheduling } from './indexed-scheduler.js';
 
 export interface FleetSettings {
   readonly monitorInterval: number;
@@ -41,7 +42,10 @@ function closeReason(code: number): string {
 }
 
 export function startMinionFleet(table: BoltTable, settings: FleetSettings, log: Logger): MinionFleet {
+  // One timer per minion poll; XState would scan every one of them each time an actor stops.
+  const scheduling = indexedScheduling();
   const tower = createActor(towerMachine, {
+    clock: scheduling.clock,
     input: {
       monitorInterval: settings.monitorInterval,
       capabilityTimeout: settings.capabilityTimeoutMs,
@@ -51,6 +55,7 @@ export function startMinionFleet(table: BoltTable, settings: FleetSettings, log:
     },
     ...(settings.inspect ? { inspect: settings.inspect } : {}),
   });
+  scheduling.install(tower.system);
   tower.subscribe({ error: (error) => log.error({ err: error }, 'tower supervisor failed') });
   tower.start();
 
@@ -70,32 +75,18 @@ export function startMinionFleet(table: BoltTable, settings: FleetSettings, log:
   table.on('capability', onCapability);
   table.on('closed', onClosed);
 
-  // The supervisor's snapshots list the live minions; each new ref is handed on once.
-  const minions$ = new Observable<Readonly<Record<string, { ref: MinionRef }>>>((subscriber) => {
-    subscriber.next(tower.getSnapshot().context.minions);
-    const subscription = from(tower).subscribe({
-      next: (snapshot) => subscriber.next(snapshot.context.minions),
-      error: (error) => subscriber.error(error),
-      complete: () => subscriber.complete(),
-    });
-    return () => subscription.unsubscribe();
-  }).pipe(
-    // Diff against the previous snapshot only, so refs of ended minions are not held forever.
-    scan(
-      (previous, minions) => {
-        const current = new Set(Object.values(minions).map((entry) => entry.ref));
-        return { current, fresh: [...current].filter((ref) => !previous.current.has(ref)) };
-      },
-      { current: new Set<MinionRef>(), fresh: [] as MinionRef[] },
-    ),
-    mergeMap(({ fresh }) => fresh),
-  );
+  // The minions alive now, then each new one as the supervisor announces it: O(1) per bolt.
+  const minions$ = new Observable<MinionRef>((subscriber) => {
+    for (const { ref } of tower.getSnapshot().context.minions.values()) subscriber.next(ref);
+    const spawned = tower.on('minion.spawned', ({ ref }) => subscriber.next(ref));
+    return () => spawned.unsubscribe();
+  });
 
   return {
     tower,
     minions$,
     status(cname, boltId) {
-      const entry = tower.getSnapshot().context.minions[cname];
+      const entry = tower.getSnapshot().context.minions.get(cname);
       if (!entry || entry.boltId !== boltId) return undefined;
       const snapshot = entry.ref.getSnapshot();
       return { state: snapshot.value, lastError: snapshot.context.lastError };

@@ -94,8 +94,8 @@ function isMinionContext(context: Fields): context is Fields & MinionContext {
   );
 }
 
-const isTowerContext = (context: Fields): context is Fields & { minions: Fields } =>
-  isRecord(context.minions) && 'defaults' in context;
+const isTowerContext = (context: Fields): context is Fields & { minions: Map<string, unknown> } =>
+  context.minions instanceof Map && 'defaults' in context;
 
 /** Only scalar fields survive: anything nested was either a document or a live object. */
 function scalars(source: Fields): Fields {
@@ -117,7 +117,7 @@ export function sanitizeContext(context: unknown): Fields {
     const { ports, lastError, ...rest } = sanitizeMinionContext(context);
     return { ...scalars(rest), ports: portList(ports) ?? [], lastError: sanitizeError(lastError) ?? null };
   }
-  if (isTowerContext(context)) return { minions: Object.keys(context.minions) };
+  if (isTowerContext(context)) return { minions: [...context.minions.keys()] };
   return {};
 }
 

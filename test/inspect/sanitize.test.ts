@@ -32,7 +32,10 @@ describe('sanitizeContext', () => {
 
   it('shows the tower as the cnames it holds a minion for', () => {
     const tower = {
-      minions: { alpha: { boltId: 'b1', ref: { id: 'minion:alpha:b1' } }, beta: { boltId: 'b7', ref: {} } },
+      minions: new Map([
+        ['alpha', { boltId: 'b1', ref: { id: 'minion:alpha:b1' } }],
+        ['beta', { boltId: 'b7', ref: {} }],
+      ]),
       defaults: { capabilityTimeout: 5_000, pollTimeout: 3_000, warn: () => {} },
     };
     expect(sanitizeContext(tower)).toEqual({ minions: ['alpha', 'beta'] });

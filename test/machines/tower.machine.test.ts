@@ -50,8 +50,8 @@ describe('towerMachine', () => {
     t.connect('alpha', 'b1');
     const ref = t.minion('alpha');
     expect(ref).toBeDefined();
-    expect(t.minions().alpha?.boltId).toBe('b1');
-    expect(t.minions().alpha?.ref).toBe(ref);
+    expect(t.minions().get('alpha')?.boltId).toBe('b1');
+    expect(t.minions().get('alpha')?.ref).toBe(ref);
     expect(ref?.getSnapshot().value).toBe('connecting');
     expect(ref && minionView(ref.getSnapshot())).toMatchObject({
       cname: 'alpha',
@@ -81,7 +81,7 @@ describe('towerMachine', () => {
     expect(newRef).toBeDefined();
     expect(newRef).not.toBe(oldRef);
     expect(newRef?.getSnapshot().value).toBe('connecting');
-    expect(t.minions().alpha?.boltId).toBe('b2');
+    expect(t.minions().get('alpha')?.boltId).toBe('b2');
     expect(t.children()).toEqual([newRef?.id]);
     expect(newLink.closes).toEqual([]);
     expect(t.seen.errors).toEqual([]);
@@ -101,7 +101,7 @@ describe('towerMachine', () => {
     expect(current?.getSnapshot().value).toBe('connecting');
     expect(current?.getSnapshot().context.ports).toEqual([]);
     expect(newLink.closes).toEqual([]);
-    expect(t.minions().alpha?.boltId).toBe('b2');
+    expect(t.minions().get('alpha')?.boltId).toBe('b2');
   });
 
   it('forgets a minion once it ends, and takes the cname again later', async () => {
@@ -112,12 +112,12 @@ describe('towerMachine', () => {
 
     expect(link.closes).toEqual(['expired']);
     expect(t.minion('alpha')).toBeUndefined();
-    expect(Object.keys(t.minions())).toEqual(['beta']);
+    expect([...t.minions().keys()]).toEqual(['beta']);
     expect(t.children()).toHaveLength(1);
 
     // beta never announces its capability.
     await t.advance(5_000);
-    expect(t.minions()).toEqual({});
+    expect(t.minions().size).toBe(0);
     expect(t.children()).toEqual([]);
 
     t.connect('alpha', 'b3');
@@ -203,7 +203,7 @@ describe('towerMachine', () => {
 
     expect(link.closes).toEqual(['minion failed']);
     expect(t.minion('alpha')).toBeUndefined();
-    expect(Object.keys(t.minions())).toEqual(['beta']);
+    expect([...t.minions().keys()]).toEqual(['beta']);
     expect(warn).toHaveBeenLastCalledWith(
       expect.stringContaining('failed'),
       expect.objectContaining({ cname: 'alpha' }),
