@@ -7,18 +7,9 @@ import { LegacyProtocolError } from '../../src/legacy/legacy-error.js';
 import type { LegacyStream } from '../../src/legacy/legacy-stream.js';
 import { encodeLine, LineDecoder } from '../../src/legacy/line-codec.js';
 import { MuxDemuxSession } from '../../src/legacy/mux-demux-session.js';
+import { mulberry32 } from '../helpers/prng.js';
 
-/** mulberry32: a small seeded PRNG, so a failure replays exactly. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 
 const decodeAll = (decoder: LineDecoder, chunks: Uint8Array[]): unknown[] =>
   chunks.flatMap((chunk) => [...decoder.push(chunk)]);
