@@ -1,0 +1,156 @@
+/**
+ * stormtower's own processes, each started from the built executable exactly as an operator would:
+ * `stormtower start`, `agent`, `simulate` and `certs`, with a temporary data dir and chosen ports.
+ */
+import { join } from 'node:path';
+import type { RunContext } from '../context.js';
+import { monotonicMs } from '../procs/clock.js';
+import { run, type Spawned, start } from '../procs/spawn.js';
+import { getJson, waitFor } from '../procs/wait.js';
+
+export interface Tower {
+  readonly proc: Spawned;
+  readonly apiUrl: string;
+  readonly boltUrl: string;
+  /** Monotonic ms when the process was started. */
+  readonly startedAt: number;
+}
+
+export interface TowerOptions {
+  readonly dataDir: string;
+  readonly apiPort: number;
+  readonly boltPort: number;
+  /** Further `stormtower start` flags (beacon, monitor interval, status port...). */
+  readonly flags?: readonly string[];
+}
+
+async function stormtower(ctx: RunContext, args: readonly string[]): Promise<string> {
+  const out = await run(process.execPath, [ctx.cli, ...args], { timeoutMs: 60_000 });
+  if (out.code !== 0) throw new Error(`stormtower ${args.join(' ')} failed: ${out.stderr.trim()}`);
+  return out.stdout;
+}
+
+export async function certsInit(ctx: RunContext, dataDir: string): Promise<void> {
+  await stormtower(ctx, ['certs', 'init', '--data-dir', dataDir]);
+}
+
+export interface AgentFiles {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+}
+
+export async function issueAgent(ctx: RunContext, dataDir: string, cname: string): Promise<AgentFiles> {
+  const out = join(dataDir, 'agents');
+  await stormtower(ctx, ['certs', 'issue', cname, '--data-dir', dataDir, '--out', out]);
+  return { cert: join(out, `${cname}.crt`), key: join(out, `${cname}.key`), ca: join(out, 'ca.crt') };
+}
+
+/** Starts `stormtower start` and resolves once its API answers `/health`. */
+export async function startTower(ctx: RunContext, options: TowerOptions): Promise<Tower> {
+  const startedAt = monotonicMs();
+  const proc = start(process.execPath, [
+    ctx.cli,
+    'start',
+    '--data-dir',
+    options.dataDir,
+    '--bolt-host',
+    '127.0.0.1',
+    '--bolt-port',
+    String(options.boltPort),
+    '--api-port',
+    String(options.apiPort),
+    '--log-level',
+    'warn',
+    ...(options.flags ?? []),
+  ]);
+  const apiUrl = `http://127.0.0.1:${options.apiPort}`;
+  try {
+    await waitFor(
+      'the tower API',
+      () => (proc.child.exitCode === null ? getJson(`${apiUrl}/health`, 2000) : 'exited'),
+      {
+        timeoutMs: 30_000,
+        everyMs: 50,
+      },
+    );
+  } catch (error) {
+    await proc.stop();
+    throw new Error(`the tower did not start: ${proc.output().trim() || String(error)}`);
+  }
+  if (proc.child.exitCode !== null) throw new Error(`the tower exited: ${proc.output().trim()}`);
+  return { proc, apiUrl, boltUrl: `wss://127.0.0.1:${options.boltPort}`, startedAt };
+}
+
+export interface AgentOptions {
+  readonly boltUrl: string;
+  readonly files: AgentFiles;
+  readonly allow: readonly number[];
+  readonly flags?: readonly string[];
+}
+
+/** `stormtower agent`: the real agent executable, relaying to local ports. */
+export function startAgent(ctx: RunContext, options: AgentOptions): Spawned {
+  return start(process.execPath, [
+    ctx.cli,
+    'agent',
+    '--tower',
+    options.boltUrl,
+    '--allow',
+    options.allow.join(','),
+    '--cert',
+    options.files.cert,
+    '--key',
+    options.files.key,
+    '--ca',
+    options.files.ca,
+    '--log-level',
+    'warn',
+    ...(options.flags ?? []),
+  ]);
+}
+
+export interface SimulatorOptions {
+  readonly count: number;
+  readonly boltUrl: string;
+  readonly dataDir: string;
+  readonly prefix: string;
+  readonly flags?: readonly string[];
+}
+
+/** `stormtower simulate`: N simulated agents in one process, library defaults otherwise. */
+export function startSimulator(ctx: RunContext, options: SimulatorOptions): Spawned {
+  return start(process.execPath, [
+    ctx.cli,
+    'simulate',
+    '--count',
+    String(options.count),
+    '--tower',
+    options.boltUrl,
+    '--data-dir',
+    options.dataDir,
+    '--prefix',
+    options.prefix,
+    '--log-level',
+    'warn',
+    ...(options.flags ?? []),
+  ]);
+}
+
+interface ClientState {
+  readonly cname: string;
+  readonly state: string;
+}
+
+/** How many bolts the tower holds and how many of their minions are ready (or just changed). */
+export async function readiness(apiUrl: string): Promise<{ bolts: number; ready: number } | undefined> {
+  const clients = await getJson<ClientState[]>(`${apiUrl}/clients`, 60_000);
+  if (clients === undefined) return undefined;
+  const ready = clients.filter((c) => c.state === 'ready' || c.state === 'changed').length;
+  return { bolts: clients.length, ready };
+}
+
+/** Bolts currently held, from the cheap `/health`. */
+export async function boltCount(apiUrl: string): Promise<number | undefined> {
+  return (await getJson<{ bolts: number }>(`${apiUrl}/health`, 10_000))?.bolts;
+}
