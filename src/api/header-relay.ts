@@ -35,7 +35,7 @@ export function headerRelay(table: BoltTable, options: HeaderRelayOptions): Midd
         `${TARGET_HEADER} [${target}]: no bolt is connected as "${cname}"`,
       );
     const url = new URL(c.req.url);
-    return relayToBolt(c, bolt, port, `${url.pathname}${url.search}`, relayOptions);
+    return relayToBolt(c, url, bolt, port, `${url.pathname}${url.search}`, relayOptions);
   };
 }
 

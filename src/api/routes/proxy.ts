@@ -52,17 +52,19 @@ export function proxyRoutes(table: BoltTable, options: ProxyOptions): Hono {
     const cname = match[1] ?? '';
     const bolt = table.get(cname);
     if (!bolt) throw apiError(404, 'unknown-minion', `no bolt is connected as "${cname}"`);
-    return relayToBolt(c, bolt, port, `${match[3] ?? '/'}${url.search}`, options);
+    return relayToBolt(c, url, bolt, port, `${match[3] ?? '/'}${url.search}`, options);
   });
   return handler;
 }
 
 /**
- * Relays the request in `c` to `port` of `bolt` as `path` (path and query string), and answers with
- * the agent's response, or with the API's error shape for a `RelayError`.
+ * Relays the request in `c` (whose parsed `url` the caller already holds) to `port` of `bolt` as
+ * `path` (path and query string), and answers with the agent's response, or with the API's error
+ * shape for a `RelayError`.
  */
 export async function relayToBolt(
   c: Context,
+  url: URL,
   bolt: Bolt,
   port: number,
   path: string,
@@ -72,7 +74,7 @@ export async function relayToBolt(
   const relayed = endToEndHeaders(headers, options.dropHeaders);
   const info = getConnInfo(c);
   if (info.remote.address) relayed.push('x-forwarded-for', info.remote.address);
-  relayed.push('x-forwarded-proto', new URL(c.req.url).protocol.replace(':', ''));
+  relayed.push('x-forwarded-proto', url.protocol.replace(':', ''));
   // GET and HEAD carry no body: not touching it spares building a WHATWG Request on the hot path.
   const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : rawBody();
 
