@@ -21,6 +21,7 @@ import {
   Limits,
 } from '../../src/bolt/protocol/frames.js';
 import { mulberry32 } from '../helpers/prng.js';
+import { codeOf } from '../helpers/protocol-error.js';
 
 /** A frame built by hand, independently of the encoder; `declared` lets the length field lie. */
 function raw(
@@ -36,17 +37,6 @@ function raw(
   head.writeUInt32BE(streamId, 2);
   head.writeUInt32BE(declared ?? payload.length, 6);
   return Buffer.concat([head, payload]);
-}
-
-/** The code of the ProtocolError `fn` throws; any other exception fails the test. */
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ProtocolError) return error.code;
-    throw error;
-  }
-  return undefined;
 }
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');

@@ -12,20 +12,10 @@ import {
   encodeJson,
 } from '../../src/bolt/protocol/heads.js';
 import { mulberry32 } from '../helpers/prng.js';
+import { codeOf } from '../helpers/protocol-error.js';
 
 const json = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value), 'utf8');
 const text = (value: string): Uint8Array => Buffer.from(value, 'utf8');
-
-/** The code of the ProtocolError `fn` throws; any other exception fails the test. */
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ProtocolError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 const request = { port: 8080, method: 'GET', path: '/status?x=1', headers: ['accept', 'application/json'] };
 const response = {
