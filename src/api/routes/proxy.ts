@@ -5,7 +5,6 @@
  * Hop-by-hop headers stay on this side, and so does the tower's own bearer token. `relayToBolt` is
  * the relay itself, shared with the `stormbolt-target` header relay.
  */
-import type { HttpBindings } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -14,6 +13,7 @@ import type { Bolt } from '../../bolt/tower/bolt.js';
 import type { BoltTable } from '../../bolt/tower/bolt-table.js';
 import { RelayError, type RelayErrorCode } from '../../bolt/tower/relay-error.js';
 import { apiError } from '../errors.js';
+import { relayExchange } from '../relay-exchange.js';
 
 const statusFor: Record<RelayErrorCode, ContentfulStatusCode> = {
   'port-not-allowed': 403,
@@ -70,60 +70,23 @@ export async function relayToBolt(
   path: string,
   options: ProxyOptions,
 ): Promise<Response> {
-  const { headers, signal, body: rawBody } = nodeRequestParts(c) ?? webRequestParts(c);
-  const relayed = endToEndHeaders(headers, options.dropHeaders);
+  const exchange = relayExchange(c);
+  const relayed = endToEndHeaders(exchange.headers, options.dropHeaders);
   const info = getConnInfo(c);
   if (info.remote.address) relayed.push('x-forwarded-for', info.remote.address);
   relayed.push('x-forwarded-proto', url.protocol.replace(':', ''));
   // GET and HEAD carry no body: not touching it spares building a WHATWG Request on the hot path.
-  const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : rawBody();
+  const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : exchange.body();
 
   try {
     const response = await bolt.relay(
       port,
       { method: c.req.method, path, headers: relayed, body },
-      { timeoutMs: options.relayTimeoutMs, signal },
+      { timeoutMs: options.relayTimeoutMs, signal: exchange.signal },
     );
-    const out = new Headers();
-    for (let i = 0; i < response.headers.length; i += 2) {
-      out.append(response.headers[i] ?? '', response.headers[i + 1] ?? '');
-    }
-    return new Response(response.body, { status: response.status, headers: out });
+    return exchange.respond(response);
   } catch (error) {
     if (error instanceof RelayError) throw apiError(statusFor[error.code], error.code, error.message);
     throw error;
   }
-}
-
-interface RequestParts {
-  /** The request's header fields as a flat name/value list. */
-  readonly headers: readonly string[];
-  /** Aborts when the client goes away before the answer is complete. */
-  readonly signal: AbortSignal;
-  /** The request body, read straight from the socket where there is one. */
-  readonly body: () => AsyncIterable<Uint8Array> | null;
-}
-
-/**
- * On the Node server, read the raw request directly: its header list and its socket's close, rather
- * than the WHATWG Request that `c.req.raw` would build (headers object, body stream, abort signal),
- * which costs more than the rest of a small relay on the tower.
- */
-function nodeRequestParts(c: Context): RequestParts | undefined {
-  const env = c.env as Partial<HttpBindings> | undefined;
-  const { incoming, outgoing } = env ?? {};
-  if (!incoming?.rawHeaders || !outgoing) return undefined;
-  const aborted = new AbortController();
-  outgoing.once('close', () => {
-    if (!outgoing.writableFinished) aborted.abort();
-  });
-  return { headers: incoming.rawHeaders, signal: aborted.signal, body: () => incoming };
-}
-
-function webRequestParts(c: Context): RequestParts {
-  const headers: string[] = [];
-  c.req.raw.headers.forEach((value, name) => {
-    headers.push(name, value);
-  });
-  return { headers, signal: c.req.raw.signal, body: () => c.req.raw.body };
 }

@@ -133,8 +133,12 @@ export class BoltSession implements StreamHost {
     }
   }
 
+  hasRoom(): boolean {
+    return this.closed || this.unconfirmedBytes + this.batchBytes < HIGH_WATER_MARK;
+  }
+
   writable(): Promise<void> {
-    if (this.closed || this.unconfirmedBytes + this.batchBytes < HIGH_WATER_MARK) return Promise.resolve();
+    if (this.hasRoom()) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 

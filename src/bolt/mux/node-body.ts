@@ -8,7 +8,8 @@
 import { Readable } from 'node:stream';
 import type { MuxStream } from './mux-stream.js';
 
-export function inboundNodeBody(stream: MuxStream): Readable {
+/** `initial`: chunks that arrived before the body was made; they come first and count as received. */
+export function inboundNodeBody(stream: MuxStream, initial: readonly Uint8Array[] = []): Readable {
   let received = 0;
   let acknowledged = 0;
   const body = new Readable({
@@ -21,6 +22,10 @@ export function inboundNodeBody(stream: MuxStream): Readable {
       }
     },
   });
+  for (const chunk of initial) {
+    received += chunk.length;
+    body.push(chunk);
+  }
   stream.events.data = (chunk) => {
     received += chunk.length;
     body.push(chunk);

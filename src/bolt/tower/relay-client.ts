@@ -28,11 +28,21 @@ export interface RelayResponse {
   readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
 }
 
+/**
+ * The part of an `AbortSignal` a relay listens to. An AbortSignal fits; so does a lighter object
+ * for the proxy's hot path, where building an AbortController per request cost 3% of the tower.
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export interface RelayOptions {
   /** Milliseconds to wait for the response head; the body then streams without a deadline. */
   readonly timeoutMs: number;
   /** Aborts the exchange, e.g. when the HTTP client goes away. */
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
 }
 
 const relayCodeFor: Partial<Record<number, RelayErrorCode>> = {
