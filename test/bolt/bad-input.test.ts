@@ -181,6 +181,30 @@ describe('bad input on one stream', () => {
     socket.close();
   });
 
+  it("frames an answer by its real length, whatever length and hop-by-hop fields the agent claims", async () => {
+    const socket = await rawBolt(t, 'misframer', [4321]);
+    const body = Buffer.from('twenty bytes of body');
+    for (let round = 0; round < 2; round++) {
+      const opened = nextRequest(socket);
+      const pending = api(t, '/proxy/misframer@4321/');
+      const streamId = await opened;
+      const headers = ['content-length', '5', 'transfer-encoding', 'chunked', 'connection', 'close'];
+      socket.send(
+        joinFrames([
+          encodeFrame(FrameType.Response, 0, streamId, head({ status: 200, headers })),
+          encodeFrame(FrameType.Data, FLAG_END_STREAM, streamId, body),
+        ]),
+      );
+      const res = await pending;
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-length')).toBe(String(body.length));
+      expect(res.headers.get('transfer-encoding')).toBeNull();
+      expect(Buffer.from(await res.arrayBuffer())).toEqual(body);
+    }
+    await expectGoodStillWorks();
+    socket.close();
+  });
+
   it('resets a stream whose body overruns its credit; the bolt stays', async () => {
     const socket = await rawBolt(t, 'flooder', [4321]);
     const seen = resets(socket);
