@@ -9,6 +9,7 @@ import { isAvailable } from '../peers/find-or-install.js';
 import { startNginx } from '../peers/nginx.js';
 import { sshTools, startSshd, startTunnel } from '../peers/sshd.js';
 import { certsInit, issueAgent, startAgent, startTower } from '../peers/stormtower.js';
+import type { CpuRole } from '../procs/cpu-account.js';
 import { freePort } from '../procs/ports.js';
 import type { Spawned } from '../procs/spawn.js';
 import { request, waitFor } from '../procs/wait.js';
@@ -21,11 +22,15 @@ export interface Contender {
   /** URL prefix that reaches the upstream's root, or why this contender is missing. */
   readonly base: string | { readonly skip: string };
   /** Processes whose memory is watched during bulk transfers (stormtower: tower, agent). */
-  readonly watch: readonly { readonly role: string; readonly pid: number }[];
+  readonly watch: readonly CpuRole[];
+  /** Every process that relays for this contender, with its descendants counted, for CPU per request. */
+  readonly relays: readonly CpuRole[];
 }
 
 export interface Contenders {
   readonly list: readonly Contender[];
+  /** The local HTTP service all contenders reach. */
+  readonly upstream: CpuRole;
   readonly configs: Readonly<Record<string, string>>;
   close(): Promise<void>;
 }
@@ -51,7 +56,7 @@ export async function startContenders(ctx: RunContext): Promise<Contenders> {
   const { port } = await upstream.next<{ type: 'ready'; port: number }>('ready', 10_000);
   const direct = `http://127.0.0.1:${port}`;
   await check(direct);
-  const list: Contender[] = [{ name: 'direct', base: direct, watch: [] }];
+  const list: Contender[] = [{ name: 'direct', base: direct, watch: [], relays: [] }];
 
   const attempt = async (name: ContenderName, up: () => Promise<Omit<Contender, 'name'>>) => {
     try {
@@ -59,28 +64,40 @@ export async function startContenders(ctx: RunContext): Promise<Contenders> {
       if (typeof contender.base === 'string') await check(contender.base);
       list.push(contender);
     } catch (error) {
-      list.push({ name, base: { skip: message(error) }, watch: [] });
+      list.push({ name, base: { skip: message(error) }, watch: [], relays: [] });
     }
   };
 
   const { nginx } = ctx.peers;
   await attempt('nginx', async () => {
-    if (!isAvailable(nginx)) return { base: { skip: nginx.skip }, watch: [] };
+    if (!isAvailable(nginx)) return { base: { skip: nginx.skip }, watch: [], relays: [] };
     const running = await startNginx(nginx.path, await freshDir(ctx, 'nginx'), await freePort(), port);
     procs.push(running.proc);
     configs['nginx.conf'] = running.config;
-    return { base: `http://127.0.0.1:${running.port}`, watch: [] };
+    return {
+      base: `http://127.0.0.1:${running.port}`,
+      watch: [],
+      relays: [{ role: 'nginx', pid: running.proc.pid }],
+    };
   });
 
   await attempt('ssh -R', async () => {
     const tools = sshTools(ctx.peers);
-    if ('skip' in tools) return { base: { skip: tools.skip }, watch: [] };
+    if ('skip' in tools) return { base: { skip: tools.skip }, watch: [], relays: [] };
     const server = await startSshd(tools, await freshDir(ctx, 'sshd-relay'), await freePort());
     procs.push(server.proc);
     configs.sshd_config = server.config;
     const tunnelPort = await freePort();
-    procs.push(await startTunnel(tools, server, tunnelPort, port));
-    return { base: `http://127.0.0.1:${tunnelPort}`, watch: [] };
+    const tunnel = await startTunnel(tools, server, tunnelPort, port);
+    procs.push(tunnel);
+    return {
+      base: `http://127.0.0.1:${tunnelPort}`,
+      watch: [],
+      relays: [
+        { role: 'sshd', pid: server.proc.pid },
+        { role: 'ssh', pid: tunnel.pid },
+      ],
+    };
   });
 
   await attempt('stormtower', async () => {
@@ -104,17 +121,16 @@ export async function startContenders(ctx: RunContext): Promise<Contenders> {
         (await request(`${base}/1k`, 'GET', 5000).catch(() => undefined))?.status === 200 ? true : undefined,
       { timeoutMs: 20_000 },
     );
-    return {
-      base,
-      watch: [
-        { role: 'tower', pid: tower.proc.pid },
-        { role: 'agent', pid: agent.pid },
-      ],
-    };
+    const roles = [
+      { role: 'tower', pid: tower.proc.pid },
+      { role: 'agent', pid: agent.pid },
+    ];
+    return { base, watch: roles, relays: roles };
   });
 
   return {
     list,
+    upstream: { role: 'upstream', pid: upstream.pid },
     configs,
     async close() {
       for (const proc of procs.reverse()) await proc.stop();

@@ -6,6 +6,7 @@
  */
 import type { RunContext } from '../context.js';
 import { growth, mb, mbPerSec, median, preciseRatio, ratio } from '../format.js';
+import { type CpuRole, describeCpu, meterCpu } from '../procs/cpu-account.js';
 import { type RssSample, sampleRss } from '../procs/proc-stats.js';
 import { startWorker } from '../procs/worker.js';
 import type { Row } from '../types.js';
@@ -25,6 +26,8 @@ interface Measured {
   readonly growth: Record<string, number>;
   /** Per watched role: how much higher RSS went in the second half of a transfer than in its first. */
   readonly lateRise: Record<string, number>;
+  /** Per relaying role (and the upstream): CPU milliseconds per 100 MB moved. */
+  readonly cpuMsPer100MB: Record<string, number>;
 }
 
 /**
@@ -53,15 +56,19 @@ async function transfer(
   url: string,
   bytes: number,
   repeats: number,
-  watch: readonly { role: string; pid: number }[],
+  watch: readonly CpuRole[],
+  relays: readonly CpuRole[],
 ): Promise<Measured> {
   const sampler = sampleRss(watch.map((w) => w.pid));
+  const meter = meterCpu(relays);
   const client = startWorker(ctx, 'bulk-client', [direction, url, bytes, repeats], { oneShot: true });
   const timeoutMs = 60_000 + repeats * 120_000;
   const { transfers } = await client
     .next<{ type: 'result'; transfers: BulkTransfer[] }>('result', timeoutMs)
     .finally(() => void client.stop());
   const samples = sampler.stop();
+  const moved = transfers.reduce((sum, t) => sum + t.bytes, 0);
+  const cpu = meter.stop();
   const ok = transfers.every((t) => t.ok);
   const speeds = transfers.map((t) => t.bytes / t.seconds);
   const per = (measure: (mine: RssSample[]) => number) =>
@@ -72,6 +79,7 @@ async function transfer(
     detail: ok ? 'every byte checked' : `BYTES WRONG: ${transfers.find((t) => !t.ok)?.detail}`,
     growth: per((mine) => Math.max(...mine.map((s) => s.rss)) - (mine[0]?.rss ?? 0)),
     lateRise: per((mine) => lateRise(mine, transfers)),
+    cpuMsPer100MB: Object.fromEntries([...cpu].map(([role, secs]) => [role, (secs * 1000 * 100e6) / moved])),
   };
 }
 
@@ -83,6 +91,7 @@ export async function relayBulk(ctx: RunContext, contenders: Contenders): Promis
   for (const direction of ['download', 'upload'] as const) {
     const label = (name: string) => `${mb(bytes)} ${direction}: ${name}`;
     const results = new Map<ContenderName, Measured | string>();
+    const costs: string[] = [];
     for (const contender of contenders.list) {
       const key = `relay-bulk.${direction}.${contender.name === 'ssh -R' ? 'ssh' : contender.name}`;
       if (typeof contender.base !== 'string') {
@@ -98,7 +107,11 @@ export async function relayBulk(ctx: RunContext, contenders: Contenders): Promis
       ctx.log(`relay-bulk: ${direction} through ${contender.name}`);
       const url =
         direction === 'download' ? `${contender.base}/download?bytes=${bytes}` : `${contender.base}/upload`;
-      const measured = await transfer(ctx, direction, url, bytes, repeats, contender.watch);
+      const measured = await transfer(ctx, direction, url, bytes, repeats, contender.watch, [
+        ...contender.relays,
+        contenders.upstream,
+      ]);
+      costs.push(`${contender.name}: ${describeCpu(measured.cpuMsPer100MB, 'ms')}`);
       results.set(contender.name, measured);
       raw[key] = measured;
       const direct = results.get('direct');
@@ -116,6 +129,12 @@ export async function relayBulk(ctx: RunContext, contenders: Contenders): Promis
         values: { mbPerSec: measured.mbps / 1e6, bytesChecked: measured.ok },
       });
     }
+    rows.push({
+      key: `relay-bulk.${direction}.cpu`,
+      scenario: SCENARIO,
+      label: `${direction}: CPU per 100 MB`,
+      result: costs.length > 0 ? costs.join('; ') : 'skipped: nothing was measured',
+    });
     const ours = results.get('stormtower');
     const ssh = results.get('ssh -R');
     const speedGoal = { text: 'stormtower >= 1.0x ssh -R MB/s', met: undefined };
@@ -169,6 +188,7 @@ export async function relayBulk(ctx: RunContext, contenders: Contenders): Promis
     rows,
     notes: [
       `${mb(bytes)} per transfer (MB = 10^6 bytes), median of ${repeats}; the client is a separate Node process speaking HTTP/1.1 on a raw socket (Node's HTTP client would cap the direct path near 1 GB/s), one connection per transfer, checking every byte against the known payload by position (bench/workers/pattern.ts; cheaper than a hash, which runs at ~1 GB/s here); uploads are checked by the upstream, which answers with the count and the first mismatch.`,
+      'CPU per 100 MB: user + system CPU time of each relaying process (with its children) and of the upstream during the transfers, per 100 MB moved; the client checking the bytes is not counted.',
       'Memory: RSS of the tower and agent processes sampled every 10 ms during the transfers. Growth = the largest sample minus the RSS just before; "flat" compares the peak in the second half of each transfer with the peak in its first half (a relay that buffers bodies climbs all the way through; a heap sized up once does not).',
     ],
     raw,

@@ -7,6 +7,7 @@ import type { RunContext } from '../context.js';
 import { int, ms, preciseRatio, ratio, signedMs } from '../format.js';
 import { isAvailable } from '../peers/find-or-install.js';
 import { postScript, runWrk, type WrkResult } from '../peers/wrk.js';
+import { describeCpu, meterCpu } from '../procs/cpu-account.js';
 import type { Row } from '../types.js';
 import type { ContenderName, Contenders } from './contenders.js';
 
@@ -78,6 +79,13 @@ function goalRows(method: Method, results: Map<ContenderName, WrkResult | string
   return [versus('ssh -R', 2.0), versus('nginx', 0.5), p99];
 }
 
+/** CPU microseconds per request, per role, from CPU seconds over `requests` requests. */
+function perRequestMicros(spent: Map<string, number>, requests: number): Map<string, number> {
+  return new Map(
+    [...spent].map(([role, secs]) => [role, requests > 0 ? (secs * 1e6) / requests : Number.NaN]),
+  );
+}
+
 export async function relaySmall(ctx: RunContext, contenders: Contenders): Promise<ScenarioOutput> {
   const { wrk } = ctx.peers;
   const seconds = ctx.quick ? 1 : 10;
@@ -87,6 +95,7 @@ export async function relaySmall(ctx: RunContext, contenders: Contenders): Promi
   const post = await postScript(ctx.tmp, 1024);
   for (const method of ['GET', 'POST'] as const) {
     const results = new Map<ContenderName, WrkResult | string>();
+    const costs: string[] = [];
     for (const contender of contenders.list) {
       const key = `relay-small.${method.toLowerCase()}.${contender.name === 'ssh -R' ? 'ssh' : contender.name}`;
       const label = `${method} 1 KB, c${CONNECTIONS}: ${contender.name}`;
@@ -109,9 +118,12 @@ export async function relaySmall(ctx: RunContext, contenders: Contenders): Promi
       };
       // A short run first: JIT warm-up for the Node processes, connection pools filled.
       if (warmup > 0) await runWrk({ ...options, seconds: warmup });
+      const meter = meterCpu([...contender.relays, contenders.upstream]);
       const result = await runWrk({ ...options, seconds });
+      const cpu = perRequestMicros(meter.stop(), result.requests);
+      costs.push(`${contender.name}: ${describeCpu(Object.fromEntries(cpu), 'µs')}`);
       results.set(contender.name, result);
-      raw[key] = result;
+      raw[key] = { ...result, cpuMicrosPerRequest: Object.fromEntries(cpu) };
       const direct = results.get('direct');
       rows.push({
         key,
@@ -134,11 +146,18 @@ export async function relaySmall(ctx: RunContext, contenders: Contenders): Promi
         },
       });
     }
+    rows.push({
+      key: `relay-small.${method.toLowerCase()}.cpu`,
+      scenario: SCENARIO,
+      label: `${method} 1 KB: CPU per request`,
+      result: costs.length > 0 ? costs.join('; ') : 'skipped: nothing was measured',
+    });
     rows.push(...goalRows(method, results));
   }
   return {
     rows,
     notes: [
+      "CPU per request: user + system CPU time of each process (with its children: nginx workers, sshd session processes) during the measured wrk run, divided by the requests wrk completed. On 2 cores shared by wrk, the upstream and the relay, the relay's CPU per request is what bounds its requests/s.",
       `wrk -t1 -c${CONNECTIONS} -d${seconds}s --latency${warmup > 0 ? `, after a ${warmup} s warm-up run` : ''}; POST bodies from a Lua script, 1024 bytes; every answer is 1024 bytes. Each contender is its own process(es) beside wrk and the upstream, all on the same cores.`,
     ],
     raw,

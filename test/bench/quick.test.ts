@@ -31,10 +31,10 @@ interface Report {
 const RELAY_CASES = ['direct', 'nginx', 'ssh', 'stormtower'];
 const EXPECTED = [
   ...['get', 'post'].flatMap((m) =>
-    [...RELAY_CASES, 'goal-ssh', 'goal-nginx', 'goal-p99'].map((c) => `relay-small.${m}.${c}`),
+    [...RELAY_CASES, 'cpu', 'goal-ssh', 'goal-nginx', 'goal-p99'].map((c) => `relay-small.${m}.${c}`),
   ),
   ...['download', 'upload'].flatMap((d) =>
-    [...RELAY_CASES, 'goal-ssh', 'goal-memory'].map((c) => `relay-bulk.${d}.${c}`),
+    [...RELAY_CASES, 'cpu', 'goal-ssh', 'goal-memory'].map((c) => `relay-bulk.${d}.${c}`),
   ),
   'change-feed.single',
   'change-feed.fanout',
@@ -113,6 +113,10 @@ describe('npm run bench -- --quick', () => {
         'change-feed.fanout',
       ]) {
         expect(rows.find((r) => r.key === key)?.result, key).not.toMatch(/^skipped/);
+      }
+      // What each relay costs is counted per process, the tower and the agent apart.
+      for (const key of ['relay-small.get.cpu', 'relay-bulk.download.cpu']) {
+        expect(rows.find((r) => r.key === key)?.result, key).toMatch(/stormtower: tower \d+ \+ agent \d+/);
       }
       expect(report.commands.some((c) => c.includes('dist/src/cli/main.js start'))).toBe(true);
 
