@@ -2,7 +2,7 @@
  * A connected bolt as everything above the transport sees it, whatever carries it: the WebSocket
  * bolt or the legacy stormbolt TLS link. The bolt table, the API and the minion links use only this.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ErrorCode } from '../protocol/frames.js';
 import type { RelayOptions, RelayRequest, RelayResponse } from './relay-client.js';
 import { RelayError } from './relay-error.js';
@@ -32,7 +32,9 @@ export interface Bolt {
  * anything is sent (a port not offered, a bolt already closed). A transport supplies the rest.
  */
 export abstract class BoltBase implements Bolt {
-  readonly boltId = randomUUID();
+  // Hex from one native call is one flat string; `randomUUID()` builds its text from ~20 concatenated
+  // pieces, kept as a tree of cons strings (about 0.7 KB) for as long as the bolt lives.
+  readonly boltId = randomBytes(16).toString('hex');
   readonly connectedAt = new Date();
   ports: readonly number[] | null = null;
   abstract readonly transport: BoltTransport;
