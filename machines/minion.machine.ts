@@ -5,20 +5,26 @@
  *       |                                                            ^--------after 0--------'
  *       '--capability timeout--> removed <--bolt.closed (from any state)
  *
- * Polling is done by a `poller` child spawned on `bolt.capability`; it reports `status.received` and
- * `status.failed`. Failures never change the state: they are recorded (`lastError`,
- * `consecutiveFailures`) and a held document stays served. A success clears both (`lastError` back to
- * null: it describes the current streak of failures, not history). `lastPollAt` is when the latest
- * poll settled, answer or failure; `lastChangeAt` when the checksum last changed, the first document
- * included. `changed` lasts one zero-delay timer, so every subscriber sees a snapshot whose value is
- * `changed` before it returns to `ready`.
+ * Polling runs beside those states, inside this one actor: a `poll.due` timer spawns a short-lived
+ * `poll` child (slot, then request), whose `poll.settled` is recorded as `status.received` or
+ * `status.failed` and schedules the next `poll.due` (see poll-cadence.ts); `poll.expired` is the
+ * timeout of the request in flight. A separate poller actor per minion cost a second actor, its
+ * mailbox, observers and timers for each of 10,000 bolts, for state that fits in two context fields.
+ *
+ * Failures never change the state: they are recorded (`lastError`, `consecutiveFailures`) and a held
+ * document stays served. A success clears both (`lastError` back to null: it describes the current
+ * streak of failures, not history). `lastPollAt` is when the latest poll settled, answer or failure;
+ * `lastChangeAt` when the checksum last changed, the first document included. `changed` lasts one
+ * zero-delay timer, so every subscriber sees a snapshot whose value is `changed` before it returns to
+ * `ready`.
  */
-import { assertEvent, assign, setup, spawnChild } from 'xstate';
-import type { MinionEvent, MinionOutput } from './minion-events.js';
-import type { MinionLink } from './minion-link.js';
+import { assertEvent, assign, enqueueActions, raise, setup, spawnChild, stopChild } from 'xstate';
+import type { MinionEvent, MinionOutput, PollReport } from './minion-events.js';
+import { type MinionLink, PollError } from './minion-link.js';
 import type { MinionView } from './minion-snapshot.js';
+import { pollActor, toPollFailure } from './poll.actor.js';
+import { firstPollDelay, nextPollDelay, retryDelay } from './poll-cadence.js';
 import { createPollSlots, type PollSlots } from './poll-slots.js';
-import { pollerMachine } from './poller.machine.js';
 
 /** How machines log without importing a logger: the host injects this. */
 export type Warn = (message: string, details: Readonly<Record<string, unknown>>) => void;
@@ -34,12 +40,7 @@ export interface MinionTimings {
   readonly retryBase?: number;
 }
 
-export interface MinionInput extends MinionTimings {
-  readonly cname: string;
-  readonly boltId: string;
-  readonly link: MinionLink;
-  /** Epoch ms; defaults to `now()` at creation. */
-  readonly connectedAt?: number;
+export interface MinionOptions extends MinionTimings {
   /** Uniform in [0, 1); default `Math.random`. */
   readonly jitter?: () => number;
   /** Shared across minions to bound concurrent polls; default unlimited. */
@@ -49,7 +50,19 @@ export interface MinionInput extends MinionTimings {
   readonly now?: () => number;
 }
 
-interface MinionSettings extends Required<Omit<MinionInput, 'cname' | 'boltId' | 'link' | 'connectedAt'>> {}
+/** Every option resolved. One object can serve a whole fleet: nothing in it belongs to one minion. */
+export interface MinionSettings extends Required<MinionOptions> {}
+
+interface MinionIdentity {
+  readonly cname: string;
+  readonly boltId: string;
+  readonly link: MinionLink;
+  /** Epoch ms; defaults to `now()` at creation. */
+  readonly connectedAt?: number;
+}
+
+/** Either options to resolve, or settings already resolved (and shared) by the tower. */
+export type MinionInput = MinionIdentity & (MinionOptions | { readonly settings: MinionSettings });
 
 /** `MinionView` plus private fields. `link` and `settings` are for the machine alone: never log them. */
 export interface MinionContext extends MinionView {
@@ -57,10 +70,31 @@ export interface MinionContext extends MinionView {
   readonly settings: MinionSettings;
   /** The foreign id last warned about, so a stubborn agent is reported once rather than every poll. */
   readonly foreignId: unknown;
+  /** When the latest poll's request went out on the link: the next poll is due one interval later. */
+  readonly pollStartedAt: number;
 }
 
 export const DEFAULT_MONITOR_INTERVAL = 15_000;
 export const DEFAULT_RETRY_BASE = 1_000;
+
+/** Resolves options into settings; the tower does it once for the whole fleet. */
+export function minionSettings(options: MinionOptions): MinionSettings {
+  return {
+    monitorInterval: options.monitorInterval ?? DEFAULT_MONITOR_INTERVAL,
+    capabilityTimeout: options.capabilityTimeout,
+    pollTimeout: options.pollTimeout,
+    retryBase: options.retryBase ?? DEFAULT_RETRY_BASE,
+    jitter: options.jitter ?? Math.random,
+    pollSlots: options.pollSlots ?? createPollSlots(),
+    warn: options.warn ?? (() => {}),
+    now: options.now ?? Date.now,
+  };
+}
+
+// Delayed-event ids: re-arming one cancels it first, as XState does not replace a pending id.
+const POLL_DUE = 'poll.due';
+const POLL_EXPIRY = 'poll.expiry';
+const POLL_CHILD = 'poll';
 
 export const minionMachine = setup({
   types: {} as {
@@ -69,7 +103,7 @@ export const minionMachine = setup({
     events: MinionEvent;
     output: MinionOutput;
   },
-  actors: { poller: pollerMachine },
+  actors: { poll: pollActor },
   actions: {
     recordPorts: assign({
       ports: ({ event }) => {
@@ -77,18 +111,36 @@ export const minionMachine = setup({
         return [...event.ports];
       },
     }),
-    startPolling: spawnChild('poller', {
-      id: 'poller',
-      input: ({ context: { cname, link, settings } }) => ({
-        cname,
-        link,
-        slots: settings.pollSlots,
-        monitorInterval: settings.monitorInterval,
-        pollTimeout: settings.pollTimeout,
-        retryBase: settings.retryBase,
-        jitter: settings.jitter,
-        now: settings.now,
+    schedulePoll: enqueueActions(({ enqueue }, params: { delay: number }) => {
+      enqueue.cancel(POLL_DUE);
+      enqueue.raise({ type: 'poll.due' }, { id: POLL_DUE, delay: params.delay });
+    }),
+    startPoll: spawnChild('poll', {
+      id: POLL_CHILD,
+      input: ({ context }) => ({
+        link: context.link,
+        cname: context.cname,
+        slots: context.settings.pollSlots,
       }),
+    }),
+    markPollStarted: assign({ pollStartedAt: ({ context }) => context.settings.now() }),
+    armPollExpiry: raise({ type: 'poll.expired' }, { id: POLL_EXPIRY, delay: 'pollTimeout' }),
+    // Stopping the child aborts its request (if still in flight) and gives its slot back.
+    endPoll: enqueueActions(({ enqueue }) => {
+      enqueue.cancel(POLL_EXPIRY);
+      enqueue.stopChild(POLL_CHILD);
+    }),
+    // The outcome is recorded by the same transitions as a report from anywhere else.
+    recordOutcome: raise(({ context, event }): PollReport => {
+      const at = context.settings.now();
+      if (event.type === 'poll.expired') {
+        const error = new PollError('timeout', `no status within ${context.settings.pollTimeout} ms`);
+        return { type: 'status.failed', failure: toPollFailure(error, at) };
+      }
+      assertEvent(event, 'poll.settled');
+      return 'polled' in event
+        ? { type: 'status.received', ...event.polled, at }
+        : { type: 'status.failed', failure: toPollFailure(event.error, at) };
     }),
     warnForeignId: ({ context, event }) => {
       assertEvent(event, 'status.received');
@@ -134,11 +186,13 @@ export const minionMachine = setup({
   },
   delays: {
     capabilityTimeout: ({ context }) => context.settings.capabilityTimeout,
+    pollTimeout: ({ context }) => context.settings.pollTimeout,
   },
 }).createMachine({
   id: 'minion',
   context: ({ input }) => {
-    const now = input.now ?? Date.now;
+    const settings = 'settings' in input ? input.settings : minionSettings(input);
+    const connectedAt = input.connectedAt ?? settings.now();
     return {
       cname: input.cname,
       boltId: input.boltId,
@@ -147,22 +201,14 @@ export const minionMachine = setup({
       checksum: null,
       lastError: null,
       consecutiveFailures: 0,
-      connectedAt: input.connectedAt ?? now(),
+      connectedAt,
       lastPollAt: null,
       lastChangeAt: null,
       removedReason: null,
       link: input.link,
-      settings: {
-        monitorInterval: input.monitorInterval ?? DEFAULT_MONITOR_INTERVAL,
-        capabilityTimeout: input.capabilityTimeout,
-        pollTimeout: input.pollTimeout,
-        retryBase: input.retryBase ?? DEFAULT_RETRY_BASE,
-        jitter: input.jitter ?? Math.random,
-        pollSlots: input.pollSlots ?? createPollSlots(),
-        warn: input.warn ?? (() => {}),
-        now,
-      },
+      settings,
       foreignId: undefined,
+      pollStartedAt: connectedAt,
     };
   },
   initial: 'connecting',
@@ -174,10 +220,47 @@ export const minionMachine = setup({
         { type: 'closeLink', params: ({ event }) => ({ reason: event.reason }) },
       ],
     },
+    // Polling, in every state after `connecting` (no poll timer exists before the capability, and
+    // `removed` is final: leaving for it stops the child and cancels the timers).
+    'poll.due': { actions: 'startPoll' },
+    'poll.started': { actions: ['markPollStarted', 'armPollExpiry'] },
+    'poll.settled': {
+      actions: [
+        'endPoll',
+        {
+          type: 'schedulePoll',
+          params: ({ context, event }) => ({
+            delay:
+              'polled' in event
+                ? nextPollDelay(context.settings, context.pollStartedAt, context.settings.now())
+                : retryDelay(context.settings, context.consecutiveFailures + 1),
+          }),
+        },
+        'recordOutcome',
+      ],
+    },
+    'poll.expired': {
+      actions: [
+        stopChild(POLL_CHILD),
+        {
+          type: 'schedulePoll',
+          params: ({ context }) => ({ delay: retryDelay(context.settings, context.consecutiveFailures + 1) }),
+        },
+        'recordOutcome',
+      ],
+    },
   },
   states: {
     connecting: {
-      on: { 'bolt.capability': { target: 'monitoring', actions: ['recordPorts', 'startPolling'] } },
+      on: {
+        'bolt.capability': {
+          target: 'monitoring',
+          actions: [
+            'recordPorts',
+            { type: 'schedulePoll', params: ({ context }) => ({ delay: firstPollDelay(context.settings) }) },
+          ],
+        },
+      },
       after: {
         capabilityTimeout: {
           target: 'removed',

@@ -10,10 +10,16 @@
  * event, whose output says which bolt ended; one that throws is forgotten and its bolt closed.
  */
 import { type ActorRefFrom, assign, emit, enqueueActions, setup, stopChild } from 'xstate';
-import { type MinionTimings, minionMachine, type Warn } from './minion.machine.js';
+import {
+  type MinionSettings,
+  type MinionTimings,
+  minionMachine,
+  minionSettings,
+  type Warn,
+} from './minion.machine.js';
 import type { MinionOutput } from './minion-events.js';
 import type { MinionLink } from './minion-link.js';
-import { createPollSlots, type PollSlots } from './poll-slots.js';
+import { createPollSlots } from './poll-slots.js';
 
 export type MinionRef = ActorRefFrom<typeof minionMachine>;
 
@@ -30,13 +36,6 @@ export interface TowerInput extends MinionTimings {
   readonly now?: () => number;
 }
 
-interface MinionDefaults extends MinionTimings {
-  readonly pollSlots: PollSlots;
-  readonly jitter?: () => number;
-  readonly warn?: Warn;
-  readonly now?: () => number;
-}
-
 export interface TowerContext {
   /**
    * The live minion of each cname. Owned by the tower actor and updated in place, so a connect or a
@@ -44,7 +43,8 @@ export interface TowerContext {
    * quadratic). Readers must treat it as read-only.
    */
   readonly minions: Map<string, MinionEntry>;
-  readonly defaults: MinionDefaults;
+  /** Resolved once and shared by every minion: a minion's input is then its identity alone. */
+  readonly defaults: MinionSettings;
 }
 
 export type TowerEvent =
@@ -109,7 +109,7 @@ export const towerMachine = setup({
         const ref = spawn('minion', {
           id: minionActorId(cname, boltId),
           systemId: minionSystemId(cname),
-          input: { ...context.defaults, cname, boltId, link, connectedAt },
+          input: { cname, boltId, link, connectedAt, settings: context.defaults },
         });
         context.minions.set(cname, { boltId, ref });
         return context.minions;
@@ -150,7 +150,7 @@ export const towerMachine = setup({
       enqueue(() => {
         ref.getSnapshot().context.link.close('minion failed');
         try {
-          context.defaults.warn?.('minion actor failed; its bolt is closed', {
+          context.defaults.warn('minion actor failed; its bolt is closed', {
             cname,
             boltId,
             error: event.error,
@@ -181,8 +181,11 @@ export const towerMachine = setup({
 }).createMachine({
   id: 'tower',
   context: ({ input }) => {
-    const { pollConcurrency, ...defaults } = input;
-    return { minions: new Map(), defaults: { ...defaults, pollSlots: createPollSlots(pollConcurrency) } };
+    const { pollConcurrency, ...options } = input;
+    return {
+      minions: new Map(),
+      defaults: minionSettings({ ...options, pollSlots: createPollSlots(pollConcurrency) }),
+    };
   },
   initial: 'running',
   states: {

@@ -19,21 +19,71 @@ export interface StatusPollOptions {
   readonly timeoutMs: number;
 }
 
-export function boltLink(bolt: Bolt, options: StatusPollOptions): MinionLink {
-  return {
-    cname: bolt.cname,
-    pollStatus: (signal) => pollStatus(bolt, options, signal),
-    close: (reason) => bolt.close(ErrorCode.NoError, reason),
-  };
+/** Shared by every poll: header lists are only read. */
+const STATUS_HEADERS = ['accept', 'application/json'];
+
+/**
+ * One per bolt for as long as it lives, so it is a plain object with its methods on the prototype:
+ * no closures per bolt.
+ */
+class BoltLink implements MinionLink {
+  constructor(
+    private readonly bolt: Bolt,
+    private readonly options: StatusPollOptions,
+  ) {}
+
+  get cname(): string {
+    return this.bolt.cname;
+  }
+
+  pollStatus(signal: AbortSignal): Promise<StatusObject> {
+    return withDeadline(signal, this.options.timeoutMs, (bounded) =>
+      pollStatus(this.bolt, this.options, bounded),
+    );
+  }
+
+  close(reason: string): void {
+    this.bolt.close(ErrorCode.NoError, reason);
+  }
 }
 
-async function pollStatus(bolt: Bolt, options: StatusPollOptions, outer: AbortSignal): Promise<StatusObject> {
-  const signal = AbortSignal.any([outer, AbortSignal.timeout(options.timeoutMs)]);
+export function boltLink(bolt: Bolt, options: StatusPollOptions): MinionLink {
+  return new BoltLink(bolt, options);
+}
+
+/**
+ * Runs `poll` with a signal that aborts when `outer` does or after `timeoutMs`, and lets go of both
+ * as soon as it settles. (`AbortSignal.any` with `AbortSignal.timeout` kept a live timer and two
+ * signals for the whole timeout after every poll: thousands of them at fleet scale.)
+ */
+async function withDeadline<T>(
+  outer: AbortSignal,
+  timeoutMs: number,
+  poll: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const deadline = new AbortController();
+  const abort = () => deadline.abort(outer.reason);
+  if (outer.aborted) abort();
+  else outer.addEventListener('abort', abort, { once: true });
+  const timer = setTimeout(() => deadline.abort(new Error(`no status within ${timeoutMs} ms`)), timeoutMs);
+  try {
+    return await poll(deadline.signal);
+  } finally {
+    clearTimeout(timer);
+    outer.removeEventListener('abort', abort);
+  }
+}
+
+async function pollStatus(
+  bolt: Bolt,
+  options: StatusPollOptions,
+  signal: AbortSignal,
+): Promise<StatusObject> {
   let response: Awaited<ReturnType<Bolt['relay']>>;
   try {
     response = await bolt.relay(
       options.port,
-      { method: 'GET', path: options.path, headers: ['accept', 'application/json'], body: null },
+      { method: 'GET', path: options.path, headers: STATUS_HEADERS, body: null },
       { timeoutMs: options.timeoutMs, signal },
     );
   } catch (error) {

@@ -2,7 +2,7 @@
  * Makes an XState actor system's delayed-event scheduler cancel in O(own events), not O(all events).
  *
  * XState 5's `cancelAll(actor)` scans every delayed event of the whole system, and every actor runs
- * it when it stops. A tower with 10,000 minions stops two short-lived poll actors per status poll,
+ * it when it stops. A tower with 10,000 minions stops a short-lived poll actor per status poll,
  * so that scan was half the tower's steady-state CPU at 2,000 minions, and shutting down or
  * reconnecting a fleet was quadratic. Indexing scheduled events by their source makes it linear.
  *

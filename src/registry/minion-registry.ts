@@ -2,19 +2,18 @@
  * The registry: every minion actor's snapshots folded into one immutable view of the fleet, with the
  * change feed and global checksum the API and SSE feed serve.
  *
- *   minions$ --mergeMap(minionEvents)--> events --scan(foldEvent)--> steps --> view$ / changes$
+ *   minions$ --followMinions--> events --scan(foldEvent)--> steps --> view$ / changes$
  */
 import {
   BehaviorSubject,
   distinctUntilChanged,
   map,
-  mergeMap,
   type Observable,
   observeOn,
   queueScheduler,
   Subject,
 } from 'rxjs';
-import { type MinionActorLike, minionEvents } from './minion-actor.js';
+import { followMinions, type MinionActorLike } from './minion-actor.js';
 import { foldRegistry } from './registry-fold.js';
 import type { RegistryChange, RegistryView } from './registry-types.js';
 import { EMPTY_VIEW } from './registry-view.js';
@@ -38,7 +37,7 @@ export function createRegistry(minions$: Observable<MinionActorLike>): MinionReg
   const changes = new Subject<RegistryChange>();
   let latest: RegistryView = EMPTY_VIEW;
 
-  const events$ = minions$.pipe(mergeMap((actor, seq) => minionEvents(actor, seq)));
+  const events$ = followMinions(minions$);
   // Trampolined: if a subscriber makes an actor emit while a change is being published, that event is
   // folded once the current one is fully out, so views and changes never reach anyone out of order.
   const steps$ = events$.pipe(observeOn(queueScheduler), foldRegistry());

@@ -81,6 +81,7 @@ export function readyMinionContext(): MinionContext {
       now: () => T0,
     },
     foreignId: undefined,
+    pollStartedAt: T0 + 30_000,
   };
 }
 

@@ -96,3 +96,11 @@ export function recordValues<A extends AnyActorRef, T>(
   });
   return { values, errors };
 }
+
+/**
+ * The states passed through, in order: consecutive repeats collapsed. A minion also emits snapshots
+ * for its own poll bookkeeping (a poll due, started, settled) without changing state.
+ */
+export function statePath<T>(values: readonly T[]): T[] {
+  return values.filter((value, i) => i === 0 || value !== values[i - 1]);
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { minionState, sanitizeMinionContext } from '../../machines/minion.machine.js';
 import { documentChecksum, toServedDocument } from '../../machines/status-document.js';
+import { statePath } from './helpers.js';
 import { BOLT, CNAME, goodStatus, type MinionHarness, startMinion, T0 } from './minion-harness.js';
 
 describe('minionMachine lifecycle', () => {
@@ -56,7 +57,7 @@ describe('minionMachine lifecycle', () => {
       consecutiveFailures: 0,
       lastError: null,
     });
-    expect(h.seen.values).toEqual(['connecting', 'monitoring', 'ready']);
+    expect(statePath(h.seen.values)).toEqual(['connecting', 'monitoring', 'ready']);
   });
 
   it('publishes a different checksum as ready -> changed -> ready', async () => {

@@ -1,0 +1,74 @@
+/**
+ * One status poll, as a short-lived child of its minion: it waits for a shared poll slot, tells the
+ * minion when the request goes out (`poll.started`, so the poll timeout counts only time on the link,
+ * not time queued behind other minions), fetches `/status`, and reports `poll.settled`.
+ *
+ * Stopping it (poll timeout, bolt closed) aborts the request and gives the slot back: a callback
+ * actor's cleanup runs however it stops. It lives for one poll only, so an idle minion holds no child.
+ */
+import { type EventObject, fromCallback } from 'xstate';
+import type { PollSettledEvent, PollStartedEvent } from './minion-events.js';
+import { type MinionLink, PollError, type StatusObject } from './minion-link.js';
+import type { MinionPollFailure } from './minion-snapshot.js';
+import type { PollSlots, ReleaseSlot } from './poll-slots.js';
+import { documentChecksum, type ServedStatus, toServedDocument } from './status-document.js';
+
+export interface PollInput {
+  readonly link: MinionLink;
+  readonly cname: string;
+  readonly slots: PollSlots;
+}
+
+/** A poll's result, ready to serve. */
+export interface PolledStatus extends ServedStatus {
+  readonly checksum: string;
+}
+
+/**
+ * One `GET /status`, shaped and hashed here too, so that anything that throws on the way is one
+ * more failed poll rather than a failed minion.
+ */
+async function fetchStatus(input: PollInput, signal: AbortSignal): Promise<PolledStatus> {
+  const status: unknown = await input.link.pollStatus(signal);
+  // The link promises an object; a transport that breaks that promise must not poison the registry.
+  if (typeof status !== 'object' || status === null || Array.isArray(status)) {
+    throw new PollError('not-object', 'the status document is not a JSON object');
+  }
+  const served = toServedDocument(status as StatusObject, input.cname);
+  return { ...served, checksum: documentChecksum(served.document) };
+}
+
+export const pollActor = fromCallback<EventObject, PollInput>(({ input, sendBack }) => {
+  const controller = new AbortController();
+  let release: ReleaseSlot | undefined;
+  // Once stopped, nothing more reaches the minion: a late answer belongs to no poll.
+  const report = (event: PollStartedEvent | PollSettledEvent) => {
+    if (!controller.signal.aborted) sendBack(event);
+  };
+  input.slots.acquire(controller.signal).then(
+    (granted) => {
+      // Stopped while the grant was on its way: give the slot straight back.
+      if (controller.signal.aborted) return granted();
+      release = granted;
+      report({ type: 'poll.started' });
+      return fetchStatus(input, controller.signal).then(
+        (polled) => report({ type: 'poll.settled', polled }),
+        (error: unknown) => report({ type: 'poll.settled', error }),
+      );
+    },
+    () => {
+      // Only an abort rejects, and an abort means nobody is waiting for this slot any more.
+    },
+  );
+  return () => {
+    controller.abort();
+    release?.();
+  };
+});
+
+/** Any rejection becomes a failure record; errors that are not `PollError`s mean the relay broke. */
+export function toPollFailure(error: unknown, at: number): MinionPollFailure {
+  if (error instanceof PollError) return { code: error.code, message: error.message, at };
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'unreachable', message, at };
+}

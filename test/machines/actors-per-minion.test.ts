@@ -1,0 +1,76 @@
+/**
+ * What a fleet costs in actors: one per minion, holding no child between polls, and settings shared
+ * by all. A tower holds 10,000 of these for hours, so a second long-lived actor per minion (as the
+ * separate poller once was) or a copy of the settings per minion is a regression.
+ */
+import { describe, expect, it } from 'vitest';
+import { createActor, type InspectionEvent, SimulatedClock } from 'xstate';
+import { minionSystemId, towerMachine } from '../../machines/tower.machine.js';
+import { type FakeLink, fakeLink, flush } from './helpers.js';
+import { goodStatus, T0 } from './minion-harness.js';
+
+function startFleet(cnames: readonly string[]) {
+  const clock = new SimulatedClock();
+  clock.set(T0);
+  const live = new Set<unknown>();
+  const inspect = (event: InspectionEvent) => {
+    if (event.type === '@xstate.actor') live.add(event.actorRef);
+    if (event.type === '@xstate.snapshot' && event.snapshot.status !== 'active') live.delete(event.actorRef);
+  };
+  const tower = createActor(towerMachine, {
+    clock,
+    inspect,
+    input: {
+      monitorInterval: 15_000,
+      capabilityTimeout: 5_000,
+      pollTimeout: 3_000,
+      jitter: () => 0,
+      now: () => clock.now(),
+    },
+  });
+  tower.subscribe({ error: () => {} });
+  tower.start();
+  const links = new Map<string, FakeLink>();
+  for (const cname of cnames) {
+    const link = fakeLink(cname);
+    links.set(cname, link);
+    tower.send({ type: 'bolt.connected', cname, boltId: `b-${cname}`, link, connectedAt: clock.now() });
+    tower.send({ type: 'bolt.capability', cname, boltId: `b-${cname}`, ports: [5000] });
+  }
+  const minion = (cname: string) => tower.system.get(minionSystemId(cname));
+  return { clock, tower, links, live, minion };
+}
+
+describe('actors per minion', () => {
+  it('runs one actor per minion, with a child only while a poll is in flight', async () => {
+    const cnames = ['m1', 'm2', 'm3'];
+    const f = startFleet(cnames);
+    f.clock.increment(0);
+    await flush();
+    // Polling: the tower, three minions and one poll child each.
+    expect(f.live.size).toBe(1 + 3 + 3);
+    for (const cname of cnames)
+      expect(Object.keys(f.minion(cname)?.getSnapshot().children ?? {})).toEqual(['poll']);
+
+    for (const [cname, link] of f.links) link.lastPoll().resolve(goodStatus({ id: cname }));
+    await flush();
+    // Between polls: the tower and one actor per minion, nothing else.
+    expect(f.live.size).toBe(1 + 3);
+    for (const cname of cnames) {
+      expect(f.minion(cname)?.getSnapshot().value).toBe('ready');
+      expect(f.minion(cname)?.getSnapshot().children).toEqual({});
+    }
+
+    f.clock.increment(15_000);
+    await flush();
+    expect(f.live.size).toBe(1 + 3 + 3);
+  });
+
+  it('shares one settings object across the fleet', () => {
+    const f = startFleet(['m1', 'm2']);
+    const settings = f.minion('m1')?.getSnapshot().context.settings;
+    expect(settings).toBeDefined();
+    expect(f.minion('m2')?.getSnapshot().context.settings).toBe(settings);
+    expect(f.tower.getSnapshot().context.defaults).toBe(settings);
+  });
+});
