@@ -1,8 +1,14 @@
 /**
- * `GET /minions/events` in-process: the SSE body is read as a client would, to check order, ids,
- * resumption with `Last-Event-ID`, keep-alives and the cut-off of subscribers that do not read.
+ * `GET /minions/events`: the SSE body is read as a client would, to check order, ids, resumption
+ * with `Last-Event-ID`, keep-alives and the cut-off of subscribers that do not read. Each of these
+ * runs both in-process (`app.request()`, a web stream) and over a real HTTP server (the route then
+ * writes to the Node socket), plus what only one of the two has: how a backlog is measured, and
+ * that a change is encoded once for every socket.
  */
 import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import net, { Socket } from 'node:net';
+import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -146,40 +152,94 @@ const changeFrame = (change: RegistryChange, id: number): Frame => ({
   comments: [],
 });
 
+/**
+ * How a test reaches the route: in-process through `app.request()` (the route then streams through
+ * a web stream), or through a real HTTP server (@hono/node-server; the route writes to the socket).
+ */
+interface Transport {
+  readonly name: string;
+  serve(app: Hono): Promise<Served>;
+}
+
+interface Served {
+  /** Sends a request to the app's `/minions/events`. */
+  request(init?: RequestInit): Promise<Response>;
+  /** `http://host:port` of the server, when there is one. */
+  readonly origin?: string;
+}
+
+const closers: (() => Promise<void>)[] = [];
+
+const inProcess: Transport = {
+  name: 'in-process (app.request)',
+  serve: async (app) => ({ request: async (init) => app.request('/minions/events', init) }),
+};
+
+const overHttp: Transport = {
+  name: 'over a real HTTP server',
+  async serve(app) {
+    const origin = await listen(app);
+    return { origin, request: (init) => fetch(`${origin}/minions/events`, init) };
+  },
+};
+
+/** Serves `app` on a loopback port until the end of the test. */
+async function listen(app: Hono): Promise<string> {
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started));
+  });
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
 let feed: ChangeFeed | undefined;
 const readers: SseReader[] = [];
 afterEach(async () => {
   await Promise.all(readers.splice(0).map((reader) => reader.close().catch(() => {})));
   feed?.close();
   feed = undefined;
+  for (const close of closers.splice(0).reverse()) await close();
 });
 
-function setUp(options: MinionEventOptions & { bufferSize?: number } = {}): {
+interface SetUp extends Served {
   registry: FakeRegistry;
   feed: ChangeFeed;
-  connect(lastEventId?: string): Promise<SseReader>;
   app: Hono;
-} {
+  /** Opens a stream, checks it is answered 200, and reads it. */
+  connect(lastEventId?: string): Promise<SseReader>;
+}
+
+async function setUp(
+  transport: Transport,
+  options: MinionEventOptions & { bufferSize?: number } = {},
+): Promise<SetUp> {
   const registry = new FakeRegistry();
   const created = createChangeFeed(registry, { bufferSize: options.bufferSize ?? 1024 });
   feed = created;
   const app = new Hono();
   app.onError(errorHandler(silentLogger()));
   app.route('/', minionEventRoutes(created, options));
+  const served = await transport.serve(app);
   const connect = async (lastEventId?: string): Promise<SseReader> => {
     const headers: Record<string, string> = lastEventId === undefined ? {} : { 'Last-Event-ID': lastEventId };
-    const res = await app.request('/minions/events', { headers });
+    const res = await served.request({ headers });
     expect(res.status).toBe(200);
     const reader = new SseReader(res);
     readers.push(reader);
     return reader;
   };
-  return { registry, feed: created, connect, app };
+  return { ...served, registry, feed: created, app, connect };
 }
 
-describe('GET /minions/events', () => {
+describe.each([inProcess, overHttp])('GET /minions/events, $name', (transport) => {
   it('is an event stream that starts with a snapshot, ids ascending', async () => {
-    const { registry, connect } = setUp();
+    const { registry, connect } = await setUp(transport);
     registry.put('web-2');
     registry.put('db-1');
     registry.put('web-10');
@@ -198,7 +258,7 @@ describe('GET /minions/events', () => {
   });
 
   it('sends an empty fleet as a snapshot with id 0', async () => {
-    const { connect } = setUp();
+    const { connect } = await setUp(transport);
     const snapshot = await (await connect()).nextEvent();
     expect(snapshot).toMatchObject({ event: 'snapshot', id: '0' });
     expect(JSON.parse(snapshot.data ?? '')).toEqual({
@@ -208,7 +268,7 @@ describe('GET /minions/events', () => {
   });
 
   it('then sends added, changed, removed in order with increasing ids', async () => {
-    const { registry, connect } = setUp();
+    const { registry, connect } = await setUp(transport);
     registry.put('a');
     const reader = await connect();
     expect(await reader.nextEvent()).toMatchObject({ event: 'snapshot', id: '1' });
@@ -223,7 +283,7 @@ describe('GET /minions/events', () => {
   });
 
   it('resumes from Last-Event-ID with exactly the missed events, then live ones', async () => {
-    const { registry, connect } = setUp();
+    const { registry, connect } = await setUp(transport);
     const first = await connect();
     expect(await first.nextEvent()).toMatchObject({ event: 'snapshot', id: '0' });
     const changes = [registry.put('a'), registry.put('b')];
@@ -240,7 +300,7 @@ describe('GET /minions/events', () => {
   });
 
   it('resumes at the newest id with no replay and no snapshot', async () => {
-    const { registry, connect } = setUp();
+    const { registry, connect } = await setUp(transport);
     registry.put('a');
     registry.put('b');
     const reader = await connect('2');
@@ -249,7 +309,7 @@ describe('GET /minions/events', () => {
   });
 
   it('sends a fresh snapshot when the missed events fell out of the buffer', async () => {
-    const { registry, connect } = setUp({ bufferSize: 3 });
+    const { registry, connect } = await setUp(transport, { bufferSize: 3 });
     for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) registry.put(id); // ids 1..6; 4..6 held
     const tooOld = await connect('2'); // needs 3..6
     const snapshot = await tooOld.nextEvent();
@@ -265,7 +325,7 @@ describe('GET /minions/events', () => {
   it.each(['banana', '-1', '1.5', '', '99', '0x10', '9007199254740993'])(
     'treats Last-Event-ID %j as unknown and sends a snapshot',
     async (header) => {
-      const { registry, connect } = setUp();
+      const { registry, connect } = await setUp(transport);
       registry.put('a');
       const reader = await connect(header);
       expect(await reader.nextEvent()).toMatchObject({ event: 'snapshot', id: '1' });
@@ -273,15 +333,94 @@ describe('GET /minions/events', () => {
   );
 
   it('writes a keep-alive comment on an idle stream', async () => {
-    const { connect } = setUp({ keepAliveMs: 10 });
+    const { connect } = await setUp(transport, { keepAliveMs: 10 });
     const reader = await connect();
     expect(await reader.next()).toMatchObject({ event: 'snapshot' });
     // No sleep: the read simply waits for the interval to fire.
     expect(await reader.next()).toEqual({ comments: ['keep-alive'], data: undefined });
   });
 
+  it('replays a resume only while it fits the backlog', async () => {
+    const { registry, connect } = await setUp(transport, { maxBacklog: 3 });
+    for (let n = 1; n <= 4; n += 1) registry.put('a', n);
+    const fits = await connect('2'); // 2 missed
+    expect(await fits.nextEvent()).toMatchObject({ event: 'changed', id: '3' });
+    expect(await fits.nextEvent()).toMatchObject({ event: 'changed', id: '4' });
+    const tooMany = await connect('1'); // 3 missed
+    expect(await tooMany.nextEvent()).toMatchObject({ event: 'snapshot', id: '4' });
+  });
+
+  it.each([
+    ['a snapshot', undefined],
+    ['a resume', '1'],
+  ])(
+    'neither loses nor repeats a change that lands between subscribing and %s',
+    async (_name, lastEventId) => {
+      const { registry, feed: real } = await setUp(transport);
+      registry.put('a'); // id 1
+      let raced: RegistryChange | undefined;
+      // The change arrives after the live subscription exists but before the catch-up is read.
+      const racy: ChangeFeed = {
+        ...real,
+        subscribe(listener) {
+          const unsubscribe = real.subscribe(listener);
+          raced = registry.put('b'); // id 2
+          return unsubscribe;
+        },
+      };
+      const app = new Hono().route('/', minionEventRoutes(racy));
+      const headers: Record<string, string> = lastEventId ? { 'Last-Event-ID': lastEventId } : {};
+      const { request } = await transport.serve(app);
+      const reader = new SseReader(await request({ headers }));
+      readers.push(reader);
+
+      if (lastEventId) {
+        expect(await reader.nextEvent()).toEqual(changeFrame(raced as RegistryChange, 2));
+      } else {
+        const snapshot = await reader.nextEvent();
+        expect(snapshot).toMatchObject({ event: 'snapshot', id: '2' });
+        expect(JSON.parse(snapshot.data ?? '').global).toBe(raced?.global);
+      }
+      const live = registry.remove('a');
+      expect(await reader.nextEvent()).toEqual(changeFrame(live, 3));
+    },
+  );
+
+  it('unsubscribes when the client goes away', async () => {
+    const { feed, connect } = await setUp(transport);
+    const reader = await connect();
+    await reader.nextEvent();
+    expect(feed.subscriberCount()).toBe(1);
+    await reader.close();
+    await vi.waitFor(() => expect(feed.subscriberCount()).toBe(0));
+  });
+
+  it('ends open streams when the feed closes, and refuses new ones with 503', async () => {
+    const { feed, connect, request } = await setUp(transport);
+    const reader = await connect();
+    await reader.nextEvent();
+    feed.close();
+    expect(await reader.next()).toBeUndefined();
+    const res = await request();
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ error: 'feed-closed', message: 'the minion change feed has stopped' });
+  });
+
+  it('answers HEAD as an event stream without opening one', async () => {
+    const { feed, request } = await setUp(transport);
+    const res = await request({ method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toBe('text/event-stream');
+    expect(await res.text()).toBe('');
+    expect(feed.subscriberCount()).toBe(0);
+  });
+});
+
+// A web stream has no buffer of its own: every message the reader has not taken counts against
+// maxBacklog, even in a burst. Over a socket, what the kernel accepts is not backlog (see below).
+describe('GET /minions/events in-process: the backlog bound', () => {
   it('disconnects a subscriber that does not read, while a reading one gets everything', async () => {
-    const { registry, feed, app, connect } = setUp({ maxBacklog: 5 });
+    const { registry, feed, app, connect } = await setUp(inProcess, { maxBacklog: 5 });
     const stalled = await app.request('/minions/events'); // its body is never read
     const reader = await connect();
     expect(await reader.nextEvent()).toMatchObject({ event: 'snapshot' });
@@ -301,7 +440,7 @@ describe('GET /minions/events', () => {
   });
 
   it('disconnects every subscriber of a burst larger than maxBacklog; they resume from a snapshot', async () => {
-    const { registry, feed, connect } = setUp({ maxBacklog: 3 });
+    const { registry, feed, connect } = await setUp(inProcess, { maxBacklog: 3 });
     const reader = await connect();
     expect(await reader.nextEvent()).toMatchObject({ event: 'snapshot', id: '0' });
     for (let n = 1; n <= 10; n += 1) registry.put('a', n);
@@ -316,69 +455,92 @@ describe('GET /minions/events', () => {
     const live = registry.remove('a');
     expect(await resumed.nextEvent()).toEqual(changeFrame(live, 11));
   });
+});
 
-  it('replays a resume only while it fits the backlog', async () => {
-    const { registry, connect } = setUp({ maxBacklog: 3 });
-    for (let n = 1; n <= 4; n += 1) registry.put('a', n);
-    const fits = await connect('2'); // 2 missed
-    expect(await fits.nextEvent()).toMatchObject({ event: 'changed', id: '3' });
-    expect(await fits.nextEvent()).toMatchObject({ event: 'changed', id: '4' });
-    const tooMany = await connect('1'); // 3 missed
-    expect(await tooMany.nextEvent()).toMatchObject({ event: 'snapshot', id: '4' });
+/** A raw client that reads the response head and the snapshot, then stops reading its socket. */
+async function stalledClient(origin: string): Promise<Socket> {
+  const { hostname, port } = new URL(origin);
+  const socket = net.connect(Number(port), hostname);
+  socket.write(`GET /minions/events HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('data', () => {
+      socket.pause();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+  closers.push(async () => {
+    socket.destroy();
+  });
+  return socket;
+}
+
+/** Everything the socket still delivers until it closes, as text. */
+function drain(socket: Socket): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    socket.once('close', () => resolve(text));
+    socket.resume();
+  });
+}
+
+describe('GET /minions/events over a real HTTP server: one encoding, socket back-pressure', () => {
+  it("writes a change to every subscriber's socket as one and the same Buffer", async () => {
+    const { registry, connect } = await setUp(overHttp);
+    const subscribers = await Promise.all(Array.from({ length: 20 }, () => connect()));
+    for (const reader of subscribers) expect(await reader.nextEvent()).toMatchObject({ event: 'snapshot' });
+
+    const writes = vi.spyOn(Socket.prototype, 'write');
+    try {
+      const change = registry.put('a');
+      for (const reader of subscribers) expect(await reader.nextEvent()).toEqual(changeFrame(change, 1));
+      const carriers = writes.mock.calls.flatMap(([chunk], i) =>
+        Buffer.isBuffer(chunk) && chunk.includes('event: added')
+          ? [{ chunk, socket: writes.mock.contexts[i] }]
+          : [],
+      );
+      expect(new Set(carriers.map((write) => write.socket)).size).toBe(20);
+      expect(new Set(carriers.map((write) => write.chunk)).size).toBe(1);
+    } finally {
+      writes.mockRestore();
+    }
   });
 
-  it.each([
-    ['a snapshot', undefined],
-    ['a resume', '1'],
-  ])(
-    'neither loses nor repeats a change that lands between subscribing and %s',
-    async (_name, lastEventId) => {
-      const { registry, feed: real } = setUp();
-      registry.put('a'); // id 1
-      let raced: RegistryChange | undefined;
-      // The change arrives after the live subscription exists but before the catch-up is read.
-      const racy: ChangeFeed = {
-        ...real,
-        subscribe(listener) {
-          const unsubscribe = real.subscribe(listener);
-          raced = registry.put('b'); // id 2
-          return unsubscribe;
-        },
-      };
-      const app = new Hono().route('/', minionEventRoutes(racy));
-      const headers: Record<string, string> = lastEventId ? { 'Last-Event-ID': lastEventId } : {};
-      const reader = new SseReader(await app.request('/minions/events', { headers }));
-      readers.push(reader);
-
-      if (lastEventId) {
-        expect(await reader.nextEvent()).toEqual(changeFrame(raced as RegistryChange, 2));
-      } else {
-        const snapshot = await reader.nextEvent();
-        expect(snapshot).toMatchObject({ event: 'snapshot', id: '2' });
-        expect(JSON.parse(snapshot.data ?? '').global).toBe(raced?.global);
-      }
-      const live = registry.remove('a');
-      expect(await reader.nextEvent()).toEqual(changeFrame(live, 3));
-    },
-  );
-
-  it('unsubscribes when the client goes away', async () => {
-    const { feed, connect } = setUp();
+  it('keeps a client whose kernel buffers take a burst larger than maxBacklog', async () => {
+    const { registry, feed, connect } = await setUp(overHttp, { maxBacklog: 3 });
     const reader = await connect();
-    await reader.nextEvent();
+    expect(await reader.nextEvent()).toMatchObject({ event: 'snapshot', id: '0' });
+    const changes = Array.from({ length: 10 }, (_, n) => registry.put('a', n + 1));
+    for (const [i, change] of changes.entries()) {
+      expect(await reader.nextEvent()).toEqual(changeFrame(change, i + 1));
+    }
     expect(feed.subscriberCount()).toBe(1);
-    await reader.close();
-    await vi.waitFor(() => expect(feed.subscriberCount()).toBe(0));
   });
 
-  it('ends open streams when the feed closes, and refuses new ones with 503', async () => {
-    const { feed, connect, app } = setUp();
+  it('cuts off a client once maxBacklog messages wait on its socket, while a reading one gets everything', async () => {
+    const { registry, feed, connect, origin } = await setUp(overHttp, { maxBacklog: 5 });
+    const stalled = await stalledClient(origin ?? '');
     const reader = await connect();
-    await reader.nextEvent();
-    feed.close();
-    expect(await reader.next()).toBeUndefined();
-    const res = await app.request('/minions/events');
-    expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ error: 'feed-closed', message: 'the minion change feed has stopped' });
+    expect(await reader.nextEvent()).toMatchObject({ event: 'snapshot' });
+    await vi.waitFor(() => expect(feed.subscriberCount()).toBe(2));
+
+    // Big changes, so the stalled connection's kernel buffers (some MB at most) fill after a few hundred.
+    const id = 'm'.repeat(16_000);
+    let sent = 0;
+    while (feed.subscriberCount() === 2 && sent < 2000) {
+      sent += 1;
+      const change = registry.put(id, sent);
+      expect(await reader.nextEvent()).toEqual(changeFrame(change, sent));
+    }
+    expect(feed.subscriberCount()).toBe(1);
+
+    // The stalled connection was closed, not left hanging: part of the stream, then the end.
+    const received = (await drain(stalled)).split('event: ').length - 1;
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBeLessThan(sent);
   });
 });

@@ -7,9 +7,10 @@
  *   id: 41                               id: 42
  *
  * Every message carries absolute state (checksums, not diffs), so applying one twice is harmless.
+ * Each message is encoded once (see `sse-frame.ts`), however many subscribers it goes to.
  */
-import type { SSEMessage } from 'hono/streaming';
 import type { FeedEvent, FeedSnapshot } from './change-feed.js';
+import { type SseFrame, toFrame } from './sse-frame.js';
 
 export interface SnapshotData {
   readonly global: string;
@@ -22,22 +23,56 @@ export interface ChangeData {
   readonly global: string;
 }
 
-export function snapshotMessage({ lastId, view }: FeedSnapshot): SSEMessage {
+/** The response headers of the stream (those `streamSSE` sent before, unchanged). */
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Type': 'text/event-stream',
+  'Cache-Control': 'no-cache',
+  Connection: 'keep-alive',
+  'Transfer-Encoding': 'chunked',
+};
+
+// `data` is always one line of JSON (JSON.stringify escapes line breaks), and event names and ids
+// are ours, so no field needs splitting or escaping.
+const message = (event: string, id: number, data: unknown): string =>
+  `event: ${event}\ndata: ${JSON.stringify(data)}\nid: ${id}\n\n`;
+
+// Every subscriber that connects between two changes gets the same snapshot: a reconnect storm
+// after a restart must not serialise the whole fleet once per client. Keyed by the immutable view,
+// so a superseded view and its encoding are dropped together.
+const snapshotFrames = new WeakMap<
+  FeedSnapshot['view'],
+  { readonly lastId: number; readonly frame: SseFrame }
+>();
+
+export function snapshotFrame({ lastId, view }: FeedSnapshot): SseFrame {
+  const cached = snapshotFrames.get(view);
+  if (cached?.lastId === lastId) return cached.frame;
   const minions = view.ids.flatMap((id) => {
     const entry = view.entries.get(id);
     return entry ? [{ id, checksum: entry.checksum }] : [];
   });
   const data: SnapshotData = { global: view.global, minions };
-  return { event: 'snapshot', id: String(lastId), data: JSON.stringify(data) };
+  const frame = toFrame(message('snapshot', lastId, data));
+  snapshotFrames.set(view, { lastId, frame });
+  return frame;
 }
 
-export function changeMessage(event: FeedEvent): SSEMessage {
-  const data: ChangeData = { id: event.id, checksum: event.checksum, global: event.global };
-  return { event: event.type, id: String(event.eventId), data: JSON.stringify(data) };
+// Keyed by the event object the feed hands to every listener and keeps in its replay buffer, so
+// live delivery and `Last-Event-ID` replays share one encoding, dropped with the event.
+const changeFrames = new WeakMap<FeedEvent, SseFrame>();
+
+export function changeFrame(event: FeedEvent): SseFrame {
+  let frame = changeFrames.get(event);
+  if (!frame) {
+    const data: ChangeData = { id: event.id, checksum: event.checksum, global: event.global };
+    frame = toFrame(message(event.type, event.eventId, data));
+    changeFrames.set(event, frame);
+  }
+  return frame;
 }
 
 /** A comment line: ignored by EventSource, but it keeps idle proxies from closing the stream. */
-export const KEEP_ALIVE = ': keep-alive\n\n';
+export const KEEP_ALIVE: SseFrame = toFrame(': keep-alive\n\n');
 
 /**
  * The event id a reconnecting client last saw, or `undefined` when there is none or it is not one

@@ -1,0 +1,79 @@
+/**
+ * A subscriber's stream written straight to its Node response (`c.env.outgoing` under
+ * @hono/node-server), bypassing web streams: one `socket.write` of a shared, pre-framed Buffer per
+ * message, with no per-subscriber encoding, promise or microtask.
+ *
+ * "Not reading" is judged by the socket itself: bytes the kernel would not take wait in
+ * `writableLength`. Messages written while the queue is not empty are counted; when `maxBacklog`
+ * of them have been written without the queue ever draining, the next one destroys the connection.
+ */
+import { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { CloseSignal } from './close-signal.js';
+import type { SseFrame } from './sse-frame.js';
+import type { SseSink } from './sse-sink.js';
+import { SSE_HEADERS } from './sse-wire.js';
+
+/** The HTTP/1 response @hono/node-server passes as `c.env.outgoing`, if this request has one. */
+export function nodeResponseOf(env: unknown): ServerResponse | undefined {
+  if (typeof env !== 'object' || env === null || !('outgoing' in env)) return undefined;
+  return env.outgoing instanceof ServerResponse ? env.outgoing : undefined;
+}
+
+export class SocketSink implements SseSink {
+  readonly #res: ServerResponse;
+  readonly #maxBacklog: number;
+  /** Set when frames can go to the socket as they are, already chunk-framed. */
+  readonly #socket: Socket | undefined;
+  /** Messages written since the queue was last seen empty. */
+  #waiting = 0;
+  readonly #closing = new CloseSignal();
+
+  constructor(res: ServerResponse, maxBacklog: number) {
+    this.#res = res;
+    this.#maxBacklog = maxBacklog;
+    res.writeHead(200, SSE_HEADERS);
+    res.flushHeaders();
+    // Writing chunks to the socket is what `res.write` does, minus framing each one again; it is
+    // only equivalent while this response owns a writable socket that already has its headers (a
+    // pipelined request's response waits for its socket, and then `res.write` does the buffering).
+    const socket = res.socket;
+    this.#socket = res.chunkedEncoding && socket?.writable ? socket : undefined;
+    res.once('close', () => this.#closing.fire());
+    if (res.destroyed) this.#closing.fire();
+  }
+
+  get congested(): boolean {
+    return this.#res.writableLength > 0;
+  }
+
+  get closed(): boolean {
+    return this.#closing.fired;
+  }
+
+  send(frame: SseFrame): void {
+    if (this.#closing.fired) return;
+    if (!this.congested) this.#waiting = 0;
+    else if (this.#waiting >= this.#maxBacklog) {
+      // Destroyed, not ended: an end would queue behind the bytes this client does not read.
+      this.#res.destroy();
+      this.#closing.fire();
+      return;
+    }
+    this.#waiting += 1;
+    if (this.#socket) this.#socket.write(frame.chunk);
+    else this.#res.write(frame.body);
+  }
+
+  end(): void {
+    if (this.#closing.fired) return;
+    this.#res.end();
+    // Over at once for us: a keep-alive written after the final chunk would corrupt the next
+    // response on this keep-alive connection.
+    this.#closing.fire();
+  }
+
+  onClose(listener: () => void): void {
+    this.#closing.add(listener);
+  }
+}
