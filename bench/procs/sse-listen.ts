@@ -25,10 +25,9 @@ export async function listenToFeed(eventsUrl: string): Promise<FeedListener> {
   const req = http.get(eventsUrl, { agent: false });
   await new Promise<void>((resolve, reject) => {
     req.once('response', (res) => {
-      res.setEncoding('utf8');
-      res.on('data', (text: string) => {
+      res.on('data', (bytes: Buffer) => {
         const at = monotonicMs();
-        for (const event of parser.push(text)) {
+        for (const event of parser.push(bytes)) {
           const data = JSON.parse(event.data) as ChangeData & { minions?: { id: string }[] };
           const ids = event.event === 'snapshot' ? (data.minions ?? []).map((m) => m.id) : [data.id];
           seen.push({ type: event.event, ids, at });

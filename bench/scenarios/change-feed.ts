@@ -19,7 +19,7 @@ import type { ScenarioOutput } from './relay-small.js';
 
 const SCENARIO = 'Change feed';
 const PREFIX = 'flip';
-/** Client processes for the subscribers: one per core. In a trial, 1, 2 or 4 gave the same p99. */
+/** Client processes for the subscribers: one per core. */
 const POOLS = 2;
 
 interface Latencies {
@@ -189,7 +189,7 @@ export async function changeFeed(ctx: RunContext): Promise<ScenarioOutput> {
       notes: [
         `${agents} flip agents (each a real bolt) serve a new status document on every poll while armed; monitor interval ${intervalMs / 1000} s${ctx.quick ? ' (quick mode only)' : ' (the default)'}; 1 round with 1 subscriber, then 2 rounds with ${int(subscribers)}.`,
         'Latency = arrival of the `changed` event at a subscriber (taken before parsing) minus the moment the agent began answering the poll that carried the new document, both on CLOCK_MONOTONIC.',
-        `Subscribers are plain HTTP clients in ${POOLS} separate Node processes, opened in batches of 100; their own event-loop delay is included in the latency (an upper bound), but in a trial with 1, 2 and 4 client processes the p99 stayed the same (~100 ms), so what shows is the tower's fan-out.`,
+        `Subscribers are HTTP/1.1 clients on plain sockets in ${POOLS} separate Node processes, opened in batches of 100; each un-chunks and parses every message (SSE fields, then the JSON data), the arrival time taken before parsing. Their own event-loop delay is included in the latency (an upper bound).`,
       ],
       raw: { single, many: { ...many, samples: undefined, allReceived: undefined } },
     };
