@@ -2,9 +2,10 @@
  * The run's outputs: one table on stdout, BENCHMARKS.md (the table, the machine, the date, the
  * exact commands, the notes) and the raw JSON under `results/`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
+import { repositoryRoot } from './context.js';
 import type { Peers } from './peers/find-or-install.js';
 import { isAvailable } from './peers/find-or-install.js';
 import type { Row, ScenarioReport } from './types.js';
@@ -86,7 +87,19 @@ export function markdownTable(rows: readonly Row[]): string {
   ].join('\n');
 }
 
-function markdown(report: RunReport): string {
+/**
+ * The hand-written analysis of where the time goes (bench/PROFILES.md), from CPU profiles taken
+ * beside this suite: a table says how far a goal is; the profiles say why. Shown under the table.
+ */
+async function profileAnalysis(): Promise<string | undefined> {
+  try {
+    return (await readFile(join(repositoryRoot(), 'bench/PROFILES.md'), 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function markdown(report: RunReport, analysis: string | undefined): string {
   const { machine } = report;
   const rows = report.scenarios.flatMap((s) => s.rows);
   const lines = [
@@ -110,6 +123,7 @@ function markdown(report: RunReport): string {
     '',
     markdownTable(rows),
     '',
+    ...(analysis ? [analysis.replace(/^# /, '## '), ''] : []),
     '## Scenarios',
     '',
   ];
@@ -153,6 +167,6 @@ export async function writeReport(report: RunReport, outDir: string, resultsDir:
   const json = join(resultsDir, `${stamp}${report.quick ? '-quick' : ''}.json`);
   const md = join(outDir, 'BENCHMARKS.md');
   await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(md, markdown(report));
+  await writeFile(md, markdown(report, await profileAnalysis()));
   return [md, json];
 }
