@@ -181,7 +181,7 @@ describe('bad input on one stream', () => {
     socket.close();
   });
 
-  it("frames an answer by its real length, whatever length and hop-by-hop fields the agent claims", async () => {
+  it('frames an answer by its real length, whatever length and hop-by-hop fields the agent claims', async () => {
     const socket = await rawBolt(t, 'misframer', [4321]);
     const body = Buffer.from('twenty bytes of body');
     for (let round = 0; round < 2; round++) {
