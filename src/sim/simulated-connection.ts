@@ -1,0 +1,71 @@
+/**
+ * One simulated agent's bolt, kept up forever like a real agent's, but with every dial (the first
+ * and each reconnect) passing through the simulator's handshake gate.
+ *
+ * The bolt client reconnects by itself on its own timer, which the gate cannot see. So each time a
+ * client gives up (`retrying`, after a failed dial or a lost bolt), that client is closed and a new
+ * one dials through the gate after the same jittered backoff the client would have used: exponential
+ * from 0.5 s up to 30 s, reset by a successful connection.
+ */
+import { backoffDelay } from '../bolt/agent/backoff.js';
+import { type BoltClient, type BoltClientOptions, connectBolt } from '../bolt/agent/connect-bolt.js';
+import type { HandshakeGate } from './handshake-gate.js';
+
+/** The bolt client's own defaults (`minBackoff`, `maxBackoff`), so simulated agents back off alike. */
+const BACKOFF = { baseMs: 500, capMs: 30_000 } as const;
+
+export class SimulatedConnection {
+  /** Resolves when the first bolt is up. */
+  readonly firstConnected: Promise<void>;
+  private client: BoltClient | undefined;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private markConnected: () => void = () => {};
+
+  constructor(
+    private readonly options: BoltClientOptions,
+    private readonly gate: HandshakeGate,
+  ) {
+    this.firstConnected = new Promise((resolve) => {
+      this.markConnected = resolve;
+    });
+  }
+
+  /** The current bolt client, if a dial has started and not been given up. */
+  get current(): BoltClient | undefined {
+    return this.client;
+  }
+
+  /** Queues the first dial. */
+  start(): void {
+    void this.dial();
+  }
+
+  /** Stops reconnecting and closes the bolt. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    await this.client?.close();
+  }
+
+  private async dial(): Promise<void> {
+    const release = await this.gate.enter();
+    if (this.stopped) return release();
+    const client = connectBolt(this.options);
+    this.client = client;
+    client.once('connected', () => {
+      release();
+      this.attempt = 0;
+      this.markConnected();
+    });
+    client.once('retrying', () => {
+      release();
+      this.client = undefined;
+      // After the client's own `retry` has returned, so closing it also clears the timer it set.
+      queueMicrotask(() => void client.close());
+      if (this.stopped) return;
+      this.retryTimer = setTimeout(() => void this.dial(), backoffDelay(this.attempt++, BACKOFF));
+    });
+  }
+}
