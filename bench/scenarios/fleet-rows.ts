@@ -21,6 +21,8 @@ export interface SizeResult {
   readonly n: number;
   /** Why this N was not tried. */
   readonly skipped?: string;
+  /** Seconds `simulate --issue-only` took to fill the certificate cache, before the tower started. */
+  readonly issueS?: number;
   readonly cold?: Readiness;
   /** The tower's RSS when the wait for all N gave up, with `cold.bolts` bolts up. */
   readonly rssAtGiveUp?: number;

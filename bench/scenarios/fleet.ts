@@ -8,7 +8,13 @@
 import os from 'node:os';
 import { freshDir, type RunContext } from '../context.js';
 import { mib, ms, seconds } from '../format.js';
-import { certsInit, startSimulator, startTower, type Tower } from '../peers/stormtower.js';
+import {
+  certsInit,
+  issueSimulatorIdentities,
+  startSimulator,
+  startTower,
+  type Tower,
+} from '../peers/stormtower.js';
 import { freePort } from '../procs/ports.js';
 import { cpuSeconds, rssBytes } from '../procs/proc-stats.js';
 import type { Spawned } from '../procs/spawn.js';
@@ -17,7 +23,6 @@ import { startWorker } from '../procs/worker.js';
 import type { Row } from '../types.js';
 import { fleetGoalRows, type Idle, type SizeResult, sizeRows } from './fleet-rows.js';
 import { fetchList, probeLatency, type Readiness, steadyState, waitAllReady } from './fleet-steps.js';
-import { issueRate } from './issue-rate.js';
 import type { ScenarioOutput } from './relay-small.js';
 
 interface Settings {
@@ -54,6 +59,14 @@ function whyNotFurther(r: SizeResult): string | undefined {
 /** Seconds an N costs besides waiting for readiness: settle, steady state, probes, stops and starts. */
 const overheadS = (s: Settings): number => s.settleS + s.steadyS + 2 * s.probeS + 15;
 
+/** Readiness and certificate issuing both grow about linearly with N: predict this N from the last. */
+const predictS = (s: Settings, n: number, previous?: SizeResult): number =>
+  overheadS(s) +
+  (previous
+    ? ((previous.cold?.seconds ?? 0) + (previous.restart?.seconds ?? 0) + (previous.issueS ?? 0)) *
+      (n / previous.n)
+    : 0);
+
 /**
  * The baselines: an idle tower, and the same probe against a plain Node HTTP server (the relay
  * upstream), whose p99 is this machine's floor for paced requests at that moment.
@@ -76,24 +89,26 @@ async function measureIdle(ctx: RunContext, dataDir: string, s: Settings): Promi
   }
 }
 
-async function measureSize(
-  ctx: RunContext,
-  n: number,
-  dataDir: string,
-  s: Settings,
-  capS: number,
-): Promise<SizeResult> {
+/** The longest wait for all N, cold and again after the restart, that leaves this N time to finish. */
+const readyCapS = (ctx: RunContext, s: Settings): number =>
+  Math.max(10, Math.min(s.readyCapS, ((ctx.deadline - Date.now()) / 1000 - overheadS(s)) / 2));
+
+async function measureSize(ctx: RunContext, n: number, dataDir: string, s: Settings): Promise<SizeResult> {
   const ports = { apiPort: await freePort(), boltPort: await freePort() };
   const procs: Spawned[] = [];
   let tower: Tower | undefined;
   try {
+    // Before the tower starts: its ready time must not include the simulator signing certificates.
+    ctx.log(`fleet: N=${n}, issuing the simulator's certificates`);
+    const issueS = await issueSimulatorIdentities(ctx, { count: n, dataDir, prefix: 'sim' });
+    const capS = readyCapS(ctx, s);
     tower = await startTower(ctx, { dataDir, ...ports });
     const sim = startSimulator(ctx, { count: n, boltUrl: tower.boltUrl, dataDir, prefix: 'sim' });
     procs.push(sim);
     ctx.log(`fleet: N=${n}, cold start`);
     const cold = await waitAllReady(ctx, tower.apiUrl, n, tower.startedAt, capS * 1000);
     // Not all there: no steady state to measure, but the memory of the bolts that are says a lot.
-    if (!cold.reached) return { n, cold, rssAtGiveUp: rssBytes(tower.proc.pid) };
+    if (!cold.reached) return { n, issueS, cold, rssAtGiveUp: rssBytes(tower.proc.pid) };
 
     await sleep(s.settleS * 1000);
     ctx.log(`fleet: N=${n}, steady state for ${s.steadyS} s`);
@@ -118,7 +133,7 @@ async function measureSize(
     const stop = { seconds: (Date.now() - stopping) / 1000, killed: exit.signal === 'SIGKILL' };
     tower = await startTower(ctx, { dataDir, ...ports });
     const restart: Readiness = await waitAllReady(ctx, tower.apiUrl, n, tower.startedAt, capS * 1000);
-    return { n, cold, steady, simCpuPercent, head, getId, list, stop, restart };
+    return { n, issueS, cold, steady, simCpuPercent, head, getId, list, stop, restart };
   } finally {
     for (const proc of procs.reverse()) await proc.stop(2000);
     await tower?.proc.stop(2000);
@@ -129,7 +144,6 @@ export async function fleet(ctx: RunContext): Promise<ScenarioOutput> {
   const s = ctx.quick ? QUICK : FULL;
   const dataDir = await freshDir(ctx, 'tower-fleet');
   await certsInit(ctx, dataDir);
-  const issueMs = await issueRate(dataDir);
   ctx.log('fleet: idle tower baseline');
   const idle = await measureIdle(ctx, dataDir, s);
   const results: SizeResult[] = [];
@@ -141,10 +155,7 @@ export async function fleet(ctx: RunContext): Promise<ScenarioOutput> {
       results.push({ n, skipped: stuck });
       continue;
     }
-    // Readiness time grows about linearly with N: predict this N from the last one.
-    const predictedS =
-      overheadS(s) +
-      (previous ? ((previous.cold?.seconds ?? 0) + (previous.restart?.seconds ?? 0)) * (n / previous.n) : 0);
+    const predictedS = predictS(s, n, previous);
     if (previous !== undefined && predictedS > remainingS) {
       results.push({
         n,
@@ -152,10 +163,9 @@ export async function fleet(ctx: RunContext): Promise<ScenarioOutput> {
       });
       continue;
     }
-    const capS = Math.max(10, Math.min(s.readyCapS, (remainingS - overheadS(s)) / 2));
-    results.push(await measureSize(ctx, n, dataDir, s, capS));
+    results.push(await measureSize(ctx, n, dataDir, s));
   }
-  const largest = s.sizes.at(-1) ?? 0;
+  const issued = results.filter((r) => r.issueS !== undefined);
   const rows: Row[] = [
     {
       key: 'fleet.idle',
@@ -183,12 +193,13 @@ export async function fleet(ctx: RunContext): Promise<ScenarioOutput> {
   return {
     rows,
     notes: [
-      `Sizes tried: ${s.sizes.join(', ')}; each N gets a fresh tower (defaults: 15 s monitor interval, beacon 10/45 s, poll concurrency 64) and a fresh \`stormtower simulate --count N\` process (defaults: a package change every ~30 s per agent, 64 handshakes in flight while starting).`,
-      `"Ready": \`GET /clients\` shows all N in state ready, polled every 0.5 s once \`/health\` counts N bolts; time from spawning the tower process. The simulator issues each agent's certificate just before it dials (${issueMs.toFixed(1)} ms each on this machine, so about ${seconds((issueMs * largest) / 1000)} of issuing for N=${largest}), on the same ${os.cpus().length} cores as the tower.`,
+      `Sizes tried: ${s.sizes.join(', ')}; each N gets a fresh tower (defaults: 15 s monitor interval, beacon 10/45 s, poll concurrency 64) and a fresh \`stormtower simulate --count N\` process (defaults: a package change every ~30 s per agent, 64 handshakes in flight at once, first dials and reconnects alike).`,
+      `"Ready": \`GET /clients\` shows all N in state ready, polled every 0.5 s once \`/health\` counts N bolts; time from spawning the tower process. The simulator runs on the same ${os.cpus().length} cores as the tower.`,
+      `Certificates: before each N's tower starts, \`stormtower simulate --issue-only --count N\` issues the simulated agents' certificates into the simulator's cache (${issued.map((r) => `N=${r.n}: ${seconds(r.issueS ?? 0)}`).join(', ') || 'none'}; names are padded to the width of N, so N=10000 needs its own), so the ready times measure the tower and the connections, not certificate signing.`,
       `Steady state: ${s.steadyS} s after all are ready and ${s.settleS} s of settling; CPU = (utime + stime) / wall time, in % of one core; RSS sampled each second (mean shown; KB = 1000 bytes).`,
       `Latency: a separate probe process on one keep-alive connection (raw HTTP/1.1), 200 paced requests/s for ${s.probeS} s each (HEAD /minions; GET /minions/:id over 500 random ids). Paced requests wake sleeping processes, so on this VM even a plain Node server shows a p99 of a few ms: the "probe floor" row measures that in the same run.`,
-      'Restart: SIGTERM to the tower (SIGKILL after 5 s), then the same command on the same ports and data dir; the simulated agents reconnect on their own with the library backoff (first retry after 0.25-0.5 s, the ceiling doubling from 0.5 s up to a cap of 30 s, each delay half fixed and half random; `simulate` has no --max-backoff, so these defaults apply).',
+      `Restart: SIGTERM to the tower (SIGKILL after 5 s), then the same command on the same ports and data dir; each simulated agent reconnects on its own after the bolt client's default backoff (first retry after 0.25-0.5 s, the ceiling doubling from 0.5 s up to a cap of 30 s, each delay half fixed and half random), and its dial then waits for one of the simulator's 64 handshake slots: one process handshaking with thousands at once would otherwise starve every handshake past its 10 s timeout.`,
     ],
-    raw: { issueMsPerCertificate: issueMs, idle, results },
+    raw: { idle, results },
   };
 }
