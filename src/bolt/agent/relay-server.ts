@@ -8,6 +8,7 @@
  * one window per stream in both directions.
  */
 import { Agent, type Dispatcher } from 'undici';
+import { collectEarlyBody } from '../mux/early-body.js';
 import type { MuxStream } from '../mux/mux-stream.js';
 import { inboundNodeBody } from '../mux/node-body.js';
 import type { HeaderList, RequestHead } from '../protocol/heads.js';
@@ -53,16 +54,8 @@ export function serveRelayStream(
     dispatchLocal(stream, head, null, options);
     return;
   }
-  // A small body usually arrives whole in the head's own message. Frames of one message are
-  // dispatched before any microtask runs, so by then such a body is complete and is sent on as
-  // bytes, sparing a Readable per request; anything longer streams from what has arrived so far.
-  const early: Uint8Array[] = [];
-  let ended = false;
-  stream.events.data = (chunk) => early.push(chunk);
-  stream.events.end = () => {
-    ended = true;
-  };
-  queueMicrotask(() => {
+  // A body that came whole with the head is sent as bytes, sparing a Readable per request.
+  collectEarlyBody(stream, (early, ended) => {
     if (stream.error) return;
     const body = ended ? Buffer.concat(early) : inboundNodeBody(stream, early);
     dispatchLocal(stream, head, body, options);

@@ -3,6 +3,7 @@
  * resolves with the response head and a streamed body.
  */
 import type { BoltSession } from '../mux/bolt-session.js';
+import { collectEarlyBody } from '../mux/early-body.js';
 import type { StreamResetError } from '../mux/mux-stream.js';
 import { inboundBody, pumpBody } from '../mux/web-body.js';
 import { ErrorCode } from '../protocol/frames.js';
@@ -132,16 +133,7 @@ export function relay(
         resolve({ status: response.status, headers: response.headers, body: null });
         return;
       }
-      // A small answer usually arrives whole in the head's own message. Frames of one message are
-      // dispatched before any microtask runs, so by then such a body is complete and is handed on as
-      // bytes, sparing a stream per exchange; anything longer streams from what has arrived so far.
-      const early: Uint8Array[] = [];
-      let ended = false;
-      stream.events.data = (chunk) => early.push(chunk);
-      stream.events.end = () => {
-        ended = true;
-      };
-      queueMicrotask(() => {
+      collectEarlyBody(stream, (early, ended) => {
         if (ended) {
           responseComplete();
           resolve({ status: response.status, headers: response.headers, body: Buffer.concat(early) });
