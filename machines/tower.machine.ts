@@ -1,32 +1,28 @@
 /**
- * The tower supervisor: one `minionMachine` child per live bolt, registered in the actor system as
- * `minion:<cname>`, fed by the transport's `bolt.*` events.
+ * The tower supervisor: routes the transport's `bolt.*` events to the shard that owns the cname,
+ * which spawns and supervises one `minionMachine` per live bolt (see `minion-shard.machine.ts` for
+ * the minion's lifecycle and why there are shards), and announces each new minion to its listeners.
  *
- * A cname has at most one live minion. A second bolt for it replaces the first: the old minion gets
- * `bolt.closed` (reason `replaced`, it closes its own link) and is stopped before the new one is
- * spawned, so the system id is free again. Events name the bolt they are about (`boltId`), and any
- * event for a bolt that is no longer the cname's current one is dropped: a replaced bolt's late close
- * must not remove its successor. Minions that end are forgotten through their `xstate.done.actor.*`
- * event, whose output says which bolt ended; one that throws is forgotten and its bolt closed.
+ * A cname always hashes to the same shard, so everything about one cname (a replacing bolt, a late
+ * close) is decided in one place, in order. Shards are spawned on first use: a small fleet shows the
+ * operator a tower with a few shards, not a wall of empty ones.
  */
-import { type ActorRefFrom, assign, emit, enqueueActions, setup, stopChild } from 'xstate';
+import { type ActorRefFrom, assign, emit, enqueueActions, setup } from 'xstate';
+import { type MinionSettings, type MinionTimings, minionSettings, type Warn } from './minion.machine.js';
 import {
-  type MinionSettings,
-  type MinionTimings,
-  minionMachine,
-  minionSettings,
-  type Warn,
-} from './minion.machine.js';
-import type { MinionOutput } from './minion-events.js';
-import type { MinionLink } from './minion-link.js';
+  type BoltEvent,
+  type MinionEntry,
+  type MinionSpawned,
+  minionShardMachine,
+} from './minion-shard.machine.js';
 import { createPollSlots } from './poll-slots.js';
 
-export type MinionRef = ActorRefFrom<typeof minionMachine>;
+export { type MinionEntry, type MinionRef, minionSystemId } from './minion-shard.machine.js';
 
-export interface MinionEntry {
-  readonly boltId: string;
-  readonly ref: MinionRef;
-}
+type ShardRef = ActorRefFrom<typeof minionShardMachine>;
+
+/** About a hundred minions a shard at 10,000: spawning and stopping copy that many entries, not all. */
+export const SHARD_COUNT = 64;
 
 export interface TowerInput extends MinionTimings {
   /** Polls in flight at once across all minions; default unlimited. */
@@ -37,153 +33,97 @@ export interface TowerInput extends MinionTimings {
 }
 
 export interface TowerContext {
-  /**
-   * The live minion of each cname. Owned by the tower actor and updated in place, so a connect or a
-   * disconnect costs O(1) even with 10,000 minions (copying a record per event made a fleet's start
-   * quadratic). Readers must treat it as read-only.
-   */
-  readonly minions: Map<string, MinionEntry>;
+  /** Shard `k` owns the cnames that hash to `k`; undefined until its first cname arrives. */
+  readonly shards: readonly (ShardRef | undefined)[];
   /** Resolved once and shared by every minion: a minion's input is then its identity alone. */
   readonly defaults: MinionSettings;
 }
 
 export type TowerEvent =
-  | {
-      readonly type: 'bolt.connected';
-      readonly cname: string;
-      readonly boltId: string;
-      readonly link: MinionLink;
-      readonly connectedAt?: number;
-    }
-  | {
-      readonly type: 'bolt.capability';
-      readonly cname: string;
-      readonly boltId: string;
-      readonly ports: readonly number[];
-    }
-  | { readonly type: 'bolt.closed'; readonly cname: string; readonly boltId: string; readonly reason: string }
+  | BoltEvent
+  | MinionSpawned
   | { readonly type: 'tower.shutdown' }
-  // Sent by the actor system when a spawned minion reaches `removed`; listed so it can be handled typed.
-  | { readonly type: `xstate.done.actor.${string}`; readonly output: MinionOutput }
-  // Sent by the actor system when a minion throws (a host-injected function failed, say).
+  // Sent by the actor system if a shard throws; shards catch their minions' failures, so only a bug.
   | { readonly type: `xstate.error.actor.${string}`; readonly error: unknown };
 
-const ERROR_EVENT_PREFIX = 'xstate.error.actor.';
-
 /** Told to `tower.on(...)` listeners: a new minion actor exists (the registry folds it in). */
-export type TowerEmitted = { readonly type: 'minion.spawned'; readonly ref: MinionRef };
+export type TowerEmitted = MinionSpawned;
 
-/** An assigner that drops a cname from the (in-place) minion map. */
-const forget =
-  (cname: string) =>
-  ({ context }: { context: TowerContext }): Map<string, MinionEntry> => {
-    context.minions.delete(cname);
-    return context.minions;
-  };
+/** FNV-1a: cheap, and spreads similar cnames (`agent-0001`, `agent-0002`) across shards. */
+export function shardOf(cname: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < cname.length; i++) {
+    hash ^= cname.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % SHARD_COUNT;
+}
 
-/** The system id of a cname's live minion. */
-export const minionSystemId = (cname: string): string => `minion:${cname}`;
+const shardActorId = (index: number): string => `shard:${index}`;
 
-/** Unique per bolt, so a replaced minion's done event can never be mistaken for its successor's. */
-const minionActorId = (cname: string, boltId: string): string => `minion:${cname}:${boltId}`;
+/** The live minion of a cname, if it has one. */
+export function findMinion(context: TowerContext, cname: string): MinionEntry | undefined {
+  return context.shards[shardOf(cname)]?.getSnapshot().context.minions.get(cname);
+}
 
-const isCurrent = (context: TowerContext, cname: string, boltId: string): boolean =>
-  context.minions.get(cname)?.boltId === boltId;
+/** Every live minion, shard by shard. */
+export function* liveMinions(context: TowerContext): Generator<[string, MinionEntry]> {
+  for (const shard of context.shards) if (shard) yield* shard.getSnapshot().context.minions;
+}
 
 export const towerMachine = setup({
   types: {} as { context: TowerContext; input: TowerInput; events: TowerEvent; emitted: TowerEmitted },
-  actors: { minion: minionMachine },
+  actors: { shard: minionShardMachine },
   actions: {
-    // Must run before `spawnMinion` in the same transition: stopping frees the system id at once.
-    replaceMinion: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'bolt.connected') return;
-      const old = context.minions.get(event.cname);
-      if (!old) return;
-      enqueue.sendTo(old.ref, { type: 'bolt.closed', reason: 'replaced' });
-      enqueue(stopChild(old.ref));
-    }),
-    spawnMinion: assign({
-      minions: ({ context, event, spawn }) => {
-        if (event.type !== 'bolt.connected') return context.minions;
-        const { cname, boltId, link, connectedAt } = event;
-        const ref = spawn('minion', {
-          id: minionActorId(cname, boltId),
-          systemId: minionSystemId(cname),
-          input: { cname, boltId, link, connectedAt, settings: context.defaults },
-        });
-        context.minions.set(cname, { boltId, ref });
-        return context.minions;
+    // Must run before `routeToShard` in the same transition.
+    spawnShard: assign({
+      shards: ({ context, event, spawn }) => {
+        if (event.type !== 'bolt.connected') return context.shards;
+        const index = shardOf(event.cname);
+        if (context.shards[index]) return context.shards;
+        const shards = [...context.shards];
+        shards[index] = spawn('shard', { id: shardActorId(index), input: context.defaults });
+        return shards;
       },
     }),
-    announceMinion: emit(({ context, event }) => {
-      const entry = event.type === 'bolt.connected' ? context.minions.get(event.cname) : undefined;
-      if (!entry) throw new Error('announceMinion runs right after spawnMinion');
-      return { type: 'minion.spawned' as const, ref: entry.ref };
+    routeToShard: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'bolt.connected' && event.type !== 'bolt.capability' && event.type !== 'bolt.closed')
+        return;
+      const shard = context.shards[shardOf(event.cname)];
+      if (shard) enqueue.sendTo(shard, event);
     }),
-    forwardToMinion: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'bolt.capability' && event.type !== 'bolt.closed') return;
-      const entry = context.minions.get(event.cname);
-      if (!entry) return;
-      enqueue.sendTo(
-        entry.ref,
-        event.type === 'bolt.capability'
-          ? { type: 'bolt.capability', ports: event.ports }
-          : { type: 'bolt.closed', reason: event.reason },
-      );
+    announceMinion: emit(({ event }) => {
+      if (event.type !== 'minion.spawned') throw new Error('announceMinion handles minion.spawned');
+      return event;
     }),
-    forgetMinion: enqueueActions(({ context, event, enqueue }) => {
-      if (!('output' in event)) return;
-      const { cname } = event.output;
-      const entry = context.minions.get(cname);
-      if (!entry) return;
-      enqueue(stopChild(entry.ref));
-      enqueue.assign({ minions: forget(cname) });
-    }),
-    // A minion that threw is dead but its bolt is not: close it, or it would linger until the peer
-    // gives up, and forget the minion so the agent's reconnection is a fresh start.
-    dropFailedMinion: enqueueActions(({ context, event, enqueue }) => {
-      if (!event.type.startsWith(ERROR_EVENT_PREFIX) || !('error' in event)) return;
-      const actorId = event.type.slice(ERROR_EVENT_PREFIX.length);
-      const found = [...context.minions].find(([, entry]) => entry.ref.id === actorId);
-      if (!found) return;
-      const [cname, { boltId, ref }] = found;
+    // Its minions went with it; their agents reconnect into a fresh shard.
+    dropFailedShard: enqueueActions(({ context, event, enqueue }) => {
+      if (!('error' in event)) return;
+      const actorId = event.type.slice('xstate.error.actor.'.length);
+      const index = context.shards.findIndex((shard) => shard?.id === actorId);
+      if (index < 0) return;
       enqueue(() => {
-        ref.getSnapshot().context.link.close('minion failed');
         try {
-          context.defaults.warn('minion actor failed; its bolt is closed', {
-            cname,
-            boltId,
+          context.defaults.warn('minion shard failed; its minions are dropped', {
+            actorId,
             error: event.error,
           });
         } catch {
-          // The hook that failed in the minion may well be this one: it must not take the tower down too.
+          // A failing logger must not take the tower down.
         }
       });
-      enqueue(stopChild(ref));
-      enqueue.assign({ minions: forget(cname) });
+      enqueue.assign({ shards: context.shards.map((shard, k) => (k === index ? undefined : shard)) });
     }),
-    closeAllMinions: enqueueActions(({ context, enqueue }) => {
-      for (const { ref } of context.minions.values()) {
-        enqueue.sendTo(ref, { type: 'bolt.closed', reason: 'shutdown' });
-      }
-      enqueue.assign({ minions: new Map() });
+    shutdownShards: enqueueActions(({ context, enqueue }) => {
+      for (const shard of context.shards) if (shard) enqueue.sendTo(shard, { type: 'tower.shutdown' });
     }),
-  },
-  guards: {
-    hasLiveMinion: ({ context, event }) =>
-      event.type === 'bolt.connected' && context.minions.has(event.cname),
-    isCurrentBolt: ({ context, event }) =>
-      (event.type === 'bolt.capability' || event.type === 'bolt.closed') &&
-      isCurrent(context, event.cname, event.boltId),
-    isCurrentMinion: ({ context, event }) =>
-      'output' in event && isCurrent(context, event.output.cname, event.output.boltId),
   },
 }).createMachine({
   id: 'tower',
   context: ({ input }) => {
     const { pollConcurrency, ...options } = input;
     return {
-      minions: new Map(),
+      shards: Array.from({ length: SHARD_COUNT }, () => undefined),
       defaults: minionSettings({ ...options, pollSlots: createPollSlots(pollConcurrency) }),
     };
   },
@@ -191,18 +131,15 @@ export const towerMachine = setup({
   states: {
     running: {
       on: {
-        'bolt.connected': [
-          { guard: 'hasLiveMinion', actions: ['replaceMinion', 'spawnMinion', 'announceMinion'] },
-          { actions: ['spawnMinion', 'announceMinion'] },
-        ],
-        'bolt.capability': { guard: 'isCurrentBolt', actions: 'forwardToMinion' },
-        'bolt.closed': { guard: 'isCurrentBolt', actions: 'forwardToMinion' },
-        'xstate.done.actor.*': { guard: 'isCurrentMinion', actions: 'forgetMinion' },
-        'xstate.error.actor.*': { actions: 'dropFailedMinion' },
-        'tower.shutdown': { target: 'stopped', actions: 'closeAllMinions' },
+        'bolt.connected': { actions: ['spawnShard', 'routeToShard'] },
+        'bolt.capability': { actions: 'routeToShard' },
+        'bolt.closed': { actions: 'routeToShard' },
+        'minion.spawned': { actions: 'announceMinion' },
+        'xstate.error.actor.*': { actions: 'dropFailedShard' },
+        'tower.shutdown': { target: 'stopped', actions: 'shutdownShards' },
       },
     },
-    // Reaching it stops every child; each was told `shutdown` first and closed its bolt.
+    // Reaching it stops every shard; each was told `shutdown` first and had its minions close their bolts.
     stopped: { type: 'final' },
   },
 });

@@ -6,7 +6,7 @@
 import { Observable } from 'rxjs';
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import type { MinionPollFailure, MinionState } from '../../machines/minion-snapshot.js';
-import { type MinionRef, towerMachine } from '../../machines/tower.machine.js';
+import { findMinion, liveMinions, type MinionRef, towerMachine } from '../../machines/tower.machine.js';
 import { closeCodeFor, ErrorCode } from '../bolt/protocol/frames.js';
 import type { BoltTable } from '../bolt/tower/bolt-table.js';
 import type { Logger } from '../log/logger.js';
@@ -77,7 +77,7 @@ export function startMinionFleet(table: BoltTable, settings: FleetSettings, log:
 
   // The minions alive now, then each new one as the supervisor announces it: O(1) per bolt.
   const minions$ = new Observable<MinionRef>((subscriber) => {
-    for (const { ref } of tower.getSnapshot().context.minions.values()) subscriber.next(ref);
+    for (const [, { ref }] of liveMinions(tower.getSnapshot().context)) subscriber.next(ref);
     const spawned = tower.on('minion.spawned', ({ ref }) => subscriber.next(ref));
     return () => spawned.unsubscribe();
   });
@@ -86,7 +86,7 @@ export function startMinionFleet(table: BoltTable, settings: FleetSettings, log:
     tower,
     minions$,
     status(cname, boltId) {
-      const entry = tower.getSnapshot().context.minions.get(cname);
+      const entry = findMinion(tower.getSnapshot().context, cname);
       if (!entry || entry.boltId !== boltId) return undefined;
       const snapshot = entry.ref.getSnapshot();
       return { state: snapshot.value, lastError: snapshot.context.lastError };

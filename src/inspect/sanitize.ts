@@ -94,8 +94,11 @@ function isMinionContext(context: Fields): context is Fields & MinionContext {
   );
 }
 
-const isTowerContext = (context: Fields): context is Fields & { minions: Map<string, unknown> } =>
+const isShardContext = (context: Fields): context is Fields & { minions: Map<string, unknown> } =>
   context.minions instanceof Map && 'defaults' in context;
+
+const isTowerContext = (context: Fields): context is Fields & { shards: readonly unknown[] } =>
+  Array.isArray(context.shards) && 'defaults' in context;
 
 /** Only scalar fields survive: anything nested was either a document or a live object. */
 function scalars(source: Fields): Fields {
@@ -109,7 +112,8 @@ function scalars(source: Fields): Fields {
 
 /**
  * For `sanitizeContext`. A minion keeps its `sanitizeMinionContext` view (ids, ports, checksum,
- * times, last error); the tower shows only which cnames have a minion; any other actor shows `{}`.
+ * times, last error); a shard shows only which cnames have a minion, the tower how many shards are
+ * running; any other actor shows `{}`.
  */
 export function sanitizeContext(context: unknown): Fields {
   if (!isRecord(context)) return {};
@@ -117,7 +121,9 @@ export function sanitizeContext(context: unknown): Fields {
     const { ports, lastError, ...rest } = sanitizeMinionContext(context);
     return { ...scalars(rest), ports: portList(ports) ?? [], lastError: sanitizeError(lastError) ?? null };
   }
-  if (isTowerContext(context)) return { minions: [...context.minions.keys()] };
+  if (isShardContext(context)) return { minions: [...context.minions.keys()] };
+  if (isTowerContext(context))
+    return { shards: context.shards.filter((shard) => shard !== undefined).length };
   return {};
 }
 

@@ -30,15 +30,17 @@ describe('sanitizeContext', () => {
     expect(sanitizeContext(copy)).toEqual(expected);
   });
 
-  it('shows the tower as the cnames it holds a minion for', () => {
-    const tower = {
+  it('shows a shard as the cnames it holds a minion for, the tower as its shard count', () => {
+    const shard = {
       minions: new Map([
         ['alpha', { boltId: 'b1', ref: { id: 'minion:alpha:b1' } }],
         ['beta', { boltId: 'b7', ref: {} }],
       ]),
       defaults: { capabilityTimeout: 5_000, pollTimeout: 3_000, warn: () => {} },
     };
-    expect(sanitizeContext(tower)).toEqual({ minions: ['alpha', 'beta'] });
+    expect(sanitizeContext(shard)).toEqual({ minions: ['alpha', 'beta'] });
+    const tower = { shards: [undefined, { id: 'shard:1' }, undefined], defaults: shard.defaults };
+    expect(sanitizeContext(tower)).toEqual({ shards: 1 });
   });
 
   it('shows nothing of any other context: a poller, a promise actor, junk', () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createActor, type InspectionEvent, SimulatedClock } from 'xstate';
-import { minionSystemId, towerMachine } from '../../machines/tower.machine.js';
+import { minionSystemId, SHARD_COUNT, shardOf, towerMachine } from '../../machines/tower.machine.js';
 import { type FakeLink, fakeLink, flush } from './helpers.js';
 import { goodStatus, T0 } from './minion-harness.js';
 
@@ -47,15 +47,16 @@ describe('actors per minion', () => {
     const f = startFleet(cnames);
     f.clock.increment(0);
     await flush();
-    // Polling: the tower, three minions and one poll child each.
-    expect(f.live.size).toBe(1 + 3 + 3);
+    // Polling: the tower, the shards holding the minions, three minions and one poll child each.
+    const shards = new Set(cnames.map(shardOf)).size;
+    expect(f.live.size).toBe(1 + shards + 3 + 3);
     for (const cname of cnames)
       expect(Object.keys(f.minion(cname)?.getSnapshot().children ?? {})).toEqual(['poll']);
 
     for (const [cname, link] of f.links) link.lastPoll().resolve(goodStatus({ id: cname }));
     await flush();
-    // Between polls: the tower and one actor per minion, nothing else.
-    expect(f.live.size).toBe(1 + 3);
+    // Between polls: the tower, its shards and one actor per minion, nothing else.
+    expect(f.live.size).toBe(1 + shards + 3);
     for (const cname of cnames) {
       expect(f.minion(cname)?.getSnapshot().value).toBe('ready');
       expect(f.minion(cname)?.getSnapshot().children).toEqual({});
@@ -63,7 +64,7 @@ describe('actors per minion', () => {
 
     f.clock.increment(15_000);
     await flush();
-    expect(f.live.size).toBe(1 + 3 + 3);
+    expect(f.live.size).toBe(1 + shards + 3 + 3);
   });
 
   it('shares one settings object across the fleet', () => {
@@ -72,5 +73,18 @@ describe('actors per minion', () => {
     expect(settings).toBeDefined();
     expect(f.minion('m2')?.getSnapshot().context.settings).toBe(settings);
     expect(f.tower.getSnapshot().context.defaults).toBe(settings);
+  });
+
+  // XState copies an actor's whole children object on every spawn and stop: one supervisor of every
+  // minion made a fleet's start quadratic. Each shard must hold a small, even share instead.
+  it('spreads a fleet evenly over bounded shards, none holding more than twice its share', () => {
+    const cnames = Array.from({ length: 4_000 }, (_, i) => `agent-${String(i).padStart(5, '0')}`);
+    const f = startFleet(cnames);
+    const shards = Object.values(f.tower.getSnapshot().children);
+    expect(shards).toHaveLength(SHARD_COUNT);
+    const sizes = shards.map((shard) => Object.keys(shard?.getSnapshot().children ?? {}).length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(cnames.length);
+    expect(Math.max(...sizes)).toBeLessThan((2 * cnames.length) / SHARD_COUNT);
+    expect(f.minion('agent-01234')?.getSnapshot().value).toBe('monitoring');
   });
 });

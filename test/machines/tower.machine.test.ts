@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
 import { minionView } from '../../machines/minion.machine.js';
 import {
+  liveMinions,
   type MinionRef,
   minionSystemId,
   type TowerInput,
@@ -30,8 +31,12 @@ function startTower(overrides: Partial<TowerInput> = {}) {
     clock,
     tower,
     seen,
-    minions: () => tower.getSnapshot().context.minions,
-    children: () => Object.keys(tower.getSnapshot().children),
+    minions: () => new Map(liveMinions(tower.getSnapshot().context)),
+    // The minion actors, whichever shards hold them.
+    children: () =>
+      Object.values(tower.getSnapshot().children).flatMap((shard) =>
+        Object.keys(shard?.getSnapshot().children ?? {}),
+      ),
     minion: (cname: string): MinionRef | undefined => tower.system.get(minionSystemId(cname)),
     connect(cname: string, boltId: string, link: FakeLink = fakeLink(cname)) {
       tower.send({ type: 'bolt.connected', cname, boltId, link, connectedAt: clock.now() });
