@@ -8,10 +8,10 @@
  */
 import { type OperatorFunction, scan } from 'rxjs';
 import type { MinionState } from '../../machines/minion-snapshot.js';
-import { rehash } from './global-checksum.js';
+import { withLazyGlobal } from './lazy-global.js';
 import { isServing, toEntry } from './registry-entry.js';
 import type { MinionLeft, MinionUpdated, RegistryEvent } from './registry-events.js';
-import type { RegistryChange } from './registry-types.js';
+import type { RegistryChange, RegistryChangeType } from './registry-types.js';
 import { EMPTY_VIEW, type FleetView } from './registry-view.js';
 
 export interface RegistryStep {
@@ -25,15 +25,22 @@ export const INITIAL_STEP: RegistryStep = { view: EMPTY_VIEW, change: null };
 /** The states in which a minion holds its first good document (or a newer one). */
 const SERVING_STATES: ReadonlySet<MinionState> = new Set<MinionState>(['ready', 'changed']);
 
+/** A change whose `global` is the new view's, hashed only if someone reads it: the fold never hashes. */
+const changeTo = (
+  view: FleetView,
+  type: RegistryChangeType,
+  id: string,
+  checksum: string | null,
+): RegistryChange => withLazyGlobal({ type, id, checksum }, () => view.global);
+
 function leave(view: FleetView, { id, boltId }: Pick<MinionLeft, 'id' | 'boltId'>): RegistryStep | null {
   const held = view.entries.get(id);
   // Only the bolt that owns the entry may take it away: a replaced bolt's late removal must not.
   if (held === undefined || held.boltId !== boltId) return null;
   const edit = view.entries.delete(id);
   if (edit === null) return null;
-  const checksum = rehash(edit.map.chunks, view.checksum, edit.from);
-  const next = view.with({ entries: edit.map, checksum, idsChanged: true });
-  return { view: next, change: { type: 'removed', id, checksum: null, global: checksum.digest } };
+  const next = view.with({ entries: edit.map, rehashFrom: edit.from, idsChanged: true });
+  return { view: next, change: changeTo(next, 'removed', id, null) };
 }
 
 function update(view: FleetView, { seq, state, view: minion }: MinionUpdated): RegistryStep | null {
@@ -53,10 +60,11 @@ function update(view: FleetView, { seq, state, view: minion }: MinionUpdated): R
     // global checksum (and its hash states: no line of the checksum text changed).
     return { view: view.with({ entries: edit.map, idsChanged: false }), change: null };
   }
-  const checksum = rehash(edit.map.chunks, view.checksum, edit.from);
-  const next = view.with({ entries: edit.map, checksum, idsChanged: held === undefined });
-  const type = held === undefined ? 'added' : 'changed';
-  return { view: next, change: { type, id: entry.id, checksum: entry.checksum, global: checksum.digest } };
+  const next = view.with({ entries: edit.map, rehashFrom: edit.from, idsChanged: held === undefined });
+  return {
+    view: next,
+    change: changeTo(next, held === undefined ? 'added' : 'changed', entry.id, entry.checksum),
+  };
 }
 
 export function foldEvent(step: RegistryStep, event: RegistryEvent): RegistryStep {

@@ -7,6 +7,7 @@
  * global for `Last-Event-ID` to mean the same thing on every connection.
  */
 import type { Subscription } from 'rxjs';
+import { withLazyGlobal } from '../../registry/lazy-global.js';
 import type { RegistryChange, RegistryView } from '../../registry/registry-types.js';
 import type { RegistrySource } from './registry-source.js';
 import { RingBuffer } from './ring-buffer.js';
@@ -67,13 +68,9 @@ export function createChangeFeed(registry: RegistrySource, options: ChangeFeedOp
 
   const publish = (change: RegistryChange): void => {
     lastId += 1;
-    const event: FeedEvent = {
-      type: change.type,
-      id: change.id,
-      checksum: change.checksum,
-      global: change.global,
-      eventId: lastId,
-    };
+    // `global` stays lazy: with no subscriber, nobody needs the fleet hashed after every change.
+    const { type, id, checksum } = change;
+    const event: FeedEvent = withLazyGlobal({ type, id, checksum, eventId: lastId }, () => change.global);
     buffer.push(event);
     // A copy: a listener may unsubscribe (or a new one subscribe) while we deliver.
     for (const listener of [...listeners]) deliver(listener, event);
