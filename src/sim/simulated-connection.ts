@@ -7,6 +7,7 @@
  * one dials through the gate after the same jittered backoff the client would have used: exponential
  * from 0.5 s up to 30 s, reset by a successful connection.
  */
+import type { SecureContext } from 'node:tls';
 import { backoffDelay } from '../bolt/agent/backoff.js';
 import { type BoltClient, type BoltClientOptions, connectBolt } from '../bolt/agent/connect-bolt.js';
 import type { HandshakeGate } from './handshake-gate.js';
@@ -22,6 +23,7 @@ export class SimulatedConnection {
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private markConnected: () => void = () => {};
+  private secureContext: SecureContext | undefined;
 
   constructor(
     private readonly options: BoltClientOptions,
@@ -52,7 +54,10 @@ export class SimulatedConnection {
   private async dial(): Promise<void> {
     const release = await this.gate.enter();
     if (this.stopped) return release();
-    const client = connectBolt(this.options);
+    // The first client's parsed TLS context serves every later one: a restart re-dials thousands at once.
+    const client = connectBolt(
+      this.secureContext ? { ...this.options, secureContext: this.secureContext } : this.options,
+    );
     this.client = client;
     client.once('connected', () => {
       release();
@@ -61,6 +66,7 @@ export class SimulatedConnection {
     });
     client.once('retrying', () => {
       release();
+      this.secureContext ??= client.tlsContext;
       this.client = undefined;
       // After the client's own `retry` has returned, so closing it also clears the timer it set.
       queueMicrotask(() => void client.close());

@@ -5,6 +5,7 @@
  * Usable as a library (`connectBolt`), which the CLI's `agent` command and the fleet simulator use.
  */
 import { EventEmitter } from 'node:events';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Agent } from 'undici';
 import { BoltSession } from '../mux/bolt-session.js';
 import { closeCodeFor, ErrorCode } from '../protocol/frames.js';
@@ -21,6 +22,11 @@ export interface BoltClientOptions {
   readonly cert: string | Buffer;
   readonly key: string | Buffer;
   readonly ca: string | Buffer;
+  /**
+   * The three above, already parsed (`tls.createSecureContext({ ca, cert, key })`): one who makes a
+   * new client per dial, as the fleet simulator does, shares one instead of parsing per client.
+   */
+  readonly secureContext?: SecureContext;
   /** Local ports the tower may reach. */
   readonly allow: readonly number[];
   /** Seconds between heartbeats and of silence before the bolt is dropped. */
@@ -53,6 +59,8 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly localPool: Agent = localAgent();
   private readonly allowed: ReadonlySet<number>;
+  /** Parsed on the first dial: a bad certificate then fails that dial, like any other dial error. */
+  private secureContext: SecureContext | undefined;
 
   constructor(private readonly options: BoltClientOptions) {
     super();
@@ -60,6 +68,11 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
     // The tower refuses a longer name and would close every bolt this client opens.
     if ((options.agentName?.length ?? 0) > 256) throw new Error('agentName must be at most 256 characters');
     this.allowed = new Set(options.allow);
+  }
+
+  /** The parsed certificate, key and CA, once the first dial has built them. */
+  get tlsContext(): SecureContext | undefined {
+    return this.secureContext;
   }
 
   get connected(): boolean {
@@ -89,10 +102,10 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
     const url = towerUrl(this.options.towers[this.next % this.options.towers.length] ?? '');
     this.next++;
     try {
+      const { ca, cert, key } = this.options;
+      this.secureContext ??= this.options.secureContext ?? createSecureContext({ ca, cert, key });
       const link = await dialLink(url, {
-        ca: this.options.ca,
-        cert: this.options.cert,
-        key: this.options.key,
+        secureContext: this.secureContext,
         handshakeTimeoutMs: (this.options.handshakeTimeout ?? 10) * 1000,
       });
       if (this.stopped) {
