@@ -21,8 +21,8 @@ export { type MinionEntry, type MinionRef, minionSystemId } from './minion-shard
 
 type ShardRef = ActorRefFrom<typeof minionShardMachine>;
 
-/** About a hundred minions a shard at 10,000: spawning and stopping copy that many entries, not all. */
-export const SHARD_COUNT = 64;
+/** About forty minions a shard at 10,000: spawning and stopping one copies that many entries, not all. */
+export const SHARD_COUNT = 256;
 
 export interface TowerInput extends MinionTimings {
   /** Polls in flight at once across all minions; default unlimited. */
