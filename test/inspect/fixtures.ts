@@ -3,11 +3,11 @@
  * error message), a link that serves them, and a tower driven on a `SimulatedClock`.
  */
 import { expect } from 'vitest';
-import { createActor, type InspectionEvent, SimulatedClock } from 'xstate';
+import type { InspectionEvent } from 'xstate';
 import type { MinionContext } from '../../machines/minion.machine.js';
 import type { MinionLink, StatusObject } from '../../machines/minion-link.js';
 import { createPollSlots } from '../../machines/poll-slots.js';
-import { towerMachine } from '../../machines/tower.machine.js';
+import { simulatedTower } from '../machines/simulated-tower.js';
 
 export const T0 = 1_700_000_000_000;
 export const TOKEN = 'tok-7d1e0c93a5b2f6481';
@@ -92,19 +92,7 @@ export async function flush(): Promise<void> {
 
 /** A tower on a simulated clock whose every inspection event goes to `inspect`. */
 export function startTower(inspect: (event: InspectionEvent) => void) {
-  const clock = new SimulatedClock();
-  clock.set(T0);
-  const tower = createActor(towerMachine, {
-    clock,
-    inspect,
-    input: {
-      monitorInterval: 15_000,
-      capabilityTimeout: 5_000,
-      pollTimeout: 3_000,
-      jitter: () => 0,
-      now: () => clock.now(),
-    },
-  });
+  const { clock, tower } = simulatedTower({}, inspect);
   const errors: unknown[] = [];
   tower.subscribe({ error: (error) => errors.push(error) });
   tower.start();

@@ -4,30 +4,19 @@
  * separate poller once was) or a copy of the settings per minion is a regression.
  */
 import { describe, expect, it } from 'vitest';
-import { createActor, type InspectionEvent, SimulatedClock } from 'xstate';
-import { minionSystemId, SHARD_COUNT, shardOf, towerMachine } from '../../machines/tower.machine.js';
+import type { InspectionEvent } from 'xstate';
+import { minionSystemId, SHARD_COUNT, shardOf } from '../../machines/tower.machine.js';
 import { type FakeLink, fakeLink, flush } from './helpers.js';
-import { goodStatus, T0 } from './minion-harness.js';
+import { goodStatus } from './minion-harness.js';
+import { simulatedTower } from './simulated-tower.js';
 
 function startFleet(cnames: readonly string[]) {
-  const clock = new SimulatedClock();
-  clock.set(T0);
   const live = new Set<unknown>();
   const inspect = (event: InspectionEvent) => {
     if (event.type === '@xstate.actor') live.add(event.actorRef);
     if (event.type === '@xstate.snapshot' && event.snapshot.status !== 'active') live.delete(event.actorRef);
   };
-  const tower = createActor(towerMachine, {
-    clock,
-    inspect,
-    input: {
-      monitorInterval: 15_000,
-      capabilityTimeout: 5_000,
-      pollTimeout: 3_000,
-      jitter: () => 0,
-      now: () => clock.now(),
-    },
-  });
+  const { clock, tower } = simulatedTower({}, inspect);
   tower.subscribe({ error: () => {} });
   tower.start();
   const links = new Map<string, FakeLink>();

@@ -1,30 +1,17 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createActor, SimulatedClock } from 'xstate';
 import { minionView } from '../../machines/minion.machine.js';
 import {
   liveMinions,
   type MinionRef,
   minionSystemId,
   type TowerInput,
-  towerMachine,
 } from '../../machines/tower.machine.js';
 import { type FakeLink, fakeLink, flush, recordValues } from './helpers.js';
 import { goodStatus, T0 } from './minion-harness.js';
+import { simulatedTower } from './simulated-tower.js';
 
 function startTower(overrides: Partial<TowerInput> = {}) {
-  const clock = new SimulatedClock();
-  clock.set(T0);
-  const tower = createActor(towerMachine, {
-    clock,
-    input: {
-      monitorInterval: 15_000,
-      capabilityTimeout: 5_000,
-      pollTimeout: 3_000,
-      jitter: () => 0,
-      now: () => clock.now(),
-      ...overrides,
-    },
-  });
+  const { clock, tower } = simulatedTower(overrides);
   const seen = recordValues(tower, (snapshot) => snapshot.value);
   tower.start();
   return {
