@@ -3,8 +3,9 @@
  * `stormtower start`, `agent`, `simulate` and `certs`, with a temporary data dir and chosen ports.
  */
 import { join } from 'node:path';
-import type { RunContext } from '../context.js';
+import { freshDir, type RunContext } from '../context.js';
 import { monotonicMs } from '../procs/clock.js';
+import { freePort } from '../procs/ports.js';
 import { run, type Spawned, start } from '../procs/spawn.js';
 import { getJson, waitFor } from '../procs/wait.js';
 
@@ -87,6 +88,26 @@ export interface AgentOptions {
   readonly files: AgentFiles;
   readonly allow: readonly number[];
   readonly flags?: readonly string[];
+}
+
+/**
+ * A fresh data dir with its CA, one agent's certificate for `cname`, and a tower started on free
+ * ports that polls minions' status on `statusPort`: the setup of every one-agent scenario.
+ */
+export async function towerForOneAgent(
+  ctx: RunContext,
+  options: { dirName: string; cname: string; statusPort: number; flags?: readonly string[] },
+): Promise<{ tower: Tower; files: AgentFiles }> {
+  const dataDir = await freshDir(ctx, options.dirName);
+  await certsInit(ctx, dataDir);
+  const files = await issueAgent(ctx, dataDir, options.cname);
+  const tower = await startTower(ctx, {
+    dataDir,
+    apiPort: await freePort(),
+    boltPort: await freePort(),
+    flags: ['--status-port', String(options.statusPort), ...(options.flags ?? [])],
+  });
+  return { tower, files };
 }
 
 /** `stormtower agent`: the real agent executable, relaying to local ports. */

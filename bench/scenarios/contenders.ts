@@ -8,7 +8,7 @@ import { freshDir, type RunContext } from '../context.js';
 import { isAvailable } from '../peers/find-or-install.js';
 import { startNginx } from '../peers/nginx.js';
 import { sshTools, startSshd, startTunnel } from '../peers/sshd.js';
-import { certsInit, issueAgent, startAgent, startTower } from '../peers/stormtower.js';
+import { startAgent, towerForOneAgent } from '../peers/stormtower.js';
 import type { CpuRole } from '../procs/cpu-account.js';
 import { freePort } from '../procs/ports.js';
 import type { Spawned } from '../procs/spawn.js';
@@ -101,15 +101,11 @@ export async function startContenders(ctx: RunContext): Promise<Contenders> {
   });
 
   await attempt('stormtower', async () => {
-    const dataDir = await freshDir(ctx, 'tower-relay');
-    await certsInit(ctx, dataDir);
-    const files = await issueAgent(ctx, dataDir, CNAME);
     // The tower polls the upstream's /status like any minion's, at the default interval.
-    const tower = await startTower(ctx, {
-      dataDir,
-      apiPort: await freePort(),
-      boltPort: await freePort(),
-      flags: ['--status-port', String(port)],
+    const { tower, files } = await towerForOneAgent(ctx, {
+      dirName: 'tower-relay',
+      cname: CNAME,
+      statusPort: port,
     });
     procs.push(tower.proc);
     const agent = startAgent(ctx, { boltUrl: tower.boltUrl, files, allow: [port] });

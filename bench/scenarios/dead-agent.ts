@@ -11,7 +11,7 @@
 import { freshDir, type RunContext } from '../context.js';
 import { ratio, seconds } from '../format.js';
 import { type AliveSettings, sshTools, startSshd, startTunnel } from '../peers/sshd.js';
-import { certsInit, issueAgent, startAgent, startTower } from '../peers/stormtower.js';
+import { startAgent, towerForOneAgent } from '../peers/stormtower.js';
 import { monotonicMs } from '../procs/clock.js';
 import { InterruptedError } from '../procs/interruptions.js';
 import { freePort, isListening } from '../procs/ports.js';
@@ -46,14 +46,11 @@ export async function deadAgent(ctx: RunContext): Promise<ScenarioOutput> {
     procs.push(upstream);
     const { port } = await upstream.next<{ type: 'ready'; port: number }>('ready', 10_000);
 
-    const dataDir = await freshDir(ctx, 'tower-dead');
-    await certsInit(ctx, dataDir);
-    const files = await issueAgent(ctx, dataDir, CNAME);
-    const tower = await startTower(ctx, {
-      dataDir,
-      apiPort: await freePort(),
-      boltPort: await freePort(),
-      flags: ['--status-port', String(port), ...beaconFlags],
+    const { tower, files } = await towerForOneAgent(ctx, {
+      dirName: 'tower-dead',
+      cname: CNAME,
+      statusPort: port,
+      flags: beaconFlags,
     });
     procs.push(tower.proc);
     const feed = await listenToFeed(`${tower.apiUrl}/minions/events`);
