@@ -30,8 +30,17 @@ export interface RegistryView {
   /** Entry ids in ascending order (plain string comparison, as `Array.prototype.sort` does). */
   readonly ids: readonly string[];
   readonly entries: ReadonlyMap<string, RegistryEntry>;
-  /** The `GET /minions` body: a JSON array of documents in id order, built at most once per view. */
-  listJson(): string;
+  /**
+   * The `GET /minions` body: a JSON array of documents in id order, as UTF-8, assembled at most once
+   * per view, encoding only chunks of entries that changed since the previous views.
+   */
+  listBody(): ListBody;
+}
+
+/** UTF-8 bytes in pieces, to be written in order; `byteLength` is their sum. */
+export interface ListBody {
+  readonly parts: readonly Uint8Array[];
+  readonly byteLength: number;
 }
 
 export type RegistryChangeType = 'added' | 'changed' | 'removed';

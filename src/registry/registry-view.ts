@@ -9,15 +9,17 @@
  * a burst of changes is hashed once, from the earliest of them, by whoever reads first; and unread
  * views never hold on to each other.
  *
- * `ids` and `listJson()` are read off the id-ordered entry chunks only if asked for: the entries are
+ * `ids` and `listBody()` are read off the id-ordered entry chunks only if asked for: the entries are
  * already kept in order by binary search, so neither ever sorts, and a burst of changes nobody reads in
  * between does not copy a 10,000-id array per change. `ids` is built once per set of ids (views whose
- * changes added or removed nothing share one list), `listJson()` once per view.
+ * changes added or removed nothing share one list), `listBody()` once per view from chunk encodings
+ * that views share.
  */
 import { EntryChunks } from './entry-chunks.js';
 import { EMPTY_GLOBAL, type GlobalChecksum, rehash } from './global-checksum.js';
+import { listBody } from './list-body.js';
 import type { OwnedEntry } from './registry-entry.js';
-import type { RegistryView } from './registry-types.js';
+import type { ListBody, RegistryView } from './registry-types.js';
 
 export interface ViewEdit {
   readonly entries: EntryChunks<OwnedEntry>;
@@ -39,7 +41,7 @@ interface StaleChecksum {
 export class FleetView implements RegistryView {
   /** Shared by consecutive views with the same ids: whichever lists them first fills it in for all. */
   readonly #ids: { list?: readonly string[] };
-  #listJson: string | undefined;
+  #listBody: ListBody | undefined;
   #checksum: GlobalChecksum | StaleChecksum;
 
   constructor(
@@ -74,13 +76,9 @@ export class FleetView implements RegistryView {
     return this.#ids.list;
   }
 
-  listJson(): string {
-    if (this.#listJson === undefined) {
-      const jsons: string[] = [];
-      for (const chunk of this.entries.chunks) for (const entry of chunk) jsons.push(entry.json);
-      this.#listJson = `[${jsons.join(',')}]`;
-    }
-    return this.#listJson;
+  listBody(): ListBody {
+    this.#listBody ??= listBody(this.entries.chunks);
+    return this.#listBody;
   }
 
   /** The next version of this view. */

@@ -24,7 +24,7 @@ const emptyView: RegistryView = {
   global: EMPTY_CHECKSUM,
   ids: [],
   entries: new Map(),
-  listJson: () => '[]',
+  listBody: () => ({ parts: [Buffer.from('[]')], byteLength: 2 }),
 };
 
 function source() {

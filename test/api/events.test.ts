@@ -47,7 +47,8 @@ function makeView(documents: ReadonlyMap<string, ServedDocument>, version: numbe
   const ids = [...entries.keys()].sort();
   const global = md5(ids.map((id) => `${id}:${entries.get(id)?.checksum}\n`).join(''));
   const list = `[${ids.map((id) => entries.get(id)?.json).join(',')}]`;
-  return { version, global, ids, entries, listJson: () => list };
+  const body = Buffer.from(list);
+  return { version, global, ids, entries, listBody: () => ({ parts: [body], byteLength: body.length }) };
 }
 
 /** Publishes a new view first, then the change, as the registry promises. */

@@ -14,6 +14,7 @@ import { minionRoutes } from '../../src/api/routes/minions.js';
 import { silentLogger } from '../../src/log/logger.js';
 import {
   EMPTY_CHECKSUM,
+  type ListBody,
   type RegistryChange,
   type RegistryEntry,
   type RegistryView,
@@ -51,7 +52,7 @@ function makeView(documents: readonly ServedDocument[], version = 0): CountingVi
   const ids = [...entries.keys()].sort();
   const global = md5(ids.map((id) => `${id}:${entries.get(id)?.checksum}\n`).join(''));
   const reads = { fields: 0, listBuilds: 0 };
-  let list: string | undefined;
+  let list: ListBody | undefined;
   return {
     version,
     global,
@@ -64,10 +65,11 @@ function makeView(documents: readonly ServedDocument[], version = 0): CountingVi
       reads.fields += 1;
       return entries;
     },
-    listJson() {
+    listBody() {
       if (list === undefined) {
         reads.listBuilds += 1;
-        list = `[${ids.map((id) => entries.get(id)?.json).join(',')}]`;
+        const body = Buffer.from(`[${ids.map((id) => entries.get(id)?.json).join(',')}]`);
+        list = { parts: [body], byteLength: body.length };
       }
       return list;
     },
@@ -123,13 +125,13 @@ describe('HEAD /minions', () => {
 
   it('does no per-request work: no list, no ids, no entries', async () => {
     const registry = new FakeRegistry([web1, db1]);
-    const listJson = vi.spyOn(registry.view, 'listJson');
+    const listBody = vi.spyOn(registry.view, 'listBody');
     const app = appFor(registry);
     for (let i = 0; i < 3; i += 1) {
       const res = await app.request('/minions', { method: 'HEAD' });
       expect(res.status).toBe(200);
     }
-    expect(listJson).not.toHaveBeenCalled();
+    expect(listBody).not.toHaveBeenCalled();
     expect(registry.view.reads).toEqual({ fields: 0, listBuilds: 0 });
   });
 });
@@ -142,7 +144,9 @@ describe('GET /minions', () => {
     expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
     expect(res.headers.get('Content-MD5')).toBe(registry.view.global);
     expect(res.headers.get('ETag')).toBe(`W/"${registry.view.global}"`);
-    expect(await res.json()).toEqual([db1, web1]);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual([db1, web1]);
+    expect(res.headers.get('Content-Length')).toBe(String(Buffer.byteLength(text)));
   });
 
   it('serves an empty fleet as []', async () => {
@@ -151,14 +155,14 @@ describe('GET /minions', () => {
     expect(res.headers.get('ETag')).toBe(`W/"${EMPTY_CHECKSUM}"`);
   });
 
-  it('reuses the view’s cached string instead of re-encoding', async () => {
+  it('reuses the view’s cached body instead of re-encoding', async () => {
     const registry = new FakeRegistry([web1, db1]);
-    const listJson = vi.spyOn(registry.view, 'listJson');
+    const listBody = vi.spyOn(registry.view, 'listBody');
     const app = appFor(registry);
     const first = await (await app.request('/minions')).text();
     const second = await (await app.request('/minions')).text();
-    expect(listJson).toHaveBeenCalledTimes(2);
-    expect(listJson.mock.results[0]?.value).toBe(listJson.mock.results[1]?.value);
+    expect(listBody).toHaveBeenCalledTimes(2);
+    expect(listBody.mock.results[0]?.value).toBe(listBody.mock.results[1]?.value);
     expect(registry.view.reads.listBuilds).toBe(1);
     expect(second).toBe(first);
   });
@@ -180,14 +184,14 @@ describe('GET /minions', () => {
     ['*', () => '*'],
   ])('answers If-None-Match with %s by 304 and no body', async (_name, header) => {
     const registry = new FakeRegistry([web1, db1]);
-    const listJson = vi.spyOn(registry.view, 'listJson');
+    const listBody = vi.spyOn(registry.view, 'listBody');
     const res = await appFor(registry).request('/minions', {
       headers: { 'If-None-Match': header(registry.view.global) },
     });
     expect(res.status).toBe(304);
     expect(res.headers.get('ETag')).toBe(`W/"${registry.view.global}"`);
     expect(await res.text()).toBe('');
-    expect(listJson).not.toHaveBeenCalled();
+    expect(listBody).not.toHaveBeenCalled();
   });
 
   it('answers a stale or foreign If-None-Match with the full list', async () => {

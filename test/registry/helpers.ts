@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { MinionView, ServedDocument } from '../../machines/minion-snapshot.js';
+import type { RegistryView } from '../../src/registry/registry-types.js';
 import { mulberry32 } from '../helpers/prng.js';
 
 export const T0 = 1_700_000_000_000;
@@ -55,3 +56,7 @@ export const prng = mulberry32;
 
 /** Plain `Array.prototype.sort` order, the one `RegistryView.ids` promises. */
 export const sorted = (ids: Iterable<string>): string[] => [...ids].sort();
+
+/** A view's `GET /minions` body as text. */
+export const listText = (view: Pick<RegistryView, 'listBody'>): string =>
+  Buffer.concat(view.listBody().parts).toString('utf8');

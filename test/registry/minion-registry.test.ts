@@ -7,7 +7,7 @@ import type { MinionRef } from '../../machines/tower.machine.js';
 import type { MinionActorLike } from '../../src/registry/minion-actor.js';
 import { createRegistry, type MinionRegistry } from '../../src/registry/minion-registry.js';
 import { EMPTY_CHECKSUM, type RegistryChange, type RegistryView } from '../../src/registry/registry-types.js';
-import { checksumOf, document, expectedGlobal, md5, prng, sorted } from './helpers.js';
+import { checksumOf, document, expectedGlobal, listText, md5, prng, sorted } from './helpers.js';
 import { startTestMinion, type TestMinion } from './test-minion.js';
 
 // Compile-time: XState actor refs, the real minion's included, are what the registry accepts.
@@ -76,7 +76,7 @@ describe('createRegistry', () => {
     expect(registry.current().global).toBe('d41d8cd98f00b204e9800998ecf8427e');
     expect(registry.current().ids).toEqual([]);
     expect(registry.current().entries.size).toBe(0);
-    expect(registry.current().listJson()).toBe('[]');
+    expect(listText(registry.current())).toBe('[]');
     expect(globals).toEqual([EMPTY_CHECKSUM]);
     expect(changes).toEqual([]);
   });
@@ -111,7 +111,7 @@ describe('createRegistry', () => {
       state: 'ready',
       lastPollAt: 3,
     });
-    expect(registry.current().listJson()).toBe(JSON.stringify([v2os]));
+    expect(listText(registry.current())).toBe(JSON.stringify([v2os]));
 
     m1.send({ type: 'failed' });
     expect(registry.current().entries.get('m1')).toMatchObject({ consecutiveFailures: 1, document: v2os });
@@ -135,9 +135,8 @@ describe('createRegistry', () => {
     expect(view.ids).toEqual(['alpha', 'charlie', 'delta']);
     expect(view.global).toBe(expectedGlobal([...docs].map(([id, doc]) => [id, checksumOf(doc)])));
     const expectedList = JSON.stringify(view.ids.map((id) => docs.get(id)));
-    expect(view.listJson()).toBe(expectedList);
-    expect(view.listJson()).toBe(view.listJson());
-    expect(Object.is(view.listJson(), view.listJson())).toBe(true);
+    expect(listText(view)).toBe(expectedList);
+    expect(Object.is(view.listBody(), view.listBody())).toBe(true);
     expect([...view.entries.keys()]).toEqual(view.ids);
   });
 

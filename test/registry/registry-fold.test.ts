@@ -13,7 +13,7 @@ import {
   type RegistryStep,
 } from '../../src/registry/registry-fold.js';
 import { EMPTY_CHECKSUM, type RegistryChange } from '../../src/registry/registry-types.js';
-import { checksumOf, document, expectedGlobal, minionView } from './helpers.js';
+import { checksumOf, document, expectedGlobal, listText, minionView } from './helpers.js';
 
 let scheduler: TestScheduler;
 
@@ -49,7 +49,7 @@ const summarize = ({ view, change }: RegistryStep): Summary => ({
   ids: view.ids,
   global: view.global,
   change,
-  list: view.listJson(),
+  list: listText(view),
   bolts: [...view.entries.values()].map((entry) => entry.boltId),
 });
 

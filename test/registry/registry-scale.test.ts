@@ -15,7 +15,7 @@ import type {
 } from '../../src/registry/minion-actor.js';
 import { createRegistry, type MinionRegistry } from '../../src/registry/minion-registry.js';
 import type { RegistryChange } from '../../src/registry/registry-types.js';
-import { checksumOf, document, expectedGlobal, minionView, prng } from './helpers.js';
+import { checksumOf, document, expectedGlobal, listText, minionView, prng } from './helpers.js';
 
 class FakeMinion implements MinionActorLike {
   readonly #snapshots = new Subject<MinionActorSnapshot>();
@@ -99,7 +99,7 @@ describe('registry at scale', () => {
     expect(view.global).toBe(expectedGlobal(reference));
     expect(changes.at(-1)?.global).toBe(view.global);
     const docs = ids.map((id) => view.entries.get(id)?.document);
-    expect(view.listJson()).toBe(JSON.stringify(docs));
+    expect(listText(view)).toBe(JSON.stringify(docs));
     const served = (id: string) => view.entries.get(id)?.document;
     expect(ids.every((id) => checksumOf(served(id) ?? { id }) === reference.get(id))).toBe(true);
   });

@@ -4,7 +4,7 @@
  * `HEAD /minions` carries `Content-MD5`, the registry's global checksum (MD5 hex over
  * `<id>:<checksum>\n` for every minion in id order), and `HEAD /minions/:id` the minion's own
  * checksum. Both come straight from the current view, so a HEAD costs O(1) however large the fleet;
- * GET bodies are strings the view cached, so a GET never re-encodes JSON either.
+ * GET bodies are encodings the view cached, so a GET never re-encodes JSON either.
  */
 import { Hono } from 'hono';
 import { apiError } from '../errors.js';
@@ -18,7 +18,7 @@ const JSON_TYPE = 'application/json';
 export function minionRoutes(registry: RegistrySource): Hono {
   return new Hono()
     .get('/minions', (c) => {
-      // Hono answers HEAD through this GET handler, dropping the body; returning before listJson()
+      // Hono answers HEAD through this GET handler, dropping the body; returning before listBody()
       // keeps HEAD from building a body nobody receives.
       const view = registry.current();
       const { global } = view;
@@ -26,7 +26,11 @@ export function minionRoutes(registry: RegistrySource): Hono {
       c.header('ETag', weakTag(global));
       if (ifNoneMatch(c.req.header('If-None-Match'), global)) return c.body(null, 304);
       if (c.req.method === 'HEAD') return c.body(null, 200);
-      return c.body(view.listJson(), 200, { 'Content-Type': JSON_TYPE });
+      const { parts, byteLength } = view.listBody();
+      return c.body(streamOf(parts), 200, {
+        'Content-Type': JSON_TYPE,
+        'Content-Length': String(byteLength),
+      });
     })
     .get('/minions/:id', (c, next) => {
       const id = c.req.param('id');
@@ -44,6 +48,16 @@ export function minionRoutes(registry: RegistrySource): Hono {
       if (c.req.method === 'HEAD') return c.body(null, 200);
       return c.body(entry.json, 200, { 'Content-Type': JSON_TYPE });
     });
+}
+
+/** The pieces as a stream, so a large fleet's list is written out piece by piece, never joined. */
+function streamOf(parts: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      for (const part of parts) controller.enqueue(part);
+      controller.close();
+    },
+  });
 }
 
 /** Weak: the body is a JSON rendering of the state the checksum names, not a byte-exact promise. */
