@@ -111,6 +111,20 @@ describe('poll failures', () => {
     await h.answer(goodStatus());
     expect(h.state()).toBe('ready');
   });
+
+  // An abort builds a DOMException with its stack and fires the signal's listeners: at 667 polls a
+  // second in a 10,000 fleet, aborting every finished poll was a tenth of the tower's CPU.
+  it('does not abort a poll that has settled, answered or failed', async () => {
+    const h = startMinion();
+    await h.connect();
+    const answered = h.link.lastPoll();
+    await h.answer(goodStatus());
+    await h.advance(15_000);
+    const failed = h.link.lastPoll();
+    await h.fail(new PollError('http-status', 'status endpoint answered 500'));
+    expect(h.link.polls).toHaveLength(2);
+    expect([answered.signal.aborted, failed.signal.aborted]).toEqual([false, false]);
+  });
 });
 
 describe('poll cadence', () => {
