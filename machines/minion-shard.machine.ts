@@ -4,7 +4,7 @@
  *
  * Why shards: XState keeps an actor's children in a plain object that it copies on every spawn and
  * every stop, so one supervisor of 10,000 minions spent most of a fleet's start copying that object
- * (quadratic in the fleet). Spread over the tower's shards, each copy holds about a hundred children.
+ * (quadratic in the fleet). Spread over the tower's 256 shards, a copy holds about forty at 10,000.
  *
  * A cname has at most one live minion. A second bolt for it replaces the first: the old minion gets
  * `bolt.closed` (reason `replaced`, it closes its own link) and is stopped before the new one is

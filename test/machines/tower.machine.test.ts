@@ -4,6 +4,7 @@ import {
   liveMinions,
   type MinionRef,
   minionSystemId,
+  shardOf,
   type TowerInput,
 } from '../../machines/tower.machine.js';
 import { type FakeLink, fakeLink, flush, recordValues } from './helpers.js';
@@ -202,5 +203,36 @@ describe('towerMachine', () => {
     );
     expect(t.tower.getSnapshot().status).toBe('active');
     expect(t.seen.errors).toEqual([]);
+  });
+
+  it('drops a shard that fails, warns, and gives its cnames a fresh shard; other shards go on', async () => {
+    const warn = vi.fn((message: string) => {
+      if (message.includes('foreign')) throw new Error('logger broke');
+    });
+    const t = startTower({ warn });
+    expect(shardOf('alpha')).not.toBe(shardOf('beta'));
+    // A link whose close throws: the shard, closing it after its minion failed, fails in turn.
+    const broken = {
+      ...fakeLink('alpha'),
+      close: () => {
+        throw new Error('close broke');
+      },
+    };
+    t.connect('alpha', 'b1', broken);
+    const beta = t.connect('beta', 'b2');
+    t.tower.send({ type: 'bolt.capability', cname: 'alpha', boltId: 'b1', ports: [] });
+    await t.advance(0);
+    broken.lastPoll().resolve(goodStatus({ id: 'impostor' }));
+    await flush();
+
+    expect(warn).toHaveBeenLastCalledWith(expect.stringContaining('shard failed'), expect.anything());
+    expect(t.tower.getSnapshot().status).toBe('active');
+    expect(t.seen.errors).toEqual([]);
+    expect([...t.minions().keys()]).toEqual(['beta']);
+    expect(beta.closes).toEqual([]);
+
+    t.connect('alpha', 'b3');
+    expect(t.minion('alpha')?.getSnapshot().context.boltId).toBe('b3');
+    expect([...t.minions().keys()].sort()).toEqual(['alpha', 'beta']);
   });
 });
