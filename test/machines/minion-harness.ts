@@ -20,6 +20,15 @@ export const goodStatus = (extra: StatusObject = {}): StatusObject => ({
   ...extra,
 });
 
+/** The timings every machine test assumes: 15 s monitor, 5 s capability, 3 s poll, no jitter. */
+export const testTimings = (clock: SimulatedClock) => ({
+  monitorInterval: 15_000,
+  capabilityTimeout: 5_000,
+  pollTimeout: 3_000,
+  jitter: () => 0,
+  now: () => clock.now(),
+});
+
 export function startMinion(overrides: Partial<MinionInput> & { clock?: SimulatedClock } = {}) {
   const { clock = new SimulatedClock(), ...input } = overrides;
   if (clock.now() < T0) clock.set(T0);
@@ -29,11 +38,7 @@ export function startMinion(overrides: Partial<MinionInput> & { clock?: Simulate
     input: {
       cname: CNAME,
       boltId: BOLT,
-      monitorInterval: 15_000,
-      capabilityTimeout: 5_000,
-      pollTimeout: 3_000,
-      jitter: () => 0,
-      now: () => clock.now(),
+      ...testTimings(clock),
       ...input,
       link,
     },

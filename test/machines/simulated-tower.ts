@@ -5,7 +5,7 @@
  */
 import { createActor, type InspectionEvent, SimulatedClock } from 'xstate';
 import { type TowerInput, towerMachine } from '../../machines/tower.machine.js';
-import { T0 } from './minion-harness.js';
+import { T0, testTimings } from './minion-harness.js';
 
 export function simulatedTower(
   overrides: Partial<TowerInput> = {},
@@ -16,14 +16,7 @@ export function simulatedTower(
   const tower = createActor(towerMachine, {
     clock,
     ...(inspect ? { inspect } : {}),
-    input: {
-      monitorInterval: 15_000,
-      capabilityTimeout: 5_000,
-      pollTimeout: 3_000,
-      jitter: () => 0,
-      now: () => clock.now(),
-      ...overrides,
-    },
+    input: { ...testTimings(clock), ...overrides },
   });
   return { clock, tower };
 }
