@@ -380,6 +380,42 @@ describe('relay through a bolt', () => {
     expect((await api(t, `/proxy/alpha@${port}/again`, { method: 'HEAD' })).status).toBe(200);
     await idle(t);
   });
+  it('cancels the stream when the client goes away mid-upload', async () => {
+    let received = 0;
+    let localClosed = false;
+    let ended = false;
+    const port = await service((req, res) => {
+      req.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+      });
+      req.on('end', () => {
+        ended = true;
+        res.end('all of it');
+      });
+      req.socket.on('close', () => {
+        localClosed = true;
+      });
+    });
+    const { t, client } = await connected([port]);
+    // A request that promises 64 MB and sends 1 MB, then its client disappears.
+    const request = http.request(`${t.apiUrl}/proxy/alpha@${port}/upload`, {
+      method: 'POST',
+      agent: false,
+      headers: { 'content-length': String(64 * 1024 * 1024) },
+    });
+    request.on('error', () => {});
+    request.write(randomBytes(1024 * 1024));
+    await eventually(() => received > 0);
+    request.destroy();
+    await eventually(() => localClosed);
+    expect(ended).toBe(false);
+    expect(received).toBeLessThan(64 * 1024 * 1024);
+    // The bolt itself is untouched, and its stream is gone.
+    await idle(t);
+    expect(client.connected).toBe(true);
+    expect((await api(t, `/proxy/alpha@${port}/again`, { method: 'POST', body: 'small' })).status).toBe(200);
+    await idle(t);
+  });
 });
 
 describe('relay errors', () => {
