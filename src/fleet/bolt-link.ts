@@ -15,7 +15,10 @@ export interface StatusPollOptions {
   readonly port: number;
   readonly path: string;
   readonly bodyLimit: number;
-  /** Milliseconds for the whole poll: response head and body. */
+  /**
+   * Milliseconds for the response head, the relay's own bound; the whole poll, head and body, is
+   * bounded by the minion's `pollTimeout`, which the tower sets to the same value.
+   */
   readonly timeoutMs: number;
 }
 
@@ -36,10 +39,10 @@ class BoltLink implements MinionLink {
     return this.bolt.cname;
   }
 
+  // No deadline of its own: the minion gives each poll `pollTimeout` (the same milliseconds) and
+  // aborts `signal` when it runs out. A second timer and signal per poll was work done twice.
   pollStatus(signal: AbortSignal): Promise<StatusObject> {
-    return withDeadline(signal, this.options.timeoutMs, (bounded) =>
-      pollStatus(this.bolt, this.options, bounded),
-    );
+    return pollStatus(this.bolt, this.options, signal);
   }
 
   close(reason: string): void {
@@ -49,29 +52,6 @@ class BoltLink implements MinionLink {
 
 export function boltLink(bolt: Bolt, options: StatusPollOptions): MinionLink {
   return new BoltLink(bolt, options);
-}
-
-/**
- * Runs `poll` with a signal that aborts when `outer` does or after `timeoutMs`, and lets go of both
- * as soon as it settles. (`AbortSignal.any` with `AbortSignal.timeout` kept a live timer and two
- * signals for the whole timeout after every poll: thousands of them at fleet scale.)
- */
-async function withDeadline<T>(
-  outer: AbortSignal,
-  timeoutMs: number,
-  poll: (signal: AbortSignal) => Promise<T>,
-): Promise<T> {
-  const deadline = new AbortController();
-  const abort = () => deadline.abort(outer.reason);
-  if (outer.aborted) abort();
-  else outer.addEventListener('abort', abort, { once: true });
-  const timer = setTimeout(() => deadline.abort(new Error(`no status within ${timeoutMs} ms`)), timeoutMs);
-  try {
-    return await poll(deadline.signal);
-  } finally {
-    clearTimeout(timer);
-    outer.removeEventListener('abort', abort);
-  }
 }
 
 async function pollStatus(
