@@ -4,12 +4,10 @@
  * package, lists it, polls it, relays to it and expires it, like a WebSocket minion.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { assertBuilt, startCli } from '../helpers/cli.js';
-import { closeAll, eventually, onCloseAll, service } from '../helpers/harness.js';
+import { closeAll, eventually, onCloseAll, service, tempDir } from '../helpers/harness.js';
 import { testPki, writePki } from '../helpers/pki.js';
 import { LegacyAgent } from '../legacy/legacy-agent.js';
 
@@ -18,9 +16,7 @@ afterEach(closeAll);
 
 let dir = '';
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'stormtower-cli-legacy-'));
-  const created = dir;
-  onCloseAll(() => rm(created, { recursive: true, force: true }));
+  dir = await tempDir('stormtower-cli-legacy-');
 });
 
 const FIXTURE_ID = '30a2a131-f812-4666-bb69-c443f7e3a901';

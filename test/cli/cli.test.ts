@@ -3,12 +3,11 @@
  * real files in a temporary directory, real sockets between a tower, agents and a simulator.
  */
 import { X509Certificate } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { assertBuilt, type CliProcess, runCli, startCli } from '../helpers/cli.js';
-import { closeAll, eventually, onCloseAll, service } from '../helpers/harness.js';
+import { closeAll, eventually, service, tempDir } from '../helpers/harness.js';
 import { writePki } from '../helpers/pki.js';
 
 beforeAll(assertBuilt);
@@ -16,9 +15,7 @@ afterEach(closeAll);
 
 let dir = '';
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'stormtower-cli-'));
-  const created = dir;
-  onCloseAll(() => rm(created, { recursive: true, force: true }));
+  dir = await tempDir('stormtower-cli-');
 });
 
 const TOWER_FILES = ['ca.crt', 'ca.key', 'tower.crt', 'tower.key'];

@@ -4,12 +4,11 @@
  * them as they are, issuing nothing. Runs the built executable (`npm run build` first).
  */
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { assertBuilt, runCli, startCli } from '../helpers/cli.js';
-import { closeAll, eventually, onCloseAll, tower } from '../helpers/harness.js';
+import { closeAll, eventually, tempDir, tower } from '../helpers/harness.js';
 import { writePki } from '../helpers/pki.js';
 
 beforeAll(assertBuilt);
@@ -17,9 +16,7 @@ afterEach(closeAll);
 
 let dir = '';
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'stormtower-issue-'));
-  const created = dir;
-  onCloseAll(() => rm(created, { recursive: true, force: true }));
+  dir = await tempDir('stormtower-issue-');
 });
 
 interface CacheFile {

@@ -5,8 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import {
   type BoltClient,
@@ -219,4 +222,11 @@ export interface ApiErrorBody {
 /** Registers `close` to run in `closeAll()`, in reverse order with everything else started here. */
 export function onCloseAll(close: () => Promise<void>): void {
   closers.push(close);
+}
+
+/** A fresh directory under the system's temp dir, removed in `closeAll()`. */
+export async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  onCloseAll(() => rm(dir, { recursive: true, force: true }));
+  return dir;
 }
