@@ -139,21 +139,26 @@ export interface SimulatorOptions {
   readonly flags?: readonly string[];
 }
 
+/** The flags every `stormtower simulate` here shares: which agents, whose CA, and quiet logs. */
+const fleetFlags = (options: Pick<SimulatorOptions, 'count' | 'dataDir' | 'prefix'>): string[] => [
+  '--count',
+  String(options.count),
+  '--data-dir',
+  options.dataDir,
+  '--prefix',
+  options.prefix,
+  '--log-level',
+  'warn',
+];
+
 /** `stormtower simulate`: N simulated agents in one process, library defaults otherwise. */
 export function startSimulator(ctx: RunContext, options: SimulatorOptions): Spawned {
   return start(process.execPath, [
     ctx.cli,
     'simulate',
-    '--count',
-    String(options.count),
     '--tower',
     options.boltUrl,
-    '--data-dir',
-    options.dataDir,
-    '--prefix',
-    options.prefix,
-    '--log-level',
-    'warn',
+    ...fleetFlags(options),
     ...(options.flags ?? []),
   ]);
 }
@@ -169,22 +174,7 @@ export async function issueSimulatorIdentities(
   const startedAt = monotonicMs();
   // A few ms a certificate on a slow machine, and nothing to wait for once they are all cached.
   const timeoutMs = 60_000 + options.count * 20;
-  await stormtower(
-    ctx,
-    [
-      'simulate',
-      '--issue-only',
-      '--count',
-      String(options.count),
-      '--data-dir',
-      options.dataDir,
-      '--prefix',
-      options.prefix,
-      '--log-level',
-      'warn',
-    ],
-    timeoutMs,
-  );
+  await stormtower(ctx, ['simulate', '--issue-only', ...fleetFlags(options)], timeoutMs);
   return (monotonicMs() - startedAt) / 1000;
 }
 
