@@ -62,6 +62,10 @@ export const ErrorCode = {
   Replaced: 13,
   /** The sender is shutting down. */
   GoingAway: 14,
+  /** Another bolt with the same cname is alive and beaconing: this one is refused (tower -> agent). */
+  Conflict: 15,
+  /** The peer stopped reading: what it was sent went past the per-bolt output ceiling, or sat unread too long. */
+  Backlog: 16,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
