@@ -133,12 +133,14 @@ export function encodeWindow(streamId: number, increment: number): EncodedFrame 
 }
 
 export function encodeReset(streamId: number, code: ErrorCode, message: string): EncodedFrame {
-  const text = Buffer.from(message, 'utf8').subarray(0, Limits.maxResetMessage);
-  // Cutting may split a multi-byte character; drop any partial tail so the peer's strict decoder agrees.
-  const safe = Buffer.from(text.toString('utf8').replace(/\uFFFD+$/, ''), 'utf8');
-  const payload = Buffer.allocUnsafe(2 + safe.length);
+  const text = Buffer.from(message, 'utf8');
+  // Cut at a character boundary so the peer's strict decoder agrees: back up over the continuation
+  // bytes (10xxxxxx) of a character the limit would split. A U+FFFD the message holds stays.
+  let end = Math.min(text.length, Limits.maxResetMessage);
+  while (end < text.length && end > 0 && ((text[end] ?? 0) & 0xc0) === 0x80) end--;
+  const payload = Buffer.allocUnsafe(2 + end);
   payload.writeUInt16BE(code, 0);
-  safe.copy(payload, 2);
+  text.copy(payload, 2, 0, end);
   return encodeFrame(FrameType.Reset, 0, streamId, payload);
 }
 
