@@ -2,7 +2,7 @@
  * `npm run bench`: finds or installs the peers (nginx, OpenSSH, wrk), runs every scenario on
  * loopback, prints one table and writes BENCHMARKS.md plus the raw JSON.
  *
- *   node dist/bench/run.js [--quick] [--out DIR] [--only relay-small,relay-bulk,change-feed,dead-agent,fleet]
+ *   node dist/bench/run.js [--quick] [--out DIR] [--only relay-small,relay-bulk,change-feed,dead-agent,attacks,fleet]
  *
  * `--quick` runs every scenario briefly, to check the suite itself; `--out DIR` writes
  * DIR/BENCHMARKS.md and DIR/results/ instead of the repository's BENCHMARKS.md and bench/results/.
@@ -16,6 +16,7 @@ import { commandLog } from './procs/command-log.js';
 import { killAllNow, stopAll } from './procs/spawn.js';
 import { describeMachine, describePeers, goalsLine, textTable, writeReport } from './report.js';
 import { type Runner, runScenario } from './scenario-runner.js';
+import { attacks } from './scenarios/attacks.js';
 import { changeFeed } from './scenarios/change-feed.js';
 import { type Contenders, startContenders } from './scenarios/contenders.js';
 import { deadAgent } from './scenarios/dead-agent.js';
@@ -60,6 +61,7 @@ const TITLES: Record<ScenarioName, string> = {
   'relay-bulk': 'Relay, bulk',
   'change-feed': 'Change feed',
   'dead-agent': 'Dead agent',
+  attacks: 'Attacks',
   fleet: 'Fleet',
 };
 
@@ -104,6 +106,7 @@ async function main(): Promise<number> {
     'relay-bulk': async () => relayBulk(ctx, await relay()),
     'change-feed': () => changeFeed(ctx),
     'dead-agent': () => deadAgent(ctx),
+    attacks: () => attacks(ctx),
     fleet: () => fleet(ctx),
   };
 

@@ -3,7 +3,14 @@
  * BENCHMARKS.md, and raw numbers for the JSON file.
  */
 
-export const SCENARIOS = ['relay-small', 'relay-bulk', 'change-feed', 'dead-agent', 'fleet'] as const;
+export const SCENARIOS = [
+  'relay-small',
+  'relay-bulk',
+  'change-feed',
+  'dead-agent',
+  'attacks',
+  'fleet',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Goal {

@@ -23,6 +23,8 @@ export interface TowerOptions {
   readonly boltPort: number;
   /** Further `stormtower start` flags (beacon, monitor interval, status port...). */
   readonly flags?: readonly string[];
+  /** The tower may exit on its own (an attack took it down): a result, not an interruption. */
+  readonly mayExit?: boolean;
 }
 
 async function stormtower(ctx: RunContext, args: readonly string[], timeoutMs = 60_000): Promise<string> {
@@ -50,21 +52,25 @@ export async function issueAgent(ctx: RunContext, dataDir: string, cname: string
 /** Starts `stormtower start` and resolves once its API answers `/health`. */
 export async function startTower(ctx: RunContext, options: TowerOptions): Promise<Tower> {
   const startedAt = monotonicMs();
-  const proc = start(process.execPath, [
-    ctx.cli,
-    'start',
-    '--data-dir',
-    options.dataDir,
-    '--bolt-host',
-    '127.0.0.1',
-    '--bolt-port',
-    String(options.boltPort),
-    '--api-port',
-    String(options.apiPort),
-    '--log-level',
-    'warn',
-    ...(options.flags ?? []),
-  ]);
+  const proc = start(
+    process.execPath,
+    [
+      ctx.cli,
+      'start',
+      '--data-dir',
+      options.dataDir,
+      '--bolt-host',
+      '127.0.0.1',
+      '--bolt-port',
+      String(options.boltPort),
+      '--api-port',
+      String(options.apiPort),
+      '--log-level',
+      'warn',
+      ...(options.flags ?? []),
+    ],
+    { oneShot: options.mayExit === true },
+  );
   const apiUrl = `http://127.0.0.1:${options.apiPort}`;
   try {
     await waitFor(

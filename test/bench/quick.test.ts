@@ -41,6 +41,9 @@ const EXPECTED = [
   'change-feed.goal',
   'dead-agent.ssh',
   'dead-agent.stormtower',
+  ...['silent', 'ping-flood', 'hello-flood', 'flap', 'content-length', 'slow-upgrade'].map(
+    (a) => `attacks.${a}`,
+  ),
   'fleet.idle',
   'fleet.floor',
   'fleet.goal-memory',
@@ -91,6 +94,7 @@ describe('npm run bench -- --quick', () => {
         'relay-bulk',
         'change-feed',
         'dead-agent',
+        'attacks',
         'fleet',
       ]);
 
@@ -113,6 +117,12 @@ describe('npm run bench -- --quick', () => {
         'change-feed.fanout',
       ]) {
         expect(rows.find((r) => r.key === key)?.result, key).not.toMatch(/^skipped/);
+      }
+      // Every attack measures the tower, whichever way it went.
+      for (const row of rows.filter((r) => r.key.startsWith('attacks.'))) {
+        expect(row.result, row.key).toMatch(
+          /^RSS \d+ MiB -> peak \d+ MiB -> after \d+ MiB; \/health p99 .*; (up|DOWN);/,
+        );
       }
       // What each relay costs is counted per process, the tower and the agent apart.
       for (const key of ['relay-small.get.cpu', 'relay-bulk.download.cpu']) {
