@@ -83,6 +83,11 @@ export class LegacyConnection {
     return this.session.countOpen(RELAY_PREFIX);
   }
 
+  /** Bytes written to the socket that the kernel has not taken yet: the agent is behind by at least that. */
+  get outputBacklog(): number {
+    return this.socket.writableLength;
+  }
+
   relay(port: number, request: RelayRequest, options: RelayOptions): Promise<RelayResponse> {
     return relayOverMux(this.session, this.options.limits, port, request, options);
   }

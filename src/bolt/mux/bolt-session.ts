@@ -75,6 +75,11 @@ export class BoltSession implements StreamHost {
     return this.streams.size;
   }
 
+  /** Bytes of output the peer has not taken yet: handed to the link unconfirmed, plus the open batch. */
+  get outputBacklog(): number {
+    return this.unconfirmedBytes + this.batchBytes;
+  }
+
   /** Sends the capability (agent side). */
   hello(payload: Uint8Array): void {
     this.enqueue(encodeFrame(FrameType.Hello, 0, 0, payload));
