@@ -114,7 +114,12 @@ export async function listenForLegacyBolts(
           if (code === ErrorCode.Backlog) {
             // An agent that keeps redialling and not reading costs one warning, not one per connection.
             const fields = { cname, remote, transport: 'legacy', reason };
-            limitLog.hit(cname, 'outputBacklogLimit', fields, 'legacy bolt does not read');
+            limitLog.hit(
+              cname,
+              'outputBacklogLimit',
+              fields,
+              'legacy bolt closed: the agent does not read what it is sent',
+            );
           }
           if (!bolt) return;
           connectionLog.info({ code: errorCodeName(code), reason }, 'legacy bolt closed');

@@ -98,7 +98,12 @@ class AcceptedBolt implements LinkListener {
     const { cname, address } = this.bolt;
     if (code === BACKLOG) {
       // A peer that keeps reconnecting and not reading costs one warning, not one per bolt.
-      this.limits.hit(cname, 'outputBacklogLimit', { cname, remote: address, reason }, 'bolt does not read');
+      this.limits.hit(
+        cname,
+        'outputBacklogLimit',
+        { cname, remote: address, reason },
+        'bolt closed: the agent does not read what it is sent',
+      );
     }
     this.log.info({ cname, code, reason }, 'bolt closed');
     this.table.removed(this.bolt, code, reason);
