@@ -68,6 +68,7 @@ describe('tower config', () => {
       statusBodyLimit: 1048576,
       pollConcurrency: 64,
       capabilityTimeout: 15,
+      outputBacklogLimit: 4194304,
       logLevel: 'info',
       headerRelay: false,
     });
@@ -170,6 +171,18 @@ describe('tower config', () => {
     ]);
   });
 
+  it('keeps outputBacklogLimit at least twice the 1 MiB data high-water mark, for both sides', async () => {
+    const expected = (got: string) => [
+      `--output-backlog-limit: expected a whole number of bytes of at least 2097152 (twice the data high-water mark), got ${got}`,
+    ];
+    const tower = loadConfig(towerConfigSchema, { flags: { outputBacklogLimit: '1048576' } });
+    expect(await problemsOf(tower)).toEqual(expected('1048576'));
+    const agent = loadConfig(agentConfigSchema, { flags: { ...AGENT, outputBacklogLimit: '2500000.5' } });
+    expect(await problemsOf(agent)).toEqual(expected('2500000.5'));
+    const ok = await loadConfig(agentConfigSchema, { flags: { ...AGENT, outputBacklogLimit: '2097152' } });
+    expect(ok.outputBacklogLimit).toBe(2097152);
+  });
+
   it('reports a bad value even when a later layer overrides it', async () => {
     const problems = await problemsOf(
       loadConfig(towerConfigSchema, { env: { STORMTOWER_BOLT_PORT: 'x' }, flags: { boltPort: 9000 } }),
@@ -270,6 +283,7 @@ describe('agent config', () => {
       beaconInterval: 10,
       beaconValidity: 45,
       maxBackoff: 30,
+      outputBacklogLimit: 4194304,
       logLevel: 'info',
     });
   });

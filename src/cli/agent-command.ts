@@ -37,6 +37,10 @@ export function registerAgentCommand(program: Command): void {
     .option('--beacon-interval <seconds>', 'heartbeat period (default 10)')
     .option('--beacon-validity <seconds>', 'silence after which the bolt is dropped (default 45)')
     .option('--max-backoff <seconds>', 'cap on the reconnect delay (default 30)')
+    .option(
+      '--output-backlog-limit <bytes>',
+      'drop a bolt whose tower leaves this much of its output unread (default 4194304)',
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
     .action(async (flags: AgentFlags) => {
       try {
@@ -56,6 +60,7 @@ export function registerAgentCommand(program: Command): void {
           beaconInterval: config.beaconInterval,
           beaconValidity: config.beaconValidity,
           maxBackoff: config.maxBackoff,
+          outputBacklogLimit: config.outputBacklogLimit,
         });
         client.on('connected', ({ url }) => log.info({ tower: url, allow: config.allow }, 'bolt connected'));
         client.on('disconnected', ({ url, code, reason }) =>

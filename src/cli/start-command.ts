@@ -37,6 +37,10 @@ export function registerStartCommand(program: Command): void {
     .option('--poll-concurrency <n>', 'status polls in flight at once across the fleet (default 64)')
     .option('--capability-timeout <seconds>', 'close bolts that announce no capability in time (default 15)')
     .option(
+      '--output-backlog-limit <bytes>',
+      'close a bolt that leaves this much of its output unread (default 4194304)',
+    )
+    .option(
       '--legacy-port <port>',
       'also accept deployed stormbolt agents (raw TLS + mux-demux) here; off by default',
     )

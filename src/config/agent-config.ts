@@ -3,7 +3,7 @@
  * prove who it is, and which local ports the tower may relay to.
  */
 import { z } from 'zod';
-import { checkBeaconTiming, logLevel, seconds } from './tower-config.js';
+import { checkBeaconTiming, logLevel, outputBacklogLimit, seconds } from './tower-config.js';
 
 const TOWER_URL = 'expected a wss://host:port[/path] URL';
 
@@ -62,6 +62,7 @@ export const agentConfigSchema = z
     beaconValidity: seconds().default(45),
     /** Upper bound for the reconnect delay, which grows after each failed attempt. */
     maxBackoff: seconds().default(30),
+    outputBacklogLimit: outputBacklogLimit(),
     logLevel: logLevel(),
   })
   .superRefine(checkBeaconTiming);

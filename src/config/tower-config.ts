@@ -26,6 +26,15 @@ export function positiveInt(what: string) {
   return z.int({ error: message }).positive({ error: message });
 }
 
+// Data writers stop at 1 MiB of untaken output; a ceiling below twice that could close a busy bolt.
+const MIN_OUTPUT_BACKLOG = 2 * 1024 * 1024;
+
+/** Bytes of output a peer may leave untaken before its bolt is closed (both transports, both sides). */
+export function outputBacklogLimit() {
+  const message = `expected a whole number of bytes of at least ${MIN_OUTPUT_BACKLOG} (twice the data high-water mark)`;
+  return z.int({ error: message }).min(MIN_OUTPUT_BACKLOG, { error: message }).default(4194304);
+}
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -90,6 +99,7 @@ export const towerConfigSchema = z
     statusBodyLimit: positiveInt('bytes').default(1048576),
     pollConcurrency: positiveInt('requests').default(64),
     capabilityTimeout: seconds().default(15),
+    outputBacklogLimit: outputBacklogLimit(),
     logLevel: logLevel(),
     /** Port for the inspector (later feature); absent means off. */
     inspect: listenPort().optional(),

@@ -1,6 +1,7 @@
 /**
  * The `beacon` channel: the tower opens it once the agent is ready, answers every beacon with
- * `"beacon:reply"`, and expires the connection after `validityMs` without one.
+ * `"beacon:reply"`, and expires the connection after `validityMs` without one, or once what the
+ * tower sends has waited that long untaken: an agent that beacons but never reads is not alive.
  *
  * The original counted validity down in fixed 5 s steps (so 45-50 s of silence); here one timer is
  * re-armed lazily to the newest deadline, so expiry lands at the validity window itself at any scale,
@@ -12,6 +13,15 @@ import type { MuxDemuxSession } from './mux-demux-session.js';
 export const BEACON = 'beacon';
 export const BEACON_REPLY = 'beacon:reply';
 
+export interface BeaconWatch {
+  /** No beacon for the validity window. */
+  expire(silentMs: number): void;
+  /** Since when output has waited for the agent with no progress; undefined while none waits. */
+  outputStuckSince(): number | undefined;
+  /** Output waited untaken for the validity window. */
+  stalled(stuckMs: number): void;
+}
+
 export class BeaconChannel {
   private lastHeard = Date.now();
   private timer: NodeJS.Timeout | undefined;
@@ -19,7 +29,7 @@ export class BeaconChannel {
 
   constructor(
     private readonly validityMs: number,
-    private readonly expire: (silentMs: number) => void,
+    private readonly watch: BeaconWatch,
   ) {}
 
   /** Opens the beacon stream (duplex, half-open, never ended by us) and starts the validity window. */
@@ -47,9 +57,12 @@ export class BeaconChannel {
 
   private arm(delayMs: number): void {
     this.timer = setTimeout(() => {
-      const silentMs = Date.now() - this.lastHeard;
-      if (silentMs >= this.validityMs) this.expire(silentMs);
-      else this.arm(this.validityMs - silentMs);
+      const now = Date.now();
+      const silentMs = now - this.lastHeard;
+      if (silentMs >= this.validityMs) return this.watch.expire(silentMs);
+      const stuckMs = now - (this.watch.outputStuckSince() ?? now);
+      if (stuckMs >= this.validityMs) return this.watch.stalled(stuckMs);
+      this.arm(this.validityMs - Math.max(silentMs, stuckMs));
     }, delayMs);
   }
 }

@@ -27,6 +27,11 @@ export class LegacyBolt extends BoltBase {
     return this.connection.relaysInFlight;
   }
 
+  /** Bytes written to the agent that it has not taken yet. */
+  get outputBacklog(): number {
+    return this.connection.outputBacklog;
+  }
+
   protected send(port: number, request: RelayRequest, options: RelayOptions): Promise<RelayResponse> {
     return this.connection.relay(port, request, options);
   }

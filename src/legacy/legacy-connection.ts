@@ -4,7 +4,9 @@
  *
  * Fixes the original's quirks: an agent that never sends its capability is closed after
  * `capabilityTimeoutMs` instead of lingering unmonitored, and a bad line or a broken limit closes
- * this connection only, with one log line naming the agent.
+ * this connection only, with one log line naming the agent. An agent that stops reading is closed
+ * with Backlog, as a WebSocket bolt is: past `maxWriteBacklogBytes` queued, or once the queue has
+ * not moved for the validity window.
  */
 import type { Socket } from 'node:net';
 import { ErrorCode, errorCodeName } from '../bolt/protocol/frames.js';
@@ -30,7 +32,7 @@ export interface LegacyConnectionOptions {
 export interface LegacyConnectionHooks {
   /** Every port list the agent sends; the first one makes the connection ready. */
   capability(ports: readonly number[]): void;
-  /** Called once, whoever ended the connection. */
+  /** Called once, whoever ended the connection; Backlog when the agent stopped reading. */
   closed(code: ErrorCode, reason: string): void;
 }
 
@@ -45,6 +47,11 @@ export class LegacyConnection {
   private ready = false;
   private ports: readonly number[] = [];
   private closed = false;
+  /** When the socket's write queue last moved (a write confirmed, or the queue filling anew). */
+  private outputMovedAt = 0;
+  private readonly outputMoved = () => {
+    this.outputMovedAt = Date.now();
+  };
 
   constructor(
     private readonly socket: Socket,
@@ -59,9 +66,12 @@ export class LegacyConnection {
       send: (frame) => this.send(encodeLine(frame)),
       accept: (stream) => this.accept(stream),
     });
-    this.beacon = new BeaconChannel(options.beaconValidityMs, (silentMs) =>
-      this.close(ErrorCode.Expired, `expired: no beacon for ${silentMs} ms`, true),
-    );
+    this.beacon = new BeaconChannel(options.beaconValidityMs, {
+      expire: (silentMs) => this.close(ErrorCode.Expired, `expired: no beacon for ${silentMs} ms`, true),
+      outputStuckSince: () => (socket.writableLength > 0 ? this.outputMovedAt : undefined),
+      stalled: (stuckMs) =>
+        this.close(ErrorCode.Backlog, `the agent took none of its output for ${stuckMs} ms`, true),
+    });
     this.capabilityTimer = setTimeout(
       () => this.close(ErrorCode.Expired, `no capability within ${options.capabilityTimeoutMs} ms`, true),
       options.capabilityTimeoutMs,
@@ -81,6 +91,11 @@ export class LegacyConnection {
   /** Relays in flight, body streaming included; 0 when idle. */
   get relaysInFlight(): number {
     return this.session.countOpen(RELAY_PREFIX);
+  }
+
+  /** Bytes written to the socket that the kernel has not taken yet: the agent is behind by at least that. */
+  get outputBacklog(): number {
+    return this.socket.writableLength;
   }
 
   relay(port: number, request: RelayRequest, options: RelayOptions): Promise<RelayResponse> {
@@ -130,14 +145,12 @@ export class LegacyConnection {
 
   private send(line: string): void {
     if (this.closed) return;
-    this.socket.write(line);
-    if (this.socket.writableLength > this.options.limits.maxWriteBacklogBytes) {
-      this.reject(
-        new LegacyProtocolError(
-          'write-backlog',
-          `over ${this.options.limits.maxWriteBacklogBytes} bytes wait for the agent to read them`,
-        ),
-      );
+    if (this.socket.writableLength === 0) this.outputMovedAt = Date.now();
+    this.socket.write(line, this.outputMoved);
+    const limit = this.options.limits.maxWriteBacklogBytes;
+    // Not `reject`: the listener logs a backlog once per agent, not once per connection.
+    if (this.socket.writableLength > limit) {
+      this.close(ErrorCode.Backlog, `over ${limit} bytes of output wait for the agent to read them`, true);
     }
   }
 

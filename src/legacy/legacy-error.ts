@@ -9,8 +9,7 @@ import { ErrorCode } from '../bolt/protocol/frames.js';
 export type LegacyErrorCode =
   | 'invalid-json' // a line that does not parse as JSON, a blank line included
   | 'line-too-long' // a line (or an unterminated rest) past the line limit
-  | 'too-many-streams' // the agent opened more sub-streams than a connection may
-  | 'write-backlog'; // the agent stopped reading and our frames to it piled up
+  | 'too-many-streams'; // the agent opened more sub-streams than a connection may
 
 export class LegacyProtocolError extends Error {
   override readonly name = 'LegacyProtocolError';
@@ -27,5 +26,4 @@ export const errorCodeFor: Record<LegacyErrorCode, ErrorCode> = {
   'invalid-json': ErrorCode.Protocol,
   'line-too-long': ErrorCode.FrameSize,
   'too-many-streams': ErrorCode.RefusedStream,
-  'write-backlog': ErrorCode.FlowControl,
 };

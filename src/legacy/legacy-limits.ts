@@ -12,7 +12,7 @@ export interface LegacyLimits {
    * capability); one more is a flood and closes the connection.
    */
   readonly maxPeerStreams: number;
-  /** Bytes queued towards an agent that has stopped reading before its connection is closed. */
+  /** Bytes queued towards an agent that has stopped reading before it is closed (the tower's outputBacklogLimit). */
   readonly maxWriteBacklogBytes: number;
   /** Queued response bytes of one relay beyond which the agent is asked to pause. */
   readonly bodyHighWaterBytes: number;

@@ -12,6 +12,7 @@ import tls, { type TLSSocket } from 'node:tls';
 import { closeCodeFor, ErrorCode, errorCodeName } from '../bolt/protocol/frames.js';
 import type { BoltTable } from '../bolt/tower/bolt-table.js';
 import { listenOn, peerIdentity } from '../bolt/tower/peer-identity.js';
+import { LimitLog } from '../log/limit-log.js';
 import type { Logger } from '../log/logger.js';
 import { LegacyBolt } from './legacy-bolt.js';
 import { LegacyConnection } from './legacy-connection.js';
@@ -55,6 +56,7 @@ export async function listenForLegacyBolts(
 ): Promise<LegacyListener> {
   const limits: LegacyLimits = { ...DEFAULT_LEGACY_LIMITS, ...options.limits };
   const connections = new Set<LegacyConnection>();
+  const limitLog = new LimitLog(log);
   // Every TCP socket, handshakes in progress included, so close() leaves nothing behind.
   const sockets = new Set<Socket>();
   const server = tls.createServer({
@@ -109,6 +111,16 @@ export async function listenForLegacyBolts(
         },
         closed: (code, reason) => {
           connections.delete(connection);
+          if (code === ErrorCode.Backlog) {
+            // An agent that keeps redialling and not reading costs one warning, not one per connection.
+            const fields = { cname, remote, transport: 'legacy', reason };
+            limitLog.hit(
+              cname,
+              'outputBacklogLimit',
+              fields,
+              'legacy bolt closed: the agent does not read what it is sent',
+            );
+          }
           if (!bolt) return;
           connectionLog.info({ code: errorCodeName(code), reason }, 'legacy bolt closed');
           table.removed(bolt, closeCodeFor(code), reason);

@@ -717,6 +717,119 @@ describe('heartbeat', () => {
   });
 });
 
+describe('output backlog', () => {
+  const fakeClock = () => vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date'] });
+  const BACKLOG = 4016;
+  const pings = (count: number) =>
+    joinFrames(Array.from({ length: count }, () => encodeFrame(FrameType.Ping, 0, 0, Buffer.alloc(8))));
+  const sentBytes = (link: MemoryLink) => link.sent.reduce((sum, message) => sum + message.length, 0);
+
+  it('closes with Backlog once Pongs for a peer that takes nothing would pass maxOutputBacklog', async () => {
+    const link = new MemoryLink();
+    link.held = [];
+    const { closes } = side(link, 'tower', { maxOutputBacklog: 64 * 1024 });
+    const session = link.session as BoltSession;
+    // 180 KB of Pongs asked for in one message, then more: none of it may pass the ceiling.
+    session.receive(pings(10_000));
+    expect(session.outputBacklog).toBeLessThanOrEqual(64 * 1024);
+    session.receive(pings(10));
+    await tick();
+    expect(closes).toEqual([{ code: BACKLOG, reason: expect.stringContaining('65536 bytes') }]);
+    // Dropped, not closed gracefully: a close frame would wait behind what the peer never took.
+    expect(link.closeCalls).toMatchObject([{ code: BACKLOG, force: true }]);
+    expect(sentBytes(link)).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it('fails a stream whose head tips the ceiling after openStream returns, not inside it', async () => {
+    const link = new MemoryLink();
+    link.held = [];
+    side(link, 'tower', { maxOutputBacklog: 1024 });
+    const session = link.session as BoltSession;
+    const stream = session.openStream(requestHead(`/${'x'.repeat(2048)}`), true);
+    const resets: number[] = [];
+    stream.events.reset = (error) => resets.push(error.code);
+    expect(session.isClosed).toBe(false);
+    await tick();
+    expect(resets).toEqual([ErrorCode.ConnectionLost]);
+    expect(session.isClosed).toBe(true);
+  });
+
+  it('expires a bolt whose output sits unconfirmed for the validity window, though the peer keeps sending', async () => {
+    fakeClock();
+    const link = new MemoryLink();
+    link.held = [];
+    const { closes } = side(link, 'agent', { beaconIntervalMs: 1_000, beaconValidityMs: 3_000 });
+    const session = link.session as BoltSession;
+    const pong = joinFrames([encodeFrame(FrameType.Pong, 0, 0, Buffer.alloc(8))]);
+    session.hello(encodeJson({ v: 1, ports: [8080] }));
+    await ticks(2); // sent at t0, never confirmed
+    for (let elapsed = 0; elapsed < 2_500; elapsed += 500) {
+      vi.advanceTimersByTime(500);
+      session.receive(pong);
+    }
+    vi.advanceTimersByTime(499);
+    expect(session.isClosed).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(closes).toEqual([{ code: BACKLOG, reason: expect.stringContaining('took none of its output') }]);
+    expect(link.closeCalls).toMatchObject([{ code: BACKLOG, force: true }]);
+  });
+
+  it('keeps a bolt whose output moves, however slowly, and expires it once it stops moving', async () => {
+    fakeClock();
+    const link = new MemoryLink();
+    link.held = [];
+    const { closes } = side(link, 'tower', { beaconIntervalMs: 1_000, beaconValidityMs: 3_000 });
+    const session = link.session as BoltSession;
+    const pong = joinFrames([encodeFrame(FrameType.Pong, 0, 0, Buffer.alloc(8))]);
+    const held = link.held;
+    for (let step = 0; step < 40; step++) {
+      session.receive(pong);
+      // Two messages out, one taken: there is always output waiting.
+      for (const path of ['/a', '/b']) {
+        session.openStream(requestHead(path), true);
+        await ticks(2);
+      }
+      vi.advanceTimersByTime(2_000);
+      held.shift()?.(); // the peer takes one message every two seconds
+    }
+    expect(session.isClosed).toBe(false);
+    expect(held.length).toBeGreaterThan(0);
+    const lastMove = Date.now();
+    for (let elapsed = 0; elapsed < 2_500; elapsed += 500) {
+      vi.advanceTimersByTime(500);
+      session.receive(pong);
+    }
+    vi.advanceTimersByTime(lastMove + 3_000 - Date.now() - 1);
+    expect(session.isClosed).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(closes).toEqual([{ code: BACKLOG, reason: expect.stringContaining('3000 ms') }]);
+  });
+
+  it('wakes writers a few at a time: 200 streams resuming together stay near the high-water mark', async () => {
+    const link = new MemoryLink();
+    link.held = [];
+    const { closes } = side(link, 'tower', {});
+    const session = link.session as BoltSession;
+    const writes = Array.from({ length: 200 }, () => {
+      const state = { done: false };
+      const stream = session.openStream(requestHead(), false);
+      void stream.write(Buffer.alloc(Limits.initialWindow)).then(() => {
+        state.done = true;
+      });
+      return state;
+    });
+    // The socket confirms everything it holds, turn after turn; the writers resume each time.
+    let peak = 0;
+    await until(() => {
+      for (const done of (link.held ?? []).splice(0)) done();
+      peak = Math.max(peak, session.outputBacklog);
+      return writes.every((write) => write.done);
+    }, 'every writer to finish');
+    expect(closes).toEqual([]);
+    expect(peak).toBeLessThanOrEqual(1024 * 1024 + Limits.maxDataPayload + 10 + 200 * 100);
+  });
+});
+
 describe('batching', () => {
   it('frames enqueued in one turn leave as one message', async () => {
     const requests: number[] = [];

@@ -103,6 +103,19 @@ export class LegacyAgent extends EventEmitter<LegacyAgentEvents> {
     this.beaconTimer = undefined;
   }
 
+  /** Stops reading the socket for good, as an agent that hangs would; it can still write. */
+  deafen(): void {
+    this.socket?.unpipe();
+    this.socket?.pause();
+  }
+
+  /** Writes text straight onto the TLS socket, bypassing the multiplex; resolves once it has left. */
+  sendRawAndWait(text: string | Buffer): Promise<boolean> {
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return Promise.resolve(false);
+    return new Promise((resolve) => socket.write(text, (error) => resolve(!error)));
+  }
+
   /** Writes text straight onto the TLS socket, bypassing the multiplex. */
   sendRaw(text: string | Buffer): void {
     this.socket?.write(text);

@@ -32,6 +32,8 @@ export interface BoltClientOptions {
   /** Seconds between heartbeats and of silence before the bolt is dropped. */
   readonly beaconInterval?: number;
   readonly beaconValidity?: number;
+  /** Bytes of output the tower may leave untaken before the bolt is dropped and redialled (4 MiB). */
+  readonly outputBacklogLimit?: number;
   /** Seconds: the cap on reconnect delay (default 30) and the first delay (default 0.5). */
   readonly maxBackoff?: number;
   readonly minBackoff?: number;
@@ -79,6 +81,11 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
     return this.session !== undefined && !this.session.isClosed;
   }
 
+  /** Bytes sent to the tower that it has not taken yet; 0 while no bolt is up. */
+  get outputBacklog(): number {
+    return this.session?.outputBacklog ?? 0;
+  }
+
   /** Starts dialling; called by `connectBolt`. */
   start(): void {
     void this.dial();
@@ -124,6 +131,7 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
       role: 'agent',
       beaconIntervalMs: (this.options.beaconInterval ?? 10) * 1000,
       beaconValidityMs: (this.options.beaconValidity ?? 45) * 1000,
+      maxOutputBacklog: this.options.outputBacklogLimit,
       onRequest: (stream, head, endStream) =>
         this.options.respond
           ? serveFromMemory(stream, head, this.allowed, this.options.respond)

@@ -5,6 +5,10 @@
  * Outgoing frames written in the same turn of the event loop leave as one message, so a small
  * request or response costs one WebSocket message. Any frame the strict decoder rejects closes this
  * bolt with a coded reason; stream-level faults reset only that stream.
+ *
+ * Output is bounded: data writers wait at a high-water mark, and everything else (Pongs, Window
+ * and Reset frames, heads) counts against `maxOutputBacklog`. A peer that lets more than that pile
+ * up, or takes nothing for the validity window, does not read, and its bolt is closed with Backlog.
  */
 import {
   decodeMessage,
@@ -29,6 +33,8 @@ export interface BoltSessionOptions {
   /** Heartbeat period and the silence after which the bolt is expired, in milliseconds. */
   beaconIntervalMs: number;
   beaconValidityMs: number;
+  /** Bytes of output the peer may leave untaken (unconfirmed plus batched) before the bolt is closed. */
+  maxOutputBacklog?: number;
   /** Tower side: the agent announced its capability. */
   onHello?: (payload: Uint8Array) => void;
   /** Agent side: the tower opened a stream with a request head. */
@@ -42,6 +48,8 @@ export interface BoltSessionOptions {
 const HIGH_WATER_MARK = 1024 * 1024;
 // Batches are cut at this size so no message nears the peer's maxMessageSize.
 const MAX_BATCH = Limits.maxMessageSize / 2;
+/** The default `maxOutputBacklog`: well above the data high-water mark, which data writers stop at. */
+export const DEFAULT_MAX_OUTPUT_BACKLOG = 4 * 1024 * 1024;
 
 export class BoltSession implements StreamHost {
   private readonly streams = new Map<number, MuxStream>();
@@ -50,6 +58,11 @@ export class BoltSession implements StreamHost {
   private batchBytes = 0;
   private flushScheduled = false;
   private unconfirmedBytes = 0;
+  /** When the unconfirmed output last moved (a send confirmed, or output waiting anew). */
+  private outputMovedAt = 0;
+  private readonly maxOutputBacklog: number;
+  /** Past `maxOutputBacklog`: frames are dropped until the close at the end of this task. */
+  private overflowing = false;
   private drainWaiters: (() => void)[] = [];
   private lastLocalStreamId = 0;
   private lastPeerStreamId = 0;
@@ -59,11 +72,16 @@ export class BoltSession implements StreamHost {
     private readonly link: MessageLink,
     private readonly options: BoltSessionOptions,
   ) {
+    this.maxOutputBacklog = options.maxOutputBacklog ?? DEFAULT_MAX_OUTPUT_BACKLOG;
     this.heartbeat = new Heartbeat({
       intervalMs: options.beaconIntervalMs,
       validityMs: options.beaconValidityMs,
       ping: (payload) => this.enqueue(encodeFrame(FrameType.Ping, 0, 0, payload)),
       expire: () => this.close(ErrorCode.Expired, 'no heartbeat within the validity window', true),
+      outputStuckSince: () => (this.unconfirmedBytes > 0 ? this.outputMovedAt : undefined),
+      // The peer cannot read a close frame queued behind what it never took: drop the socket.
+      stalled: (stuckMs) =>
+        this.close(ErrorCode.Backlog, `the peer took none of its output for ${stuckMs} ms`, true),
     });
   }
 
@@ -73,6 +91,11 @@ export class BoltSession implements StreamHost {
 
   get openStreams(): number {
     return this.streams.size;
+  }
+
+  /** Bytes of output the peer has not taken yet: handed to the link unconfirmed, plus the open batch. */
+  get outputBacklog(): number {
+    return this.unconfirmedBytes + this.batchBytes;
   }
 
   /** Sends the capability (agent side). */
@@ -96,7 +119,10 @@ export class BoltSession implements StreamHost {
     let frames: Frame[];
     try {
       frames = decodeMessage(message);
-      for (const frame of frames) this.dispatch(frame);
+      for (const frame of frames) {
+        if (this.closed || this.overflowing) break;
+        this.dispatch(frame);
+      }
     } catch (error) {
       if (error instanceof ProtocolError) {
         this.close(error.code, `${errorCodeName(error.code)}: ${error.message}`, false);
@@ -108,7 +134,8 @@ export class BoltSession implements StreamHost {
   /** Closes the bolt: every open stream fails with ConnectionLost, the link closes with `4000 + code`. */
   close(code: ErrorCode, reason: string, force = false): void {
     if (this.closed) return;
-    this.flush();
+    // A dropped socket sends nothing more: flushing would only grow a backlog the peer never takes.
+    if (!force) this.flush();
     this.finish(closeCodeFor(code), reason);
     this.link.close(closeCodeFor(code), closeReasonText(reason), force);
   }
@@ -122,8 +149,12 @@ export class BoltSession implements StreamHost {
   // --- StreamHost ---
 
   enqueue(frame: EncodedFrame): void {
-    if (this.closed) return;
+    if (this.closed || this.overflowing) return;
     const size = frame[0].length + (frame[1]?.length ?? 0);
+    if (this.unconfirmedBytes + this.batchBytes + size > this.maxOutputBacklog) {
+      this.overflow();
+      return;
+    }
     if (this.batchBytes + size > MAX_BATCH) this.flush();
     this.batch.push(frame);
     this.batchBytes += size;
@@ -134,7 +165,7 @@ export class BoltSession implements StreamHost {
   }
 
   hasRoom(): boolean {
-    return this.closed || this.unconfirmedBytes + this.batchBytes < HIGH_WATER_MARK;
+    return this.closed || this.overflowing || this.unconfirmedBytes + this.batchBytes < HIGH_WATER_MARK;
   }
 
   writable(): Promise<void> {
@@ -154,11 +185,31 @@ export class BoltSession implements StreamHost {
     const message = joinFrames(this.batch);
     this.batch = [];
     this.batchBytes = 0;
+    if (this.unconfirmedBytes === 0) this.outputMovedAt = Date.now();
     this.unconfirmedBytes += message.length;
     this.link.send(message, () => {
       this.unconfirmedBytes -= message.length;
+      this.outputMovedAt = Date.now();
       if (this.unconfirmedBytes < HIGH_WATER_MARK / 2) this.releaseWriters();
     });
+  }
+
+  /**
+   * The peer let `maxOutputBacklog` bytes pile up. The close waits for the end of this task, so a
+   * caller whose frame tipped it (a stream opening, a writer) never sees its stream fail inside its
+   * own call; until then frames are dropped, and nothing more would be sent anyway.
+   */
+  private overflow(): void {
+    this.overflowing = true;
+    this.batch = [];
+    this.batchBytes = 0;
+    queueMicrotask(() =>
+      this.close(
+        ErrorCode.Backlog,
+        `over ${this.maxOutputBacklog} bytes of output wait for the peer to read them`,
+        true,
+      ),
+    );
   }
 
   private releaseWriters(): void {

@@ -1,9 +1,12 @@
 /**
- * The bolt's heartbeat: a Ping every interval, and expiry after a validity window of silence.
+ * The bolt's heartbeat: a Ping every interval, and expiry after a validity window of silence or of
+ * output the peer does not take.
  *
- * Any message from the peer counts as life, not only a Pong, so a busy bolt never expires for lack
- * of pings: `heard()` only stamps the time, and the expiry check is re-armed lazily to the newest
- * deadline when the old one comes due.
+ * Any message from the peer counts as hearing from it, not only a Pong, so a busy bolt never expires
+ * for lack of pings: `heard()` only stamps the time, and the expiry check is re-armed lazily to the
+ * newest deadline when the old one comes due. Hearing is not enough, though: a peer that sends but
+ * never reads is as dead as a silent one, so output that has sat untaken (`outputStuckSince`) for
+ * the validity window ends the bolt too.
  *
  * Every heartbeat of the process waits on one timer: they sit in one queue ordered by their next
  * deadline (a ping or an expiry check), and the timer is armed for the earliest. A tower holds one
@@ -14,7 +17,12 @@ export interface HeartbeatOptions {
   intervalMs: number;
   validityMs: number;
   ping: (payload: Buffer) => void;
+  /** Nothing heard for the validity window. */
   expire: () => void;
+  /** Since when output has waited for the peer with no progress; undefined while none waits. */
+  outputStuckSince?: () => number | undefined;
+  /** Output waited untaken for the validity window (`stuckMs` of it). */
+  stalled?: (stuckMs: number) => void;
 }
 
 export class Heartbeat {
@@ -51,7 +59,12 @@ export class Heartbeat {
         this.options.expire();
         return false;
       }
-      this.checkExpiryAt = this.lastHeard + this.options.validityMs;
+      const stuckSince = this.options.outputStuckSince?.() ?? now;
+      if (now - stuckSince >= this.options.validityMs) {
+        this.options.stalled?.(now - stuckSince);
+        return false;
+      }
+      this.checkExpiryAt = Math.min(this.lastHeard, stuckSince) + this.options.validityMs;
     }
     if (now >= this.nextPingAt) {
       this.nextPingAt += this.options.intervalMs;

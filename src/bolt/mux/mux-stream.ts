@@ -98,8 +98,12 @@ export class MuxStream {
         });
         continue;
       }
-      await this.host.writable();
-      if (this.resetError) throw this.resetError;
+      // Every writer woken by a drain checks the room again: resuming all at once would queue a
+      // frame each past the high-water mark, and a thousand streams' worth past the output ceiling.
+      if (!this.host.hasRoom()) {
+        await this.host.writable();
+        continue;
+      }
       const size = Math.min(chunk.length - offset, this.sendWindow, Limits.maxDataPayload);
       this.sendWindow -= size;
       this.host.enqueue(encodeFrame(FrameType.Data, 0, this.id, chunk.subarray(offset, offset + size)));

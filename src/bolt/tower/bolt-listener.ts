@@ -13,10 +13,11 @@
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { LimitLog } from '../../log/limit-log.js';
 import type { Logger } from '../../log/logger.js';
 import { BoltSession } from '../mux/bolt-session.js';
 import { ProtocolError } from '../protocol/codec.js';
-import { ErrorCode, errorCodeName } from '../protocol/frames.js';
+import { closeCodeFor, ErrorCode, errorCodeName } from '../protocol/frames.js';
 import { decodeHello } from '../protocol/heads.js';
 import { LinkAcceptor, type LinkListener, type OpenLink } from '../ws-link.js';
 import type { BoltTable } from './bolt-table.js';
@@ -32,6 +33,8 @@ export interface BoltListenerOptions {
   readonly key: string;
   readonly beaconIntervalMs: number;
   readonly beaconValidityMs: number;
+  /** Bytes of output an agent may leave untaken before its bolt is closed with Backlog. */
+  readonly maxOutputBacklog?: number;
 }
 
 export interface BoltListener {
@@ -54,11 +57,13 @@ class AcceptedBolt implements LinkListener {
     options: BoltListenerOptions,
     private readonly table: BoltTable,
     private readonly log: Logger,
+    private readonly limits: LimitLog,
   ) {
     this.session = new BoltSession(link, {
       role: 'tower',
       beaconIntervalMs: options.beaconIntervalMs,
       beaconValidityMs: options.beaconValidityMs,
+      maxOutputBacklog: options.maxOutputBacklog,
       onHello: (payload) => this.hello(payload),
       onClose: (code, reason) => this.closed(code, reason),
     });
@@ -90,10 +95,22 @@ class AcceptedBolt implements LinkListener {
   }
 
   private closed(code: number, reason: string): void {
-    this.log.info({ cname: this.bolt.cname, code, reason }, 'bolt closed');
+    const { cname, address } = this.bolt;
+    if (code === BACKLOG) {
+      // A peer that keeps reconnecting and not reading costs one warning, not one per bolt.
+      this.limits.hit(
+        cname,
+        'outputBacklogLimit',
+        { cname, remote: address, reason },
+        'bolt closed: the agent does not read what it is sent',
+      );
+    }
+    this.log.info({ cname, code, reason }, 'bolt closed');
     this.table.removed(this.bolt, code, reason);
   }
 }
+
+const BACKLOG = closeCodeFor(ErrorCode.Backlog);
 
 export async function listenForBolts(
   options: BoltListenerOptions,
@@ -113,6 +130,7 @@ export async function listenForBolts(
     (socket) => http.emit('connection', socket),
   );
   const acceptor = new LinkAcceptor();
+  const limits = new LimitLog(log);
 
   server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
     log.warn(
@@ -140,7 +158,7 @@ export async function listenForBolts(
     const { cname } = identity;
 
     acceptor.accept(request, socket, head, (link) => {
-      const { bolt } = new AcceptedBolt(link, cname, remote, options, table, log);
+      const { bolt } = new AcceptedBolt(link, cname, remote, options, table, log, limits);
       log.info({ cname, remote }, 'bolt connected');
       table.add(bolt);
     });

@@ -25,6 +25,11 @@ export class WsBolt extends BoltBase {
     return this.session.openStreams;
   }
 
+  /** Bytes sent to the agent that it has not taken yet (see `BoltSession.outputBacklog`). */
+  get outputBacklog(): number {
+    return this.session.outputBacklog;
+  }
+
   protected send(port: number, request: RelayRequest, options: RelayOptions): Promise<RelayResponse> {
     return relay(this.session, port, request, options);
   }
