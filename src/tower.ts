@@ -33,6 +33,7 @@ export type TowerSettings = Pick<
   | 'beaconInterval'
   | 'beaconValidity'
   | 'relayTimeout'
+  | 'relayIdleTimeout'
   | 'apiToken'
   | 'monitorInterval'
   | 'statusPort'
@@ -128,6 +129,7 @@ export async function startTower(
     table,
     log,
     relayTimeoutMs: settings.relayTimeout * 1000,
+    relayIdleTimeoutMs: settings.relayIdleTimeout * 1000,
     apiToken: settings.apiToken,
     registry,
     feed,

@@ -61,6 +61,7 @@ describe('tower config', () => {
       beaconInterval: 10,
       beaconValidity: 45,
       relayTimeout: 20,
+      relayIdleTimeout: 60,
       names: [],
       monitorInterval: 15000,
       statusPort: 5000,
@@ -145,6 +146,17 @@ describe('tower config', () => {
       flags: { boltPort: '9000', headerRelay: 'true', names: 'a,b' },
     });
     expect(config).toMatchObject({ boltPort: 9000, headerRelay: true, names: ['a', 'b'] });
+  });
+
+  it('reads the relay idle timeout, within what a Node timer holds', async () => {
+    const config = await loadConfig(towerConfigSchema, { flags: { relayIdleTimeout: '0.5' } });
+    expect(config.relayIdleTimeout).toBe(0.5);
+    const problems = await problemsOf(
+      loadConfig(towerConfigSchema, { flags: { relayIdleTimeout: 3_000_000 } }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^--relay-idle-timeout: expected at most 2147483 seconds/),
+    ]);
   });
 
   it('reports every bad value on its own line, naming its source', async () => {

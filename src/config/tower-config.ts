@@ -70,6 +70,10 @@ export const towerConfigSchema = z
     beaconInterval: seconds().default(10),
     beaconValidity: seconds().default(45),
     relayTimeout: seconds().default(20),
+    /** A relayed body on which no byte moves for this long, either way, is aborted. */
+    relayIdleTimeout: seconds()
+      .max(2_147_483, { error: "expected at most 2147483 seconds (a Node timer's limit)" })
+      .default(60),
     /** Bearer token for the north-bound API; absent means no token is required. */
     apiToken: z
       .string({ error: 'expected a token string' })

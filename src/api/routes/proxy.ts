@@ -5,13 +5,13 @@
  * Hop-by-hop headers stay on this side, and so does the tower's own bearer token. `relayToBolt` is
  * the relay itself, shared with the `stormbolt-target` header relay.
  */
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { endToEndHeaders } from '../../bolt/http-headers.js';
 import type { Bolt } from '../../bolt/tower/bolt.js';
 import type { BoltTable } from '../../bolt/tower/bolt-table.js';
 import { RelayError, type RelayErrorCode } from '../../bolt/tower/relay-error.js';
+import type { LimitLog } from '../../log/limit-log.js';
 import { apiError } from '../errors.js';
 import { relayExchange } from '../relay-exchange.js';
 
@@ -31,6 +31,10 @@ export interface ProxyOptions {
   readonly relayTimeoutMs: number;
   /** Request headers never relayed (lower-case), e.g. `authorization` when it carries the tower's token. */
   readonly dropHeaders: ReadonlySet<string>;
+  /** A relayed body on which no byte moves for this long, either way, is aborted (ms). */
+  readonly relayIdleTimeoutMs: number;
+  /** Where a misbehaving peer is logged, once per peer. */
+  readonly limitLog: LimitLog;
 }
 
 // /proxy/<cname>@<port>[/<rest>]; the cname charset has no "@" or "/".
@@ -70,10 +74,13 @@ export async function relayToBolt(
   path: string,
   options: ProxyOptions,
 ): Promise<Response> {
-  const exchange = relayExchange(c);
+  const exchange = relayExchange(c, {
+    cname: bolt.cname,
+    idleTimeoutMs: options.relayIdleTimeoutMs,
+    limitLog: options.limitLog,
+  });
   const relayed = endToEndHeaders(exchange.headers, options.dropHeaders);
-  const info = getConnInfo(c);
-  if (info.remote.address) relayed.push('x-forwarded-for', info.remote.address);
+  if (exchange.remoteAddress) relayed.push('x-forwarded-for', exchange.remoteAddress);
   relayed.push('x-forwarded-proto', url.protocol.replace(':', ''));
   // GET and HEAD carry no body: not touching it spares building a WHATWG Request on the hot path.
   const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : exchange.body();
