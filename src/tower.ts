@@ -34,6 +34,7 @@ export type TowerSettings = Pick<
   | 'beaconValidity'
   | 'relayTimeout'
   | 'relayIdleTimeout'
+  | 'trustProxy'
   | 'apiToken'
   | 'monitorInterval'
   | 'statusPort'
@@ -130,6 +131,7 @@ export async function startTower(
     log,
     relayTimeoutMs: settings.relayTimeout * 1000,
     relayIdleTimeoutMs: settings.relayIdleTimeout * 1000,
+    trustProxy: settings.trustProxy,
     apiToken: settings.apiToken,
     registry,
     feed,

@@ -10,6 +10,7 @@ import { bearerAuth } from './auth.js';
 import { apiError, errorHandler } from './errors.js';
 import type { ChangeFeed } from './feed/change-feed.js';
 import type { RegistrySource } from './feed/registry-source.js';
+import { TrustedProxies } from './forwarding.js';
 import { headerRelay } from './header-relay.js';
 import { clientRoutes, type MinionStatusLookup } from './routes/clients.js';
 import { healthRoutes } from './routes/health.js';
@@ -23,6 +24,8 @@ export interface ApiOptions {
   readonly relayTimeoutMs: number;
   /** A relayed body on which no byte moves for this long, either way, is aborted. */
   readonly relayIdleTimeoutMs: number;
+  /** Proxies in front of the API whose X-Forwarded-For is kept; none when absent. */
+  readonly trustProxy?: readonly string[];
   readonly apiToken?: string | undefined;
   readonly startedAt?: number;
   readonly registry: RegistrySource;
@@ -46,6 +49,7 @@ export function createApp(options: ApiOptions): Hono {
     relayIdleTimeoutMs: options.relayIdleTimeoutMs,
     dropHeaders,
     limitLog: new LimitLog(options.log),
+    trustProxy: new TrustedProxies(options.trustProxy),
   };
   if (options.headerRelay) app.use('*', headerRelay(options.table, relay));
   app.route('/', healthRoutes(options.table, options.startedAt ?? Date.now()));

@@ -2,8 +2,9 @@
  * `/proxy/:id@:port/*`: relays any HTTP request to a port of a minion, streaming both bodies.
  *
  * The relayed path is what follows `@port`, with the query string kept (the old tower dropped it).
- * Hop-by-hop headers stay on this side, and so does the tower's own bearer token. `relayToBolt` is
- * the relay itself, shared with the `stormbolt-target` header relay.
+ * Hop-by-hop headers stay on this side, and so does the tower's own bearer token; the forwarding
+ * fields are the tower's (`forwarding.ts`). `relayToBolt` is the relay itself, shared with the
+ * `stormbolt-target` header relay.
  */
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -13,6 +14,7 @@ import type { BoltTable } from '../../bolt/tower/bolt-table.js';
 import { RelayError, type RelayErrorCode } from '../../bolt/tower/relay-error.js';
 import type { LimitLog } from '../../log/limit-log.js';
 import { apiError } from '../errors.js';
+import { addForwarding, type TrustedProxies } from '../forwarding.js';
 import { relayExchange } from '../relay-exchange.js';
 
 const statusFor: Record<RelayErrorCode, ContentfulStatusCode> = {
@@ -35,6 +37,8 @@ export interface ProxyOptions {
   readonly relayIdleTimeoutMs: number;
   /** Where a misbehaving peer is logged, once per peer. */
   readonly limitLog: LimitLog;
+  /** Proxies whose X-Forwarded-For is kept; without it, no client's is. */
+  readonly trustProxy?: TrustedProxies;
 }
 
 // /proxy/<cname>@<port>[/<rest>]; the cname charset has no "@" or "/".
@@ -79,9 +83,9 @@ export async function relayToBolt(
     idleTimeoutMs: options.relayIdleTimeoutMs,
     limitLog: options.limitLog,
   });
+  const trusted = options.trustProxy?.has(exchange.remoteAddress) ?? false;
   const relayed = endToEndHeaders(exchange.headers, options.dropHeaders);
-  if (exchange.remoteAddress) relayed.push('x-forwarded-for', exchange.remoteAddress);
-  relayed.push('x-forwarded-proto', url.protocol.replace(':', ''));
+  addForwarding(relayed, exchange.remoteAddress, url.protocol.replace(':', ''), trusted);
   // GET and HEAD carry no body: not touching it spares building a WHATWG Request on the hot path.
   const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : exchange.body();
 
