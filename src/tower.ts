@@ -33,6 +33,8 @@ export type TowerSettings = Pick<
   | 'beaconInterval'
   | 'beaconValidity'
   | 'relayTimeout'
+  | 'relayIdleTimeout'
+  | 'trustProxy'
   | 'apiToken'
   | 'monitorInterval'
   | 'statusPort'
@@ -131,6 +133,8 @@ export async function startTower(
     table,
     log,
     relayTimeoutMs: settings.relayTimeout * 1000,
+    relayIdleTimeoutMs: settings.relayIdleTimeout * 1000,
+    trustProxy: settings.trustProxy,
     apiToken: settings.apiToken,
     registry,
     feed,

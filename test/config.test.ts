@@ -61,6 +61,8 @@ describe('tower config', () => {
       beaconInterval: 10,
       beaconValidity: 45,
       relayTimeout: 20,
+      relayIdleTimeout: 60,
+      trustProxy: [],
       names: [],
       monitorInterval: 15000,
       statusPort: 5000,
@@ -146,6 +148,23 @@ describe('tower config', () => {
       flags: { boltPort: '9000', headerRelay: 'true', names: 'a,b' },
     });
     expect(config).toMatchObject({ boltPort: 9000, headerRelay: true, names: ['a', 'b'] });
+  });
+
+  it('reads the relay idle timeout and the trusted proxies, and refuses what is not an address', async () => {
+    const config = await loadConfig(towerConfigSchema, {
+      env: { STORMTOWER_TRUST_PROXY: '10.0.0.1, ::1' },
+      flags: { relayIdleTimeout: '0.5' },
+    });
+    expect(config).toMatchObject({ relayIdleTimeout: 0.5, trustProxy: ['10.0.0.1', '::1'] });
+    const problems = await problemsOf(
+      loadConfig(towerConfigSchema, {
+        flags: { trustProxy: ['10.0.0.1', 'proxy.example'], relayIdleTimeout: 3_000_000 },
+      }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^--relay-idle-timeout: expected at most 2147483 seconds/),
+      expect.stringMatching(/^--trust-proxy\[1\]: expected an IPv4 or IPv6 address, got "proxy.example"$/),
+    ]);
   });
 
   it('reports every bad value on its own line, naming its source', async () => {

@@ -4,11 +4,13 @@
  */
 import { Hono } from 'hono';
 import type { BoltTable } from '../bolt/tower/bolt-table.js';
+import { LimitLog } from '../log/limit-log.js';
 import type { Logger } from '../log/logger.js';
 import { bearerAuth } from './auth.js';
 import { apiError, errorHandler } from './errors.js';
 import type { ChangeFeed } from './feed/change-feed.js';
 import type { RegistrySource } from './feed/registry-source.js';
+import { TrustedProxies } from './forwarding.js';
 import { headerRelay } from './header-relay.js';
 import { clientRoutes, type MinionStatusLookup } from './routes/clients.js';
 import { healthRoutes } from './routes/health.js';
@@ -20,6 +22,10 @@ export interface ApiOptions {
   readonly table: BoltTable;
   readonly log: Logger;
   readonly relayTimeoutMs: number;
+  /** A relayed body on which no byte moves for this long, either way, is aborted. */
+  readonly relayIdleTimeoutMs: number;
+  /** Proxies in front of the API whose X-Forwarded-For is kept; none when absent. */
+  readonly trustProxy?: readonly string[];
   readonly apiToken?: string | undefined;
   readonly startedAt?: number;
   readonly registry: RegistrySource;
@@ -38,19 +44,18 @@ export function createApp(options: ApiOptions): Hono {
   });
   if (options.apiToken) app.use('*', bearerAuth(options.apiToken));
   const dropHeaders = new Set(options.apiToken ? ['host', 'authorization'] : ['host']);
-  if (options.headerRelay) {
-    app.use('*', headerRelay(options.table, { relayTimeoutMs: options.relayTimeoutMs, dropHeaders }));
-  }
+  const relay = {
+    relayTimeoutMs: options.relayTimeoutMs,
+    relayIdleTimeoutMs: options.relayIdleTimeoutMs,
+    dropHeaders,
+    limitLog: new LimitLog(options.log),
+    trustProxy: new TrustedProxies(options.trustProxy),
+  };
+  if (options.headerRelay) app.use('*', headerRelay(options.table, relay));
   app.route('/', healthRoutes(options.table, options.startedAt ?? Date.now()));
   app.route('/', clientRoutes(options.table, options.minionStatus));
   app.route('/', minionEventRoutes(options.feed, options.events));
   app.route('/', minionRoutes(options.registry));
-  app.route(
-    '/',
-    proxyRoutes(options.table, {
-      relayTimeoutMs: options.relayTimeoutMs,
-      dropHeaders,
-    }),
-  );
+  app.route('/', proxyRoutes(options.table, relay));
   return app;
 }

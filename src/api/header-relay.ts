@@ -20,7 +20,7 @@ export type HeaderRelayOptions = ProxyOptions;
 
 export function headerRelay(table: BoltTable, options: HeaderRelayOptions): MiddlewareHandler {
   const relayOptions: ProxyOptions = {
-    relayTimeoutMs: options.relayTimeoutMs,
+    ...options,
     dropHeaders: new Set([...options.dropHeaders, TARGET_HEADER]),
   };
   return async (c, next) => {

@@ -1,6 +1,7 @@
 /**
  * The north-bound side of one relayed request, as the relay needs it: the request's header list,
- * its body, a signal for a client that goes away, and a way to send the agent's answer back.
+ * its body, a signal for a client that goes away, and a way to send the agent's answer back, framed
+ * by the tower (`response-framing.ts`) and held to the relay's idle deadline both ways.
  *
  * On the Node server the raw `IncomingMessage`/`ServerResponse` are used directly: reading the
  * header list and writing the answer with `writeHead` spares the WHATWG Request, Headers and
@@ -8,17 +9,21 @@
  * more than the rest of a small relay on the tower. Elsewhere (`app.request()` in tests, other
  * runtimes) the same exchange is made of the WHATWG objects.
  */
-import type { Writable } from 'node:stream';
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
-import { endToEndHeaders } from '../bolt/http-headers.js';
-import type { HeaderList } from '../bolt/protocol/heads.js';
 import type { CancelSignal, RelayResponse } from '../bolt/tower/relay-client.js';
+import type { LimitLog } from '../log/limit-log.js';
+import { writeBody } from './node-response.js';
+import { idleBounded } from './request-body.js';
+import { type BodyWatch, type FramedResponse, frameResponse, LengthGuard } from './response-framing.js';
+import { framedBody } from './web-response.js';
 
 export interface RelayExchange {
   /** The request's header fields as a flat name/value list. */
   readonly headers: readonly string[];
+  /** The client's address as the tower's socket sees it; undefined without a socket. */
+  readonly remoteAddress: string | undefined;
   /** Aborts when the client goes away before the answer is complete. */
   readonly signal: CancelSignal;
   /** The request body, read straight from the socket where there is one. */
@@ -27,12 +32,18 @@ export interface RelayExchange {
   respond(response: RelayResponse): Response;
 }
 
-export function relayExchange(c: Context): RelayExchange {
-  return nodeExchange(c) ?? webExchange(c);
+export interface ExchangeOptions {
+  /** The minion that answers, named in log lines. */
+  readonly cname: string;
+  /** A body on which no byte moves for this long, either way, aborts the exchange (ms). */
+  readonly idleTimeoutMs: number;
+  /** Where a bad length or an idle body is logged, once per peer. */
+  readonly limitLog: LimitLog;
 }
 
-/** The agent is a peer like any other: hop-by-hop fields from it never reach the client. */
-const answerHeaders = (response: RelayResponse): HeaderList => endToEndHeaders(response.headers);
+export function relayExchange(c: Context, options: ExchangeOptions): RelayExchange {
+  return nodeExchange(c, options) ?? webExchange(c, options);
+}
 
 /** Fires once, when the client's connection closes before the answer was written in full. */
 class ClientGone implements CancelSignal {
@@ -54,7 +65,7 @@ class ClientGone implements CancelSignal {
   }
 }
 
-function nodeExchange(c: Context): RelayExchange | undefined {
+function nodeExchange(c: Context, options: ExchangeOptions): RelayExchange | undefined {
   const env = c.env as Partial<HttpBindings> | undefined;
   const { incoming, outgoing } = env ?? {};
   if (!incoming?.rawHeaders || !outgoing) return undefined;
@@ -62,85 +73,94 @@ function nodeExchange(c: Context): RelayExchange | undefined {
   outgoing.once('close', () => {
     if (!outgoing.writableFinished) gone.fire();
   });
+  const remoteAddress = incoming.socket?.remoteAddress;
+  const watch = bodyWatch(options, remoteAddress);
+  const method = c.req.method;
   return {
     headers: incoming.rawHeaders,
+    remoteAddress,
     signal: gone,
-    body: () => incoming,
+    body: () =>
+      idleBounded(incoming, options.idleTimeoutMs, () => {
+        watch.idle('client');
+        outgoing.destroy();
+      }),
     respond(response) {
-      const headers = answerHeaders(response);
-      const { body } = response;
-      if (body instanceof Uint8Array) {
-        // The length of bytes in hand is known; a wrong one from the agent would break the client's framing.
-        withContentLength(headers, body.length);
-        outgoing.writeHead(response.status, headers);
-        outgoing.end(body);
-      } else {
-        outgoing.writeHead(response.status, headers);
-        if (body === null) outgoing.end();
-        else void writeBody(body, outgoing);
-      }
+      const framed = framedFor(method, response, watch);
+      // Hono answers HEAD by wrapping the GET route's Response, so it must be a real one.
+      if (method === 'HEAD') return new Response(null, { status: framed.status, headers: fields(framed) });
+      outgoing.writeHead(framed.status, framed.headers);
+      const { body } = framed;
+      if (body instanceof ReadableStream)
+        void writeBody(body, outgoing, new LengthGuard(framed.expected), watch);
+      else outgoing.end(body ?? undefined);
       return RESPONSE_ALREADY_SENT;
     },
   };
 }
 
-function webExchange(c: Context): RelayExchange {
+function webExchange(c: Context, options: ExchangeOptions): RelayExchange {
   const headers: string[] = [];
   c.req.raw.headers.forEach((value, name) => {
     headers.push(name, value);
   });
+  const watch = bodyWatch(options, undefined);
+  const method = c.req.method;
   return {
     headers,
+    remoteAddress: undefined,
     signal: c.req.raw.signal,
-    body: () => c.req.raw.body,
+    body: () => {
+      const { body } = c.req.raw;
+      return body && idleBounded(body, options.idleTimeoutMs, () => watch.idle('client'));
+    },
     respond(response) {
-      const out = new Headers();
-      const fields = answerHeaders(response);
-      for (let i = 0; i < fields.length; i += 2) out.append(fields[i] ?? '', fields[i + 1] ?? '');
-      return new Response(response.body, { status: response.status, headers: out });
+      const framed = framedFor(method, response, watch);
+      const { body } = framed;
+      const out =
+        body instanceof ReadableStream ? framedBody(body, new LengthGuard(framed.expected), watch) : body;
+      return new Response(out, { status: framed.status, headers: fields(framed) });
     },
   };
 }
 
-function withContentLength(headers: HeaderList, length: number): void {
-  for (let i = headers.length - 2; i >= 0; i -= 2) {
-    if (headers[i]?.toLowerCase() === 'content-length') headers.splice(i, 2);
+/** Frames the answer, logging an unusable length and dropping a body the answer cannot carry. */
+function framedFor(method: string, response: RelayResponse, watch: BodyWatch): FramedResponse {
+  const framed = frameResponse(method, response);
+  if (framed.badLength) watch.badLength(`content-length ${JSON.stringify(framed.badLength)} was not used`);
+  if (framed.body === null && response.body instanceof ReadableStream) {
+    void response.body.cancel().catch(() => {});
   }
-  headers.push('content-length', String(length));
+  return framed;
 }
 
-/**
- * Streams a body to the client at the pace its socket takes it. A client that goes away cancels
- * the body (and so the relay stream); a body that fails (the bolt went down) cuts the response
- * short, so the client sees an incomplete answer rather than a complete-looking one.
- */
-async function writeBody(body: ReadableStream<Uint8Array>, out: Writable): Promise<void> {
-  const reader = body.getReader();
-  const onClose = () => void reader.cancel().catch(() => {});
-  out.once('close', onClose);
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (!out.write(value)) await drained(out);
-      if (out.destroyed) return;
-    }
-    out.end();
-  } catch {
-    out.destroy();
-  } finally {
-    out.off('close', onClose);
-  }
+function fields(framed: FramedResponse): Headers {
+  const out = new Headers();
+  const { headers } = framed;
+  for (let i = 0; i < headers.length; i += 2) out.append(headers[i] ?? '', headers[i + 1] ?? '');
+  return out;
 }
 
-function drained(out: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      out.off('drain', done);
-      out.off('close', done);
-      resolve();
-    };
-    out.once('drain', done);
-    out.once('close', done);
-  });
+function bodyWatch(options: ExchangeOptions, remote: string | undefined): BodyWatch {
+  const { cname, idleTimeoutMs, limitLog } = options;
+  return {
+    idleTimeoutMs,
+    badLength(detail) {
+      limitLog.hit(
+        `minion:${cname}`,
+        'content-length',
+        { cname, detail },
+        'the agent framed a relayed response wrongly; the tower framed it itself',
+      );
+    },
+    idle(side) {
+      const peer = side === 'agent' || remote === undefined ? `minion:${cname}` : `client:${remote}`;
+      limitLog.hit(
+        peer,
+        'relayIdleTimeout',
+        { cname, ...(remote === undefined ? {} : { remote }), waitingOn: side, idleTimeoutMs },
+        'a relayed body stood still past the relay idle timeout; the exchange was aborted',
+      );
+    },
+  };
 }

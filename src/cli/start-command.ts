@@ -30,6 +30,12 @@ export function registerStartCommand(program: Command): void {
     .option('--beacon-interval <seconds>', 'heartbeat period (default 10)')
     .option('--beacon-validity <seconds>', 'silence after which a bolt is expired (default 45)')
     .option('--relay-timeout <seconds>', 'wait for a relayed response head (default 20)')
+    .option('--relay-idle-timeout <seconds>', 'abort a relayed body idle this long, either way (default 60)')
+    .option(
+      '--trust-proxy <addresses>',
+      "keep X-Forwarded-For from these proxies' addresses (comma-separated, repeatable); none by default",
+      collect,
+    )
     .option('--monitor-interval <ms>', 'status poll period per minion (default 15000)')
     .option('--status-port <port>', "minions' status port (default 5000)")
     .option('--status-path <path>', "minions' status path (default /status)")

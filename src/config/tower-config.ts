@@ -3,6 +3,7 @@
  * `stormtower start` (via loadConfig) and tests agree on what a valid tower looks like.
  * Also exports the small field builders the agent's schema shares.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 // Messages say what is expected; loadConfig appends where the value came from and what it was.
@@ -79,6 +80,19 @@ export const towerConfigSchema = z
     beaconInterval: seconds().default(10),
     beaconValidity: seconds().default(45),
     relayTimeout: seconds().default(20),
+    /** A relayed body on which no byte moves for this long, either way, is aborted. */
+    relayIdleTimeout: seconds()
+      .max(2_147_483, { error: "expected at most 2147483 seconds (a Node timer's limit)" })
+      .default(60),
+    /** Addresses of proxies in front of the API whose X-Forwarded-For is kept (and extended). */
+    trustProxy: z
+      .array(
+        z.string({ error: 'expected an IP address' }).refine((value) => isIP(value) !== 0, {
+          error: 'expected an IPv4 or IPv6 address',
+        }),
+        { error: 'expected a list of IP addresses' },
+      )
+      .default([]),
     /** Bearer token for the north-bound API; absent means no token is required. */
     apiToken: z
       .string({ error: 'expected a token string' })

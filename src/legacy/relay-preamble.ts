@@ -26,8 +26,9 @@ export function requestPreamble(method: string, path: string, data: PreambleData
 // server computes its own framing.
 const DROPPED = new Set(['content-length']);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// What a `Headers` object would refuse, and so fail the whole response over one bad field.
-const BAD_VALUE = /[\0\r\n]/;
+// What Node will write in a response head (and a bolt's head may hold): tab, visible ASCII, space,
+// obs-text. Anything else would make the API throw half way through its answer.
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** Reads the reply preamble; a string is parsed, and an object sent unencoded is taken as it is. */
 export function parseReplyPreamble(payload: unknown): ReplyHead {
@@ -55,16 +56,23 @@ export function parseReplyPreamble(payload: unknown): ReplyHead {
   return { status: statusCode, headers: endToEndHeaders(flatten(headers), DROPPED) };
 }
 
-/** Node's header map (string, number or string-array values) as a flat name/value list. */
+/**
+ * Node's header map (string, number or string-array values) as a flat name/value list. A field no
+ * HTTP response can carry fails the reply (502), as a bad field in a bolt's head does; values of
+ * other JSON types, which Node's map never holds, are left out.
+ */
 function flatten(headers: unknown): string[] {
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return [];
   const flat: string[] = [];
   for (const [name, value] of Object.entries(headers)) {
-    if (!TOKEN.test(name)) continue;
+    if (!TOKEN.test(name))
+      throw protocol(`the reply preamble has an invalid header name ${JSON.stringify(name)}`);
     const values = Array.isArray(value) ? value : [value];
     for (const item of values) {
       const text = typeof item === 'string' ? item : typeof item === 'number' ? String(item) : undefined;
-      if (text !== undefined && !BAD_VALUE.test(text)) flat.push(name, text);
+      if (text === undefined) continue;
+      if (!FIELD_VALUE.test(text)) throw protocol(`the reply preamble has an invalid value for ${name}`);
+      flat.push(name, text);
     }
   }
   return flat;

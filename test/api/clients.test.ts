@@ -142,6 +142,7 @@ describe('GET /health', () => {
       table: new BoltTable(),
       log: silentLogger(),
       relayTimeoutMs: 1000,
+      relayIdleTimeoutMs: 60_000,
       startedAt: Date.now() - 90_400,
       registry,
       feed: createChangeFeed(registry),

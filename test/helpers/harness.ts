@@ -31,6 +31,7 @@ export async function closeAll(): Promise<void> {
   for (const close of pending) await close().catch(() => {});
 }
 
+/** A tower on loopback; `log` receives its lines (silent unless a test reads them). */
 export async function tower(
   settings: Partial<TowerSettings> = {},
   log: Logger = silentLogger(),

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { errorHandler } from '../../src/api/errors.js';
 import { headerRelay, parseTarget } from '../../src/api/header-relay.js';
 import type { BoltTable } from '../../src/bolt/tower/bolt-table.js';
+import { LimitLog } from '../../src/log/limit-log.js';
 import { silentLogger } from '../../src/log/logger.js';
 import {
   type ApiErrorBody,
@@ -48,7 +49,15 @@ const echoService = () =>
 async function relayApp(table: BoltTable): Promise<string> {
   const app = new Hono();
   app.onError(errorHandler(silentLogger()));
-  app.use('*', headerRelay(table, { relayTimeoutMs: 5000, dropHeaders: new Set(['host']) }));
+  app.use(
+    '*',
+    headerRelay(table, {
+      relayTimeoutMs: 5000,
+      relayIdleTimeoutMs: 60_000,
+      dropHeaders: new Set(['host']),
+      limitLog: new LimitLog(silentLogger()),
+    }),
+  );
   app.get('/local', (c) => c.text('the tower itself'));
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started));

@@ -48,8 +48,6 @@ describe('reply preamble', () => {
           'x-private': 'hop',
           'set-cookie': ['a=1', 'b=2'],
           'x-number': 7,
-          'bad name': 'dropped',
-          'x-newline': 'a\r\nb',
           'x-object': { no: 'pe' },
         },
       }),
@@ -66,6 +64,20 @@ describe('reply preamble', () => {
         '7',
       ],
     });
+  });
+
+  it('refuses a header field no HTTP response can carry, as a bolt head would be refused', () => {
+    for (const headers of [
+      { 'bad name': 'x' },
+      { 'x-newline': 'a\r\nb' },
+      { 'x-control': 'a\u0001b' },
+      { 'x-wide': 'snow \u2603' },
+      { 'x-list': ['fine', 'a\nb'] },
+    ]) {
+      expect(() => parse({ statusCode: 200, headers }), JSON.stringify(headers)).toThrow(
+        expect.objectContaining({ code: 'protocol' }),
+      );
+    }
   });
 
   it("takes the agent's headerless 408 and 500, and an object sent unencoded", () => {

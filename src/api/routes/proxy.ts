@@ -2,17 +2,19 @@
  * `/proxy/:id@:port/*`: relays any HTTP request to a port of a minion, streaming both bodies.
  *
  * The relayed path is what follows `@port`, with the query string kept (the old tower dropped it).
- * Hop-by-hop headers stay on this side, and so does the tower's own bearer token. `relayToBolt` is
- * the relay itself, shared with the `stormbolt-target` header relay.
+ * Hop-by-hop headers stay on this side, and so does the tower's own bearer token; the forwarding
+ * fields are the tower's (`forwarding.ts`). `relayToBolt` is the relay itself, shared with the
+ * `stormbolt-target` header relay.
  */
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { endToEndHeaders } from '../../bolt/http-headers.js';
 import type { Bolt } from '../../bolt/tower/bolt.js';
 import type { BoltTable } from '../../bolt/tower/bolt-table.js';
 import { RelayError, type RelayErrorCode } from '../../bolt/tower/relay-error.js';
+import type { LimitLog } from '../../log/limit-log.js';
 import { apiError } from '../errors.js';
+import { addForwarding, type TrustedProxies } from '../forwarding.js';
 import { relayExchange } from '../relay-exchange.js';
 
 const statusFor: Record<RelayErrorCode, ContentfulStatusCode> = {
@@ -31,6 +33,12 @@ export interface ProxyOptions {
   readonly relayTimeoutMs: number;
   /** Request headers never relayed (lower-case), e.g. `authorization` when it carries the tower's token. */
   readonly dropHeaders: ReadonlySet<string>;
+  /** A relayed body on which no byte moves for this long, either way, is aborted (ms). */
+  readonly relayIdleTimeoutMs: number;
+  /** Where a misbehaving peer is logged, once per peer. */
+  readonly limitLog: LimitLog;
+  /** Proxies whose X-Forwarded-For is kept; without it, no client's is. */
+  readonly trustProxy?: TrustedProxies;
 }
 
 // /proxy/<cname>@<port>[/<rest>]; the cname charset has no "@" or "/".
@@ -70,11 +78,14 @@ export async function relayToBolt(
   path: string,
   options: ProxyOptions,
 ): Promise<Response> {
-  const exchange = relayExchange(c);
+  const exchange = relayExchange(c, {
+    cname: bolt.cname,
+    idleTimeoutMs: options.relayIdleTimeoutMs,
+    limitLog: options.limitLog,
+  });
+  const trusted = options.trustProxy?.has(exchange.remoteAddress) ?? false;
   const relayed = endToEndHeaders(exchange.headers, options.dropHeaders);
-  const info = getConnInfo(c);
-  if (info.remote.address) relayed.push('x-forwarded-for', info.remote.address);
-  relayed.push('x-forwarded-proto', url.protocol.replace(':', ''));
+  addForwarding(relayed, exchange.remoteAddress, url.protocol.replace(':', ''), trusted);
   // GET and HEAD carry no body: not touching it spares building a WHATWG Request on the hot path.
   const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : exchange.body();
 

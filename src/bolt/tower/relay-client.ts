@@ -40,7 +40,7 @@ export interface CancelSignal {
 }
 
 export interface RelayOptions {
-  /** Milliseconds to wait for the response head; the body then streams without a deadline. */
+  /** Milliseconds to wait for the response head; the body has none here (the API bounds its idle time). */
   readonly timeoutMs: number;
   /** Aborts the exchange, e.g. when the HTTP client goes away. */
   readonly signal?: CancelSignal;
