@@ -70,6 +70,7 @@ describe('tower config', () => {
       capabilityTimeout: 15,
       logLevel: 'info',
       headerRelay: false,
+      shutdownGrace: 5,
     });
     expect(config.apiToken).toBeUndefined();
     expect(config.inspect).toBeUndefined();
@@ -270,6 +271,7 @@ describe('agent config', () => {
       beaconInterval: 10,
       beaconValidity: 45,
       maxBackoff: 30,
+      shutdownGrace: 5,
       logLevel: 'info',
     });
   });

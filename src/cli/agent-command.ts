@@ -37,6 +37,10 @@ export function registerAgentCommand(program: Command): void {
     .option('--beacon-interval <seconds>', 'heartbeat period (default 10)')
     .option('--beacon-validity <seconds>', 'silence after which the bolt is dropped (default 45)')
     .option('--max-backoff <seconds>', 'cap on the reconnect delay (default 30)')
+    .option(
+      '--shutdown-grace <seconds>',
+      'on SIGTERM, time for a clean stop before exiting anyway (default 5)',
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
     .action(async (flags: AgentFlags) => {
       try {
@@ -64,7 +68,7 @@ export function registerAgentCommand(program: Command): void {
         client.on('retrying', ({ url, error, retryInMs }) =>
           log.warn({ tower: url, reason: error.message, retryInMs }, 'bolt down, retrying'),
         );
-        onShutdown(() => client.close());
+        onShutdown(() => client.close(), { graceSeconds: config.shutdownGrace });
       } catch (error) {
         exitWithError(error);
       }

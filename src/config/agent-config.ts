@@ -62,6 +62,8 @@ export const agentConfigSchema = z
     beaconValidity: seconds().default(45),
     /** Upper bound for the reconnect delay, which grows after each failed attempt. */
     maxBackoff: seconds().default(30),
+    /** On SIGTERM/SIGINT, seconds allowed for a clean stop before the agent exits anyway. */
+    shutdownGrace: seconds().default(5),
     logLevel: logLevel(),
   })
   .superRefine(checkBeaconTiming);
