@@ -73,6 +73,7 @@ describe('tower config', () => {
       outputBacklogLimit: 4194304,
       logLevel: 'info',
       headerRelay: false,
+      shutdownGrace: 5,
     });
     expect(config.apiToken).toBeUndefined();
     expect(config.inspect).toBeUndefined();
@@ -303,6 +304,7 @@ describe('agent config', () => {
       beaconValidity: 45,
       maxBackoff: 30,
       outputBacklogLimit: 4194304,
+      shutdownGrace: 5,
       logLevel: 'info',
     });
   });

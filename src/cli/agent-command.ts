@@ -41,6 +41,10 @@ export function registerAgentCommand(program: Command): void {
       '--output-backlog-limit <bytes>',
       'drop a bolt whose tower leaves this much of its output unread (default 4194304)',
     )
+    .option(
+      '--shutdown-grace <seconds>',
+      'on SIGTERM, time for a clean stop before exiting anyway (default 5)',
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
     .action(async (flags: AgentFlags) => {
       try {
@@ -69,7 +73,7 @@ export function registerAgentCommand(program: Command): void {
         client.on('retrying', ({ url, error, retryInMs }) =>
           log.warn({ tower: url, reason: error.message, retryInMs }, 'bolt down, retrying'),
         );
-        onShutdown(() => client.close());
+        onShutdown(() => client.close(), { graceSeconds: config.shutdownGrace });
       } catch (error) {
         exitWithError(error);
       }

@@ -51,6 +51,10 @@ export function registerStartCommand(program: Command): void {
       'also accept deployed stormbolt agents (raw TLS + mux-demux) here; off by default',
     )
     .option('--header-relay', 'relay API requests carrying "stormbolt-target: <cname>:<port>"')
+    .option(
+      '--shutdown-grace <seconds>',
+      'on SIGTERM, time for a clean stop before exiting anyway (default 5)',
+    )
     .option('--inspect [port]', 'serve the XState inspector bridge on this port (default 8080)')
     .option('--name <name>', 'extra DNS name or address for a new tower certificate (repeatable)', collect)
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
@@ -88,7 +92,7 @@ export function registerStartCommand(program: Command): void {
           },
           'tower ready',
         );
-        onShutdown(() => tower.close());
+        onShutdown(() => tower.close(), { graceSeconds: config.shutdownGrace });
       } catch (error) {
         exitWithError(error);
       }

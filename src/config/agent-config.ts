@@ -63,6 +63,8 @@ export const agentConfigSchema = z
     /** Upper bound for the reconnect delay, which grows after each failed attempt. */
     maxBackoff: seconds().default(30),
     outputBacklogLimit: outputBacklogLimit(),
+    /** On SIGTERM/SIGINT, seconds allowed for a clean stop before the agent exits anyway. */
+    shutdownGrace: seconds().default(5),
     logLevel: logLevel(),
   })
   .superRefine(checkBeaconTiming);

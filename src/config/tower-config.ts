@@ -120,6 +120,8 @@ export const towerConfigSchema = z
     /** Port for the legacy protocol listener (later feature); absent means off. */
     legacyPort: listenPort().optional(),
     headerRelay: z.boolean({ error: 'expected true or false' }).default(false),
+    /** On SIGTERM/SIGINT, seconds allowed for a clean stop before the tower exits anyway. */
+    shutdownGrace: seconds().default(5),
   })
   .superRefine(checkBeaconTiming);
 

@@ -390,6 +390,32 @@ describe('flow control', () => {
   });
 });
 
+describe('empty chunks', () => {
+  it('are taken at once and cost nothing, even while the socket has no room', async () => {
+    const link = new MemoryLink();
+    link.held = [];
+    side(link, 'tower', {});
+    const session = link.session as BoltSession;
+    const filler = Array.from({ length: 6 }, () => session.openStream(requestHead(), false));
+    // These writers are still waiting when the test closes the session.
+    for (const stream of filler) stream.write(Buffer.alloc(Limits.initialWindow)).catch(() => {});
+    await ticks(20);
+    expect(session.hasRoom()).toBe(false);
+    const sent = link.sent.length;
+
+    // Refusing an empty chunk made undici pause and resume at once, forever, in microtasks.
+    const stream = session.openStream(requestHead(), false);
+    expect(stream.tryWrite(new Uint8Array(0))).toBe(true);
+    await stream.write(new Uint8Array(0));
+    await ticks(3);
+    expect(link.sent.length).toBe(sent + 1); // the request head only
+    expect(stream.tryWrite(Buffer.from('x'))).toBe(false);
+
+    stream.reset(ErrorCode.Cancel, 'done');
+    expect(stream.tryWrite(new Uint8Array(0))).toBe(false);
+  });
+});
+
 describe('resets', () => {
   it('data before the response head resets that stream with Protocol', async () => {
     const { tower } = connect(

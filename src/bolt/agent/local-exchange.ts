@@ -5,7 +5,8 @@
  * iterator and a promise per chunk, which together were a fifth of the agent's time on small relays.
  *
  * Back-pressure: a chunk the stream cannot take at once (no credit, or a full socket) pauses
- * undici (`onData` returns false) until it has been queued; so memory stays within one window.
+ * undici (`onData` returns false) until it has been queued, which waits for credit and for the
+ * session to drain; so memory stays within one window and the agent never resumes in a loop.
  */
 import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
@@ -73,7 +74,9 @@ export class LocalExchange implements Dispatcher.DispatchHandlers {
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.discardBody || !this.stream.isOpen) return true;
+    // undici hands an empty chunk when it resumes with nothing read yet: nothing to send, and
+    // pausing on it would resume at once, a loop that never yields to I/O.
+    if (chunk.length === 0 || this.discardBody || !this.stream.isOpen) return true;
     if (this.pending === undefined && this.stream.tryWrite(chunk)) return true;
     const queued = (this.pending ?? Promise.resolve()).then(() => this.stream.write(chunk));
     this.pending = queued;

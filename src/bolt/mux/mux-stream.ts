@@ -118,6 +118,9 @@ export class MuxStream {
    */
   tryWrite(chunk: Uint8Array): boolean {
     if (this.resetError || this.localEnded) return false;
+    // An empty chunk needs neither credit nor room: refusing it would make a producer pause and
+    // resume with nothing to wait for, which spun the agent in microtasks.
+    if (chunk.length === 0) return true;
     if (chunk.length > this.sendWindow || !this.host.hasRoom()) return false;
     this.sendWindow -= chunk.length;
     for (let offset = 0; offset < chunk.length; offset += Limits.maxDataPayload) {
