@@ -11,7 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { closeCodeFor, ErrorCode, errorCodeName } from '../bolt/protocol/frames.js';
 import type { BoltTable } from '../bolt/tower/bolt-table.js';
-import { listenOn, peerIdentity } from '../bolt/tower/peer-identity.js';
+import { listenOn, peerIdentity } from '../listen/peer-identity.js';
 import type { Logger } from '../log/logger.js';
 import { LegacyBolt } from './legacy-bolt.js';
 import { LegacyConnection } from './legacy-connection.js';

@@ -13,6 +13,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { listenOn, peerIdentity } from '../../listen/peer-identity.js';
 import type { Logger } from '../../log/logger.js';
 import { BoltSession } from '../mux/bolt-session.js';
 import { ProtocolError } from '../protocol/codec.js';
@@ -20,7 +21,6 @@ import { ErrorCode, errorCodeName } from '../protocol/frames.js';
 import { decodeHello } from '../protocol/heads.js';
 import { LinkAcceptor, type LinkListener, type OpenLink } from '../ws-link.js';
 import type { BoltTable } from './bolt-table.js';
-import { listenOn, peerIdentity } from './peer-identity.js';
 import { WsBolt } from './ws-bolt.js';
 
 export interface BoltListenerOptions {

@@ -4,7 +4,7 @@
  */
 import type { AddressInfo, Server } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { isValidCname } from '../../certs/cname.js';
+import { isValidCname } from '../certs/cname.js';
 
 export type PeerIdentity = { readonly cname: string } | { readonly refused: string; readonly cname?: string };
 
