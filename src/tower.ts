@@ -12,6 +12,7 @@ import type { TowerConfig } from './config/tower-config.js';
 import { startMinionFleet } from './fleet/minion-fleet.js';
 import { startTowerInspector, type TowerInspector } from './inspect/tower-inspector.js';
 import { listenForLegacyBolts } from './legacy/legacy-listener.js';
+import type { PreAuthLimits } from './listen/pre-auth-guard.js';
 import type { Logger } from './log/logger.js';
 import { createRegistry, type MinionRegistry } from './registry/minion-registry.js';
 
@@ -40,6 +41,10 @@ export type TowerSettings = Pick<
   | 'statusBodyLimit'
   | 'pollConcurrency'
   | 'capabilityTimeout'
+  | 'tlsHandshakeTimeout'
+  | 'upgradeTimeout'
+  | 'handshakeLimit'
+  | 'handshakeLimitPerAddress'
   | 'inspect'
   | 'legacyPort'
   | 'headerRelay'
@@ -97,6 +102,12 @@ export async function startTower(
     firstId: Date.now() * 100,
     onError: (error) => log.error({ err: error }, 'registry change stream failed'),
   });
+  const preAuth: PreAuthLimits = {
+    handshakeTimeoutMs: settings.tlsHandshakeTimeout * 1000,
+    upgradeTimeoutMs: settings.upgradeTimeout * 1000,
+    limit: settings.handshakeLimit,
+    limitPerAddress: settings.handshakeLimitPerAddress,
+  };
   const bolts = await listenForBolts(
     {
       host: settings.boltHost,
@@ -104,6 +115,7 @@ export async function startTower(
       ...credentials,
       beaconIntervalMs: settings.beaconInterval * 1000,
       beaconValidityMs: settings.beaconValidity * 1000,
+      preAuth,
     },
     table,
     log,
@@ -120,6 +132,7 @@ export async function startTower(
             key: [credentials.key, ...(credentials.legacyExtra ? [credentials.legacyExtra.key] : [])],
             beaconValidityMs: settings.beaconValidity * 1000,
             capabilityTimeoutMs: settings.capabilityTimeout * 1000,
+            preAuth,
           },
           table,
           log,

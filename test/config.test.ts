@@ -68,6 +68,10 @@ describe('tower config', () => {
       statusBodyLimit: 1048576,
       pollConcurrency: 64,
       capabilityTimeout: 15,
+      tlsHandshakeTimeout: 10,
+      upgradeTimeout: 10,
+      handshakeLimit: 512,
+      handshakeLimitPerAddress: 128,
       logLevel: 'info',
       headerRelay: false,
     });

@@ -37,6 +37,19 @@ export function registerStartCommand(program: Command): void {
     .option('--poll-concurrency <n>', 'status polls in flight at once across the fleet (default 64)')
     .option('--capability-timeout <seconds>', 'close bolts that announce no capability in time (default 15)')
     .option(
+      '--tls-handshake-timeout <seconds>',
+      'close connections whose TLS handshake lasts longer (default 10)',
+    )
+    .option(
+      '--upgrade-timeout <seconds>',
+      'close bolt connections not upgraded this long after TLS (default 10)',
+    )
+    .option('--handshake-limit <n>', 'connections still authenticating, per listener (default 512)')
+    .option(
+      '--handshake-limit-per-address <n>',
+      'connections still authenticating from one address (default 128)',
+    )
+    .option(
       '--legacy-port <port>',
       'also accept deployed stormbolt agents (raw TLS + mux-demux) here; off by default',
     )

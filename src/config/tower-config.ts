@@ -90,6 +90,11 @@ export const towerConfigSchema = z
     statusBodyLimit: positiveInt('bytes').default(1048576),
     pollConcurrency: positiveInt('requests').default(64),
     capabilityTimeout: seconds().default(15),
+    /** Both TLS listeners, before a peer is authenticated (src/listen/pre-auth-guard.ts). */
+    tlsHandshakeTimeout: seconds().default(10),
+    upgradeTimeout: seconds().default(10),
+    handshakeLimit: positiveInt('connections').default(512),
+    handshakeLimitPerAddress: positiveInt('connections').default(128),
     logLevel: logLevel(),
     /** Port for the inspector (later feature); absent means off. */
     inspect: listenPort().optional(),

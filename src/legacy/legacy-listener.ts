@@ -2,8 +2,9 @@
  * The tower's legacy bolt listener: raw TLS (no WebSocket) for deployed stormbolt agents, which
  * connect unchanged and speak mux-demux over the socket.
  *
- * Same identity rule as the WebSocket listener: TLS refuses a certificate that does not chain to
- * the CA, then the certificate's CN must be a valid cname. Each refusal is one log line. Accepted
+ * Same pre-auth guard and identity rule as the WebSocket listener (src/listen/): connections are capped
+ * and must finish TLS in time, a certificate that does not chain to the CA is refused once TLS is done,
+ * then the certificate must name a valid cname. Each refusal is one log line. Accepted
  * connections join the same bolt table: added at connect, announced when their capability arrives,
  * removed when they close (a replaced connection can never remove its replacement).
  */
@@ -12,6 +13,7 @@ import tls, { type TLSSocket } from 'node:tls';
 import { closeCodeFor, ErrorCode, errorCodeName } from '../bolt/protocol/frames.js';
 import type { BoltTable } from '../bolt/tower/bolt-table.js';
 import { listenOn, peerIdentity } from '../listen/peer-identity.js';
+import { DEFAULT_PRE_AUTH_LIMITS, PreAuthGuard, type PreAuthLimits } from '../listen/pre-auth-guard.js';
 import type { Logger } from '../log/logger.js';
 import { LegacyBolt } from './legacy-bolt.js';
 import { LegacyConnection } from './legacy-connection.js';
@@ -33,8 +35,8 @@ export interface LegacyListenerOptions {
   /** Our answer to an agent's capability; the original tower's was 5000,8000. */
   readonly towerPorts?: readonly number[];
   readonly limits?: Partial<LegacyLimits>;
-  /** TLS handshake deadline (ms); 10 s by default. */
-  readonly handshakeTimeoutMs?: number;
+  /** Caps and the TLS handshake deadline for connections not yet authenticated (no upgrade here). */
+  readonly preAuth?: Partial<PreAuthLimits>;
 }
 
 export interface LegacyListener {
@@ -62,9 +64,9 @@ export async function listenForLegacyBolts(
     cert: list(options.cert),
     key: list(options.key),
     requestCert: true,
-    rejectUnauthorized: true,
+    // The guard refuses a certificate that does not chain to the CA, saying who and why.
+    rejectUnauthorized: false,
     ...LEGACY_TLS,
-    handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
     keepAlive: true,
     keepAliveInitialDelay: KEEP_ALIVE_MS,
   });
@@ -73,14 +75,15 @@ export async function listenForLegacyBolts(
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
-    log.warn(
-      { remote: socket.remoteAddress, code: error.code, reason: error.message },
-      'legacy bolt refused during TLS',
-    );
+  const guard = new PreAuthGuard({ ...DEFAULT_PRE_AUTH_LIMITS, ...options.preAuth }, log, {
+    listener: 'legacy',
+    refused: 'legacy bolt refused during TLS',
   });
+  guard.watch(server);
 
   server.on('secureConnection', (socket: TLSSocket) => {
+    // No upgrade follows TLS here: the identity is checked right away, so the guard lets go.
+    if (!guard.secured(socket)) return;
     const remote = socket.remoteAddress ?? 'unknown';
     const refuse = (reason: string, cname?: string) => {
       log.warn({ remote, cname, reason }, 'legacy bolt refused');

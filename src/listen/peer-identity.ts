@@ -9,7 +9,7 @@ import { isValidCname } from '../certs/cname.js';
 export type PeerIdentity = { readonly cname: string } | { readonly refused: string; readonly cname?: string };
 
 export function peerIdentity(socket: TLSSocket): PeerIdentity {
-  // rejectUnauthorized already refused these in the handshake; checked again so a change there fails closed.
+  // The pre-auth guard refused these right after the handshake; checked again so a change there fails closed.
   if (!socket.authorized) return { refused: `unauthorized: ${String(socket.authorizationError)}` };
   const cname = socket.getPeerCertificate().subject?.CN;
   if (typeof cname !== 'string' || !isValidCname(cname)) {

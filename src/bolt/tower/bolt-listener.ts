@@ -2,8 +2,9 @@
  * The tower's bolt listener: HTTPS that upgrades `/bolt` to a WebSocket only for agents presenting a
  * client certificate chained to the tower's CA, with a valid cname as its CN.
  *
- * TLS itself refuses a missing, foreign or expired certificate during the handshake; the upgrade
- * handler then checks the CN before any WebSocket exists. Every refusal is one log line, nothing more.
+ * A missing, foreign or expired certificate is refused as soon as TLS finishes; the upgrade handler
+ * then applies the identity rule before any WebSocket exists. Every refusal is one log line, nothing
+ * more. Until the upgrade, a connection is under the pre-auth guard: capped, and closed past deadlines.
  *
  * It is a TLS server handing its sockets to a plain HTTP server rather than `https.createServer`,
  * because HTTPS always offers ALPN, and Node copies the ALPN list into a new pooled `Buffer` for every
@@ -14,6 +15,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { listenOn, peerIdentity } from '../../listen/peer-identity.js';
+import { PreAuthGuard, type PreAuthLimits } from '../../listen/pre-auth-guard.js';
 import type { Logger } from '../../log/logger.js';
 import { BoltSession } from '../mux/bolt-session.js';
 import { ProtocolError } from '../protocol/codec.js';
@@ -32,6 +34,8 @@ export interface BoltListenerOptions {
   readonly key: string;
   readonly beaconIntervalMs: number;
   readonly beaconValidityMs: number;
+  /** Caps and deadlines for connections that have not yet upgraded. */
+  readonly preAuth: PreAuthLimits;
 }
 
 export interface BoltListener {
@@ -107,19 +111,21 @@ export async function listenForBolts(
       cert: options.cert,
       key: options.key,
       requestCert: true,
-      rejectUnauthorized: true,
+      // The guard refuses a certificate that does not chain to the CA, saying who and why.
+      rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
     },
-    (socket) => http.emit('connection', socket),
+    (socket) => {
+      if (guard.secured(socket)) http.emit('connection', socket);
+    },
   );
+  const guard = new PreAuthGuard(options.preAuth, log, {
+    listener: 'bolt',
+    refused: 'bolt refused during TLS',
+  });
+  guard.watch(server);
   const acceptor = new LinkAcceptor();
 
-  server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
-    log.warn(
-      { remote: socket.remoteAddress, code: error.code, reason: error.message },
-      'bolt refused during TLS',
-    );
-  });
   http.on('request', (_request, response) => {
     response
       .writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' })
@@ -127,6 +133,7 @@ export async function listenForBolts(
   });
   http.on('upgrade', (request, rawSocket, head) => {
     const socket = rawSocket as TLSSocket;
+    guard.authenticated(socket);
     const remote = socket.remoteAddress ?? 'unknown';
     const refuse = (status: 403 | 404, reason: string, cname?: string) => {
       log.warn({ remote, cname, reason }, 'bolt refused');
@@ -153,6 +160,7 @@ export async function listenForBolts(
       new Promise<void>((resolve) => {
         table.closeAll(ErrorCode.GoingAway, 'tower shutting down');
         server.close(() => resolve());
+        guard.close();
         http.closeAllConnections();
       }),
   };
