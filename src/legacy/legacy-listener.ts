@@ -12,6 +12,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { closeCodeFor, ErrorCode, errorCodeName } from '../bolt/protocol/frames.js';
 import type { BoltTable } from '../bolt/tower/bolt-table.js';
+import { AgentCertificateRule } from '../certs/agent-certificate.js';
 import { listenOn, peerIdentity } from '../listen/peer-identity.js';
 import { DEFAULT_PRE_AUTH_LIMITS, PreAuthGuard, type PreAuthLimits } from '../listen/pre-auth-guard.js';
 import type { Logger } from '../log/logger.js';
@@ -75,6 +76,7 @@ export async function listenForLegacyBolts(
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  const agents = new AgentCertificateRule(options.ca);
   const guard = new PreAuthGuard({ ...DEFAULT_PRE_AUTH_LIMITS, ...options.preAuth }, log, {
     listener: 'legacy',
     refused: 'legacy bolt refused during TLS',
@@ -85,12 +87,12 @@ export async function listenForLegacyBolts(
     // No upgrade follows TLS here: the identity is checked right away, so the guard lets go.
     if (!guard.secured(socket)) return;
     const remote = socket.remoteAddress ?? 'unknown';
-    const refuse = (reason: string, cname?: string) => {
-      log.warn({ remote, cname, reason }, 'legacy bolt refused');
+    const refuse = (reason: string, cname?: string, code?: string) => {
+      log.warn({ remote, cname, code, reason }, 'legacy bolt refused');
       socket.destroy();
     };
-    const identity = peerIdentity(socket);
-    if ('refused' in identity) return refuse(identity.refused, identity.cname);
+    const identity = peerIdentity(socket, agents);
+    if ('refused' in identity) return refuse(identity.refused, identity.cname, identity.code);
     const { cname } = identity;
     socket.setKeepAlive(true, KEEP_ALIVE_MS);
 

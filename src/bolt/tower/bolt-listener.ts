@@ -14,6 +14,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { AgentCertificateRule } from '../../certs/agent-certificate.js';
 import { listenOn, peerIdentity } from '../../listen/peer-identity.js';
 import { PreAuthGuard, type PreAuthLimits } from '../../listen/pre-auth-guard.js';
 import type { Logger } from '../../log/logger.js';
@@ -125,6 +126,7 @@ export async function listenForBolts(
   });
   guard.watch(server);
   const acceptor = new LinkAcceptor();
+  const agents = new AgentCertificateRule(options.ca);
 
   http.on('request', (_request, response) => {
     response
@@ -135,15 +137,15 @@ export async function listenForBolts(
     const socket = rawSocket as TLSSocket;
     guard.authenticated(socket);
     const remote = socket.remoteAddress ?? 'unknown';
-    const refuse = (status: 403 | 404, reason: string, cname?: string) => {
-      log.warn({ remote, cname, reason }, 'bolt refused');
+    const refuse = (status: 403 | 404, reason: string, cname?: string, code?: string) => {
+      log.warn({ remote, cname, code, reason }, 'bolt refused');
       const text = status === 403 ? 'Forbidden' : 'Not Found';
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroySoon();
     };
     if (new URL(request.url ?? '/', 'https://tower').pathname !== '/bolt') return refuse(404, 'not /bolt');
-    const identity = peerIdentity(socket);
-    if ('refused' in identity) return refuse(403, identity.refused, identity.cname);
+    const identity = peerIdentity(socket, agents);
+    if ('refused' in identity) return refuse(403, identity.refused, identity.cname, identity.code);
     const { cname } = identity;
 
     acceptor.accept(request, socket, head, (link) => {
