@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { ensureRsaTowerCertificate, initCertificates, readTowerCredentials } from '../certs/store.js';
+import { resolveApiToken } from '../config/api-token-file.js';
 import { loadConfig } from '../config/load-config.js';
 import { towerConfigSchema } from '../config/tower-config.js';
 import { createLogger } from '../log/logger.js';
@@ -27,6 +28,7 @@ export function registerStartCommand(program: Command): void {
     .option('--api-host <host>', 'API address (default 127.0.0.1)')
     .option('--api-port <port>', 'API port (default 8020)')
     .option('--api-token <token>', 'require "Authorization: Bearer <token>" on every API request')
+    .option('--api-token-file <file>', 'the same, with the token read from a file (kept out of ps)')
     .option('--beacon-interval <seconds>', 'heartbeat period (default 10)')
     .option('--beacon-validity <seconds>', 'silence after which a bolt is expired (default 45)')
     .option('--relay-timeout <seconds>', 'wait for a relayed response head (default 20)')
@@ -66,6 +68,8 @@ export function registerStartCommand(program: Command): void {
           // A bare --inspect means the inspector's usual port.
           flags: { ...rest, names: name, inspect: inspect === true ? 8080 : inspect },
         });
+        // Before anything is created: an unusable token file stops the start like a bad flag.
+        const apiToken = await resolveApiToken(config);
         const log = createLogger({ level: config.logLevel });
         const certs = await initCertificates({ dataDir: config.dataDir, names: config.names });
         if (certs.created.length > 0)
@@ -78,7 +82,7 @@ export function registerStartCommand(program: Command): void {
             : await ensureRsaTowerCertificate({ dataDir: config.dataDir, names: config.names });
         if (legacyExtra?.created) log.info({ dir: config.dataDir }, 'created tower-rsa.crt for old agents');
         const tower = await startTower(
-          config,
+          { ...config, apiToken },
           { ...credentials, ...(legacyExtra ? { legacyExtra } : {}) },
           log,
         );

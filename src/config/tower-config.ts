@@ -50,6 +50,17 @@ export function checkBeaconTiming(
   }
 }
 
+/** The API token comes from one place: given twice, which one was meant is anyone's guess. */
+function checkOneApiToken(value: { apiToken?: string; apiTokenFile?: string }, ctx: z.RefinementCtx): void {
+  if (value.apiToken !== undefined && value.apiTokenFile !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['apiTokenFile'],
+      message: 'give either apiToken or apiTokenFile, not both',
+    });
+  }
+}
+
 export const towerConfigSchema = z
   .object({
     /** Where the tower keeps its CA, certificates and state. */
@@ -73,6 +84,11 @@ export const towerConfigSchema = z
     /** Bearer token for the north-bound API; absent means no token is required. */
     apiToken: z
       .string({ error: 'expected a token string' })
+      .min(1, { error: 'must not be empty' })
+      .optional(),
+    /** A file holding the API token, so it stays off the command line (argv is visible in `ps`). */
+    apiTokenFile: z
+      .string({ error: 'expected a file path' })
       .min(1, { error: 'must not be empty' })
       .optional(),
     /** Extra DNS names / addresses for the tower's server certificate. */
@@ -102,6 +118,7 @@ export const towerConfigSchema = z
     legacyPort: listenPort().optional(),
     headerRelay: z.boolean({ error: 'expected true or false' }).default(false),
   })
-  .superRefine(checkBeaconTiming);
+  .superRefine(checkBeaconTiming)
+  .superRefine(checkOneApiToken);
 
 export type TowerConfig = z.output<typeof towerConfigSchema>;
