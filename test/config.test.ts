@@ -70,7 +70,7 @@ describe('tower config', () => {
       capabilityTimeout: 15,
       tlsHandshakeTimeout: 10,
       upgradeTimeout: 10,
-      handshakeLimit: 512,
+      handshakeLimit: 256,
       handshakeLimitPerAddress: 128,
       logLevel: 'info',
       headerRelay: false,

@@ -46,7 +46,7 @@ export function registerStartCommand(program: Command): void {
       '--upgrade-timeout <seconds>',
       'close bolt connections not upgraded this long after TLS (default 10)',
     )
-    .option('--handshake-limit <n>', 'connections still authenticating, per listener (default 512)')
+    .option('--handshake-limit <n>', 'connections still authenticating, per listener (default 256)')
     .option(
       '--handshake-limit-per-address <n>',
       'connections still authenticating from one address (default 128)',

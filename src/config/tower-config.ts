@@ -109,7 +109,7 @@ export const towerConfigSchema = z
     /** Both TLS listeners, before a peer is authenticated (src/listen/pre-auth-guard.ts). */
     tlsHandshakeTimeout: seconds().default(10),
     upgradeTimeout: seconds().default(10),
-    handshakeLimit: positiveInt('connections').default(512),
+    handshakeLimit: positiveInt('connections').default(256),
     handshakeLimitPerAddress: positiveInt('connections').default(128),
     logLevel: logLevel(),
     /** Port for the inspector (later feature); absent means off. */

@@ -27,7 +27,7 @@ export interface PreAuthLimits {
 /** The tower's defaults (its settings repeat them); no upgrade deadline: that is the bolt port's own. */
 export const DEFAULT_PRE_AUTH_LIMITS: PreAuthLimits = {
   handshakeTimeoutMs: 10_000,
-  limit: 512,
+  limit: 256,
   limitPerAddress: 128,
 };
 
