@@ -12,6 +12,7 @@ import type { TowerConfig } from './config/tower-config.js';
 import { startMinionFleet } from './fleet/minion-fleet.js';
 import { startTowerInspector, type TowerInspector } from './inspect/tower-inspector.js';
 import { listenForLegacyBolts } from './legacy/legacy-listener.js';
+import type { PreAuthLimits } from './listen/pre-auth-guard.js';
 import type { Logger } from './log/logger.js';
 import { createRegistry, type MinionRegistry } from './registry/minion-registry.js';
 
@@ -43,6 +44,10 @@ export type TowerSettings = Pick<
   | 'pollConcurrency'
   | 'capabilityTimeout'
   | 'outputBacklogLimit'
+  | 'tlsHandshakeTimeout'
+  | 'upgradeTimeout'
+  | 'handshakeLimit'
+  | 'handshakeLimitPerAddress'
   | 'inspect'
   | 'legacyPort'
   | 'headerRelay'
@@ -100,6 +105,12 @@ export async function startTower(
     firstId: Date.now() * 100,
     onError: (error) => log.error({ err: error }, 'registry change stream failed'),
   });
+  const preAuth: PreAuthLimits = {
+    handshakeTimeoutMs: settings.tlsHandshakeTimeout * 1000,
+    upgradeTimeoutMs: settings.upgradeTimeout * 1000,
+    limit: settings.handshakeLimit,
+    limitPerAddress: settings.handshakeLimitPerAddress,
+  };
   const bolts = await listenForBolts(
     {
       host: settings.boltHost,
@@ -108,6 +119,7 @@ export async function startTower(
       beaconIntervalMs: settings.beaconInterval * 1000,
       beaconValidityMs: settings.beaconValidity * 1000,
       maxOutputBacklog: settings.outputBacklogLimit,
+      preAuth,
     },
     table,
     log,
@@ -125,6 +137,7 @@ export async function startTower(
             beaconValidityMs: settings.beaconValidity * 1000,
             capabilityTimeoutMs: settings.capabilityTimeout * 1000,
             limits: { maxWriteBacklogBytes: settings.outputBacklogLimit },
+            preAuth,
           },
           table,
           log,

@@ -54,6 +54,8 @@ export interface ClientCertificateOptions {
   notAfter?: Date;
   /** Only for tests that need certificates with a deliberately bad CN. */
   skipCnameCheck?: boolean;
+  /** Only for tests that need certificates a tower must refuse: replaces CA:FALSE, key usage, clientAuth. */
+  extensions?: readonly x509.Extension[];
 }
 
 const DAY_MS = 86_400_000;
@@ -207,7 +209,7 @@ export async function issueClientCertificate(
     keyType: opts.keyType ?? 'ec',
     notBefore,
     notAfter,
-    extensions: CLIENT_EXTENSIONS,
+    extensions: opts.extensions ?? CLIENT_EXTENSIONS,
   });
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { ensureRsaTowerCertificate, initCertificates, readTowerCredentials } from '../certs/store.js';
+import { resolveApiToken } from '../config/api-token-file.js';
 import { loadConfig } from '../config/load-config.js';
 import { towerConfigSchema } from '../config/tower-config.js';
 import { createLogger } from '../log/logger.js';
@@ -27,6 +28,7 @@ export function registerStartCommand(program: Command): void {
     .option('--api-host <host>', 'API address (default 127.0.0.1)')
     .option('--api-port <port>', 'API port (default 8020)')
     .option('--api-token <token>', 'require "Authorization: Bearer <token>" on every API request')
+    .option('--api-token-file <file>', 'the same, with the token read from a file (kept out of ps)')
     .option('--beacon-interval <seconds>', 'heartbeat period (default 10)')
     .option('--beacon-validity <seconds>', 'silence after which a bolt is expired (default 45)')
     .option('--relay-timeout <seconds>', 'wait for a relayed response head (default 20)')
@@ -45,6 +47,19 @@ export function registerStartCommand(program: Command): void {
     .option(
       '--output-backlog-limit <bytes>',
       'close a bolt that leaves this much of its output unread (default 4194304)',
+    )
+    .option(
+      '--tls-handshake-timeout <seconds>',
+      'close connections whose TLS handshake lasts longer (default 10)',
+    )
+    .option(
+      '--upgrade-timeout <seconds>',
+      'close bolt connections not upgraded this long after TLS (default 10)',
+    )
+    .option('--handshake-limit <n>', 'connections still authenticating, per listener (default 256)')
+    .option(
+      '--handshake-limit-per-address <n>',
+      'connections still authenticating from one address (default 128)',
     )
     .option(
       '--legacy-port <port>',
@@ -67,6 +82,8 @@ export function registerStartCommand(program: Command): void {
           // A bare --inspect means the inspector's usual port.
           flags: { ...rest, names: name, inspect: inspect === true ? 8080 : inspect },
         });
+        // Before anything is created: an unusable token file stops the start like a bad flag.
+        const apiToken = await resolveApiToken(config);
         const log = createLogger({ level: config.logLevel });
         const certs = await initCertificates({ dataDir: config.dataDir, names: config.names });
         if (certs.created.length > 0)
@@ -79,7 +96,7 @@ export function registerStartCommand(program: Command): void {
             : await ensureRsaTowerCertificate({ dataDir: config.dataDir, names: config.names });
         if (legacyExtra?.created) log.info({ dir: config.dataDir }, 'created tower-rsa.crt for old agents');
         const tower = await startTower(
-          config,
+          { ...config, apiToken },
           { ...credentials, ...(legacyExtra ? { legacyExtra } : {}) },
           log,
         );

@@ -60,6 +60,17 @@ export function checkBeaconTiming(
   }
 }
 
+/** The API token comes from one place: given twice, which one was meant is anyone's guess. */
+function checkOneApiToken(value: { apiToken?: string; apiTokenFile?: string }, ctx: z.RefinementCtx): void {
+  if (value.apiToken !== undefined && value.apiTokenFile !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['apiTokenFile'],
+      message: 'give either apiToken or apiTokenFile, not both',
+    });
+  }
+}
+
 export const towerConfigSchema = z
   .object({
     /** Where the tower keeps its CA, certificates and state. */
@@ -98,6 +109,11 @@ export const towerConfigSchema = z
       .string({ error: 'expected a token string' })
       .min(1, { error: 'must not be empty' })
       .optional(),
+    /** A file holding the API token, so it stays off the command line (argv is visible in `ps`). */
+    apiTokenFile: z
+      .string({ error: 'expected a file path' })
+      .min(1, { error: 'must not be empty' })
+      .optional(),
     /** Extra DNS names / addresses for the tower's server certificate. */
     names: z
       .array(z.string({ error: 'expected a name' }).min(1, { error: 'must not be empty' }), {
@@ -114,6 +130,11 @@ export const towerConfigSchema = z
     pollConcurrency: positiveInt('requests').default(64),
     capabilityTimeout: seconds().default(15),
     outputBacklogLimit: outputBacklogLimit(),
+    /** Both TLS listeners, before a peer is authenticated (src/listen/pre-auth-guard.ts). */
+    tlsHandshakeTimeout: seconds().default(10),
+    upgradeTimeout: seconds().default(10),
+    handshakeLimit: positiveInt('connections').default(256),
+    handshakeLimitPerAddress: positiveInt('connections').default(128),
     logLevel: logLevel(),
     /** Port for the inspector (later feature); absent means off. */
     inspect: listenPort().optional(),
@@ -123,6 +144,7 @@ export const towerConfigSchema = z
     /** On SIGTERM/SIGINT, seconds allowed for a clean stop before the tower exits anyway. */
     shutdownGrace: seconds().default(5),
   })
-  .superRefine(checkBeaconTiming);
+  .superRefine(checkBeaconTiming)
+  .superRefine(checkOneApiToken);
 
 export type TowerConfig = z.output<typeof towerConfigSchema>;

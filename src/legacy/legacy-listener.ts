@@ -2,8 +2,9 @@
  * The tower's legacy bolt listener: raw TLS (no WebSocket) for deployed stormbolt agents, which
  * connect unchanged and speak mux-demux over the socket.
  *
- * Same identity rule as the WebSocket listener: TLS refuses a certificate that does not chain to
- * the CA, then the certificate's CN must be a valid cname. Each refusal is one log line. Accepted
+ * Same pre-auth guard and identity rule as the WebSocket listener (src/listen/): connections are capped
+ * and must finish TLS in time, a certificate that does not chain to the CA is refused once TLS is done,
+ * then the certificate must name a valid cname. Each refusal is one log line. Accepted
  * connections join the same bolt table: added at connect, announced when their capability arrives,
  * removed when they close (a replaced connection can never remove its replacement).
  */
@@ -11,7 +12,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { closeCodeFor, ErrorCode, errorCodeName } from '../bolt/protocol/frames.js';
 import type { BoltTable } from '../bolt/tower/bolt-table.js';
-import { listenOn, peerIdentity } from '../bolt/tower/peer-identity.js';
+import { AgentCertificateRule } from '../certs/agent-certificate.js';
+import { listenOn, peerIdentity } from '../listen/peer-identity.js';
+import { DEFAULT_PRE_AUTH_LIMITS, PreAuthGuard, type PreAuthLimits } from '../listen/pre-auth-guard.js';
 import { LimitLog } from '../log/limit-log.js';
 import type { Logger } from '../log/logger.js';
 import { LegacyBolt } from './legacy-bolt.js';
@@ -34,8 +37,8 @@ export interface LegacyListenerOptions {
   /** Our answer to an agent's capability; the original tower's was 5000,8000. */
   readonly towerPorts?: readonly number[];
   readonly limits?: Partial<LegacyLimits>;
-  /** TLS handshake deadline (ms); 10 s by default. */
-  readonly handshakeTimeoutMs?: number;
+  /** Caps and the TLS handshake deadline for connections not yet authenticated (no upgrade here). */
+  readonly preAuth?: Partial<PreAuthLimits>;
 }
 
 export interface LegacyListener {
@@ -64,9 +67,9 @@ export async function listenForLegacyBolts(
     cert: list(options.cert),
     key: list(options.key),
     requestCert: true,
-    rejectUnauthorized: true,
+    // The guard refuses a certificate that does not chain to the CA, saying who and why.
+    rejectUnauthorized: false,
     ...LEGACY_TLS,
-    handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
     keepAlive: true,
     keepAliveInitialDelay: KEEP_ALIVE_MS,
   });
@@ -75,21 +78,23 @@ export async function listenForLegacyBolts(
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
-    log.warn(
-      { remote: socket.remoteAddress, code: error.code, reason: error.message },
-      'legacy bolt refused during TLS',
-    );
+  const agents = new AgentCertificateRule(options.ca);
+  const guard = new PreAuthGuard({ ...DEFAULT_PRE_AUTH_LIMITS, ...options.preAuth }, log, {
+    listener: 'legacy',
+    refused: 'legacy bolt refused during TLS',
   });
+  guard.watch(server);
 
   server.on('secureConnection', (socket: TLSSocket) => {
+    // No upgrade follows TLS here: the identity is checked right away, so the guard lets go.
+    if (!guard.secured(socket)) return;
     const remote = socket.remoteAddress ?? 'unknown';
-    const refuse = (reason: string, cname?: string) => {
-      log.warn({ remote, cname, reason }, 'legacy bolt refused');
+    const refuse = (reason: string, cname?: string, code?: string) => {
+      log.warn({ remote, cname, code, reason }, 'legacy bolt refused');
       socket.destroy();
     };
-    const identity = peerIdentity(socket);
-    if ('refused' in identity) return refuse(identity.refused, identity.cname);
+    const identity = peerIdentity(socket, agents);
+    if ('refused' in identity) return refuse(identity.refused, identity.cname, identity.code);
     const { cname } = identity;
     socket.setKeepAlive(true, KEEP_ALIVE_MS);
 

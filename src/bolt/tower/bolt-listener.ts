@@ -2,8 +2,9 @@
  * The tower's bolt listener: HTTPS that upgrades `/bolt` to a WebSocket only for agents presenting a
  * client certificate chained to the tower's CA, with a valid cname as its CN.
  *
- * TLS itself refuses a missing, foreign or expired certificate during the handshake; the upgrade
- * handler then checks the CN before any WebSocket exists. Every refusal is one log line, nothing more.
+ * A missing, foreign or expired certificate is refused as soon as TLS finishes; the upgrade handler
+ * then applies the identity rule before any WebSocket exists. Every refusal is one log line, nothing
+ * more. Until the upgrade, a connection is under the pre-auth guard: capped, and closed past deadlines.
  *
  * It is a TLS server handing its sockets to a plain HTTP server rather than `https.createServer`,
  * because HTTPS always offers ALPN, and Node copies the ALPN list into a new pooled `Buffer` for every
@@ -13,6 +14,9 @@
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { AgentCertificateRule } from '../../certs/agent-certificate.js';
+import { listenOn, peerIdentity } from '../../listen/peer-identity.js';
+import { PreAuthGuard, type PreAuthLimits } from '../../listen/pre-auth-guard.js';
 import { LimitLog } from '../../log/limit-log.js';
 import type { Logger } from '../../log/logger.js';
 import { BoltSession } from '../mux/bolt-session.js';
@@ -21,7 +25,6 @@ import { closeCodeFor, ErrorCode, errorCodeName } from '../protocol/frames.js';
 import { decodeHello } from '../protocol/heads.js';
 import { LinkAcceptor, type LinkListener, type OpenLink } from '../ws-link.js';
 import type { BoltTable } from './bolt-table.js';
-import { listenOn, peerIdentity } from './peer-identity.js';
 import { WsBolt } from './ws-bolt.js';
 
 export interface BoltListenerOptions {
@@ -35,6 +38,8 @@ export interface BoltListenerOptions {
   readonly beaconValidityMs: number;
   /** Bytes of output an agent may leave untaken before its bolt is closed with Backlog. */
   readonly maxOutputBacklog?: number;
+  /** Caps and deadlines for connections that have not yet upgraded. */
+  readonly preAuth: PreAuthLimits;
 }
 
 export interface BoltListener {
@@ -124,20 +129,23 @@ export async function listenForBolts(
       cert: options.cert,
       key: options.key,
       requestCert: true,
-      rejectUnauthorized: true,
+      // The guard refuses a certificate that does not chain to the CA, saying who and why.
+      rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
     },
-    (socket) => http.emit('connection', socket),
+    (socket) => {
+      if (guard.secured(socket)) http.emit('connection', socket);
+    },
   );
-  const acceptor = new LinkAcceptor();
   const limits = new LimitLog(log);
-
-  server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
-    log.warn(
-      { remote: socket.remoteAddress, code: error.code, reason: error.message },
-      'bolt refused during TLS',
-    );
+  const guard = new PreAuthGuard(options.preAuth, log, {
+    listener: 'bolt',
+    refused: 'bolt refused during TLS',
   });
+  guard.watch(server);
+  const acceptor = new LinkAcceptor();
+  const agents = new AgentCertificateRule(options.ca);
+
   http.on('request', (_request, response) => {
     response
       .writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' })
@@ -145,16 +153,17 @@ export async function listenForBolts(
   });
   http.on('upgrade', (request, rawSocket, head) => {
     const socket = rawSocket as TLSSocket;
+    guard.authenticated(socket);
     const remote = socket.remoteAddress ?? 'unknown';
-    const refuse = (status: 403 | 404, reason: string, cname?: string) => {
-      log.warn({ remote, cname, reason }, 'bolt refused');
+    const refuse = (status: 403 | 404, reason: string, cname?: string, code?: string) => {
+      log.warn({ remote, cname, code, reason }, 'bolt refused');
       const text = status === 403 ? 'Forbidden' : 'Not Found';
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroySoon();
     };
     if (new URL(request.url ?? '/', 'https://tower').pathname !== '/bolt') return refuse(404, 'not /bolt');
-    const identity = peerIdentity(socket);
-    if ('refused' in identity) return refuse(403, identity.refused, identity.cname);
+    const identity = peerIdentity(socket, agents);
+    if ('refused' in identity) return refuse(403, identity.refused, identity.cname, identity.code);
     const { cname } = identity;
 
     acceptor.accept(request, socket, head, (link) => {
@@ -171,6 +180,7 @@ export async function listenForBolts(
       new Promise<void>((resolve) => {
         table.closeAll(ErrorCode.GoingAway, 'tower shutting down');
         server.close(() => resolve());
+        guard.close();
         http.closeAllConnections();
       }),
   };

@@ -1,0 +1,44 @@
+/**
+ * Who is on the other end of an accepted TLS socket, by the rule every bolt listener applies: a
+ * certificate chained to the tower's CA that is an agent's (a leaf issued directly by a configured CA,
+ * see certs/agent-certificate.ts), whose CN is a valid cname. Also the one way listeners start.
+ */
+import type { AddressInfo, Server } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { AgentCertificateRefusal, AgentCertificateRule } from '../certs/agent-certificate.js';
+import { isValidCname } from '../certs/cname.js';
+
+/** A refusal's stable code, for logs and tests. */
+export type RefusalCode = 'unauthorized' | 'bad-cname' | AgentCertificateRefusal['code'];
+
+export type PeerIdentity =
+  | { readonly cname: string }
+  | { readonly refused: string; readonly code: RefusalCode; readonly cname?: string };
+
+export function peerIdentity(socket: TLSSocket, rule: AgentCertificateRule): PeerIdentity {
+  // The pre-auth guard refused these right after the handshake; checked again so a change there fails closed.
+  const certificate = socket.getPeerX509Certificate();
+  if (!socket.authorized || certificate === undefined) {
+    return { refused: `unauthorized: ${String(socket.authorizationError)}`, code: 'unauthorized' };
+  }
+  const cname = socket.getPeerCertificate().subject?.CN;
+  const refusal = rule.check(certificate);
+  if (refusal) {
+    return { refused: refusal.reason, code: refusal.code, ...(typeof cname === 'string' ? { cname } : {}) };
+  }
+  if (typeof cname !== 'string' || !isValidCname(cname)) {
+    return { refused: 'the certificate CN is not a valid cname', code: 'bad-cname', cname: String(cname) };
+  }
+  return { cname };
+}
+
+/** Listens and resolves with the bound address, or rejects with the bind error (EADDRINUSE...). */
+export function listenOn(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
