@@ -90,7 +90,7 @@ export async function listenForLegacyBolts(
     if (!guard.secured(socket)) return;
     const remote = socket.remoteAddress ?? 'unknown';
     const refuse = (reason: string, cname?: string, code?: string) => {
-      log.warn({ remote, cname, code, reason }, 'legacy bolt refused');
+      guard.refused(remote, code ?? 'identity', { cname, reason }, 'legacy bolt refused');
       socket.destroy();
     };
     const identity = peerIdentity(socket, agents);

@@ -54,7 +54,7 @@ export class PreAuthGuard {
 
   constructor(
     private readonly limits: PreAuthLimits,
-    private readonly log: Logger,
+    log: Logger,
     private readonly names: {
       /** The listener, as log lines name it: `bolt` or `legacy`. */
       readonly listener: string;
@@ -75,10 +75,7 @@ export class PreAuthGuard {
       // Closed before TLS finished: the peer left, or this guard closed it and said so once per address.
       // Node no longer knows the address then, so a line would name no one.
       if (error.code === 'ECONNRESET') return;
-      this.log.warn(
-        { remote: socket.remoteAddress, code: error.code, reason: error.message },
-        this.names.refused,
-      );
+      this.refused(socket.remoteAddress, error.code ?? 'tls', { reason: error.message }, this.names.refused);
       // Node leaves some of these sockets open (a handshake timeout, for one) when this event has a listener.
       socket.destroy();
     });
@@ -92,8 +89,7 @@ export class PreAuthGuard {
    */
   secured(socket: TLSSocket): boolean {
     if (!socket.authorized) {
-      const code = String(socket.authorizationError);
-      this.log.warn({ remote: socket.remoteAddress, code }, this.names.refused);
+      this.refused(socket.remoteAddress, String(socket.authorizationError), {}, this.names.refused);
       socket.destroy();
       return false;
     }
@@ -116,6 +112,15 @@ export class PreAuthGuard {
     const key = connectionKey(socket);
     const entry = this.pending.get(key);
     if (entry) this.release(key, entry);
+  }
+
+  /**
+   * Logs a refused peer (bad TLS, a certificate that is not an agent's, a wrong path): once per address
+   * and reason in a window, so a peer that keeps redialling cannot grow the log faster than that.
+   */
+  refused(remote: string | undefined, code: string, fields: Record<string, unknown>, message: string): void {
+    const address = remote ?? 'unknown';
+    this.limitLog.once(address, `refused:${code}`, { remote: address, code, ...fields }, message);
   }
 
   /** Closes every connection still authenticating (the listener is shutting down). */

@@ -38,7 +38,15 @@ export class LimitLog {
    * count goes out with the next line as `suppressed`. Returns whether a line was written.
    */
   hit(peer: string, limit: string, fields: Record<string, unknown>, message: string): boolean {
-    const key = `${limit}\u0000${peer}`;
+    return this.once(peer, limit, { ...fields, limit }, message);
+  }
+
+  /**
+   * The same throttle for a line that is not about a setting (a refusal, a peer's bad input): the
+   * first line per (peer, `what`) in a window is written, the rest are counted.
+   */
+  once(peer: string, what: string, fields: Record<string, unknown>, message: string): boolean {
+    const key = `${what}\u0000${peer}`;
     const now = Date.now();
     const seen = this.seen.get(key);
     if (seen && now < seen.until) {
@@ -52,7 +60,7 @@ export class LimitLog {
     }
     this.seen.set(key, { until: now + this.windowMs, suppressed: 0 });
     const suppressed = seen?.suppressed ?? 0;
-    this.log.warn({ ...fields, limit, ...(suppressed > 0 ? { suppressed } : {}) }, message);
+    this.log.warn({ ...fields, ...(suppressed > 0 ? { suppressed } : {}) }, message);
     return true;
   }
 

@@ -82,3 +82,16 @@ describe('agent certificates on the legacy port', () => {
     expect(await legacyDial(legacy, odd.bare)).toBe(true);
   });
 });
+
+describe('refusals in the log', () => {
+  it('a peer that keeps redialling with a refused certificate costs one line per reason, not one per dial', async () => {
+    const legacy = await legacyTower();
+    const odd = await oddCertificates();
+    for (let i = 0; i < 10; i++) {
+      expect(await legacyDial(legacy, odd.caCertificate)).toBe(false);
+      expect(await legacyDial(legacy, odd.serverOnly)).toBe(false);
+    }
+    expect(legacy.logs.filter((line) => line.msg === 'legacy bolt refused')).toHaveLength(1);
+    expect(legacy.logs.filter((line) => line.msg === 'legacy bolt refused during TLS')).toHaveLength(1);
+  });
+});

@@ -156,7 +156,7 @@ export async function listenForBolts(
     guard.authenticated(socket);
     const remote = socket.remoteAddress ?? 'unknown';
     const refuse = (status: 403 | 404, reason: string, cname?: string, code?: string) => {
-      log.warn({ remote, cname, code, reason }, 'bolt refused');
+      guard.refused(remote, code ?? String(status), { cname, reason }, 'bolt refused');
       const text = status === 403 ? 'Forbidden' : 'Not Found';
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroySoon();
