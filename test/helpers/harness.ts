@@ -20,7 +20,7 @@ import {
 import { encodeFrame, joinFrames } from '../../src/bolt/protocol/codec.js';
 import { FrameType } from '../../src/bolt/protocol/frames.js';
 import { towerConfigSchema } from '../../src/config/tower-config.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { type Logger, silentLogger } from '../../src/log/logger.js';
 import { type RunningTower, startTower, type TowerSettings } from '../../src/tower.js';
 import { type CertKey, testPki } from './pki.js';
 
@@ -31,7 +31,11 @@ export async function closeAll(): Promise<void> {
   for (const close of pending) await close().catch(() => {});
 }
 
-export async function tower(settings: Partial<TowerSettings> = {}): Promise<RunningTower> {
+/** A tower on loopback; `log` receives its log lines (silent by default, see `log-capture.ts`). */
+export async function tower(
+  settings: Partial<TowerSettings> = {},
+  log: Logger = silentLogger(),
+): Promise<RunningTower> {
   const pki = await testPki();
   const running = await startTower(
     {
@@ -47,7 +51,7 @@ export async function tower(settings: Partial<TowerSettings> = {}): Promise<Runn
       ...settings,
     },
     { ca: pki.ca, cert: pki.cert, key: pki.key },
-    silentLogger(),
+    log,
   );
   closers.push(() => running.close());
   return running;
