@@ -40,6 +40,7 @@ export type TowerSettings = Pick<
   | 'statusBodyLimit'
   | 'pollConcurrency'
   | 'capabilityTimeout'
+  | 'capabilityInterval'
   | 'inspect'
   | 'legacyPort'
   | 'headerRelay'
@@ -104,6 +105,7 @@ export async function startTower(
       ...credentials,
       beaconIntervalMs: settings.beaconInterval * 1000,
       beaconValidityMs: settings.beaconValidity * 1000,
+      capabilityIntervalMs: settings.capabilityInterval * 1000,
     },
     table,
     log,
@@ -120,6 +122,7 @@ export async function startTower(
             key: [credentials.key, ...(credentials.legacyExtra ? [credentials.legacyExtra.key] : [])],
             beaconValidityMs: settings.beaconValidity * 1000,
             capabilityTimeoutMs: settings.capabilityTimeout * 1000,
+            capabilityIntervalMs: settings.capabilityInterval * 1000,
           },
           table,
           log,

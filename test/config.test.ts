@@ -68,6 +68,7 @@ describe('tower config', () => {
       statusBodyLimit: 1048576,
       pollConcurrency: 64,
       capabilityTimeout: 15,
+      capabilityInterval: 1,
       logLevel: 'info',
       headerRelay: false,
     });
@@ -168,6 +169,13 @@ describe('tower config', () => {
       '--poll-concurrency: expected a whole number of requests greater than 0, got 1.5',
       '--log-level: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"',
     ]);
+  });
+
+  it('takes --capability-interval in seconds', async () => {
+    const config = await loadConfig(towerConfigSchema, { flags: { capabilityInterval: '0.25' } });
+    expect(config.capabilityInterval).toBe(0.25);
+    const problems = await problemsOf(loadConfig(towerConfigSchema, { flags: { capabilityInterval: '0' } }));
+    expect(problems).toEqual(['--capability-interval: expected a number of seconds greater than 0, got 0']);
   });
 
   it('reports a bad value even when a later layer overrides it', async () => {

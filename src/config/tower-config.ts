@@ -90,6 +90,8 @@ export const towerConfigSchema = z
     statusBodyLimit: positiveInt('bytes').default(1048576),
     pollConcurrency: positiveInt('requests').default(64),
     capabilityTimeout: seconds().default(15),
+    /** Least time between two capability changes of one bolt; Hellos in between are coalesced. */
+    capabilityInterval: seconds().default(1),
     logLevel: logLevel(),
     /** Port for the inspector (later feature); absent means off. */
     inspect: listenPort().optional(),

@@ -11,6 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { closeCodeFor, ErrorCode, errorCodeName } from '../bolt/protocol/frames.js';
 import type { BoltTable } from '../bolt/tower/bolt-table.js';
+import { CapabilityGate, CapabilityRules } from '../bolt/tower/capability-gate.js';
 import { listenOn, peerIdentity } from '../bolt/tower/peer-identity.js';
 import type { Logger } from '../log/logger.js';
 import { LegacyBolt } from './legacy-bolt.js';
@@ -30,6 +31,8 @@ export interface LegacyListenerOptions {
   readonly beaconValidityMs: number;
   /** How long a connection may go without sending its capability. */
   readonly capabilityTimeoutMs: number;
+  /** Least time between two capability changes of one connection; lists in between are coalesced. */
+  readonly capabilityIntervalMs: number;
   /** Our answer to an agent's capability; the original tower's was 5000,8000. */
   readonly towerPorts?: readonly number[];
   readonly limits?: Partial<LegacyLimits>;
@@ -55,6 +58,7 @@ export async function listenForLegacyBolts(
 ): Promise<LegacyListener> {
   const limits: LegacyLimits = { ...DEFAULT_LEGACY_LIMITS, ...options.limits };
   const connections = new Set<LegacyConnection>();
+  const rules = new CapabilityRules(table, options.capabilityIntervalMs, log, 'legacy bolt');
   // Every TCP socket, handshakes in progress included, so close() leaves nothing behind.
   const sockets = new Set<Socket>();
   const server = tls.createServer({
@@ -93,6 +97,7 @@ export async function listenForLegacyBolts(
 
     const connectionLog = log.child({ cname, transport: 'legacy' });
     let bolt: LegacyBolt | undefined;
+    let capability: CapabilityGate | undefined;
     const connection = new LegacyConnection(
       socket,
       {
@@ -102,13 +107,10 @@ export async function listenForLegacyBolts(
         limits,
       },
       {
-        capability: (ports) => {
-          if (!bolt) return;
-          connectionLog.info({ ports }, 'legacy bolt capability');
-          table.announce(bolt, ports);
-        },
+        capability: (ports) => capability?.offer(ports),
         closed: (code, reason) => {
           connections.delete(connection);
+          capability?.stop();
           if (!bolt) return;
           connectionLog.info({ code: errorCodeName(code), reason }, 'legacy bolt closed');
           table.removed(bolt, closeCodeFor(code), reason);
@@ -118,6 +120,7 @@ export async function listenForLegacyBolts(
     );
     connections.add(connection);
     bolt = new LegacyBolt(cname, remote, connection);
+    capability = new CapabilityGate(rules, bolt);
     connectionLog.info({ remote }, 'legacy bolt connected');
     table.add(bolt);
   });

@@ -50,6 +50,7 @@ export async function legacyTower(
       key: pki.key,
       beaconValidityMs: (settings.beaconValidity ?? 5) * 1000,
       capabilityTimeoutMs: (settings.capabilityTimeout ?? 5) * 1000,
+      capabilityIntervalMs: (settings.capabilityInterval ?? 1) * 1000,
       ...options,
     },
     t.table,

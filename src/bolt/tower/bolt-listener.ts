@@ -20,6 +20,7 @@ import { ErrorCode, errorCodeName } from '../protocol/frames.js';
 import { decodeHello } from '../protocol/heads.js';
 import { LinkAcceptor, type LinkListener, type OpenLink } from '../ws-link.js';
 import type { BoltTable } from './bolt-table.js';
+import { CapabilityGate, CapabilityRules } from './capability-gate.js';
 import { listenOn, peerIdentity } from './peer-identity.js';
 import { WsBolt } from './ws-bolt.js';
 
@@ -32,6 +33,8 @@ export interface BoltListenerOptions {
   readonly key: string;
   readonly beaconIntervalMs: number;
   readonly beaconValidityMs: number;
+  /** Least time between two capability changes of one bolt; Hellos in between are coalesced. */
+  readonly capabilityIntervalMs: number;
 }
 
 export interface BoltListener {
@@ -46,12 +49,14 @@ export interface BoltListener {
 class AcceptedBolt implements LinkListener {
   readonly bolt: WsBolt;
   private readonly session: BoltSession;
+  private readonly capability: CapabilityGate;
 
   constructor(
     link: OpenLink,
     cname: string,
     remote: string,
     options: BoltListenerOptions,
+    rules: CapabilityRules,
     private readonly table: BoltTable,
     private readonly log: Logger,
   ) {
@@ -63,6 +68,7 @@ class AcceptedBolt implements LinkListener {
       onClose: (code, reason) => this.closed(code, reason),
     });
     this.bolt = new WsBolt(cname, remote, this.session);
+    this.capability = new CapabilityGate(rules, this.bolt);
     link.listen(this);
   }
 
@@ -85,11 +91,11 @@ class AcceptedBolt implements LinkListener {
 
   private hello(payload: Uint8Array): void {
     const hello = decodeHello(payload);
-    this.table.announce(this.bolt, hello.ports);
-    this.log.info({ cname: this.bolt.cname, ports: hello.ports, agent: hello.agent }, 'bolt capability');
+    this.capability.offer(hello.ports, hello.agent);
   }
 
   private closed(code: number, reason: string): void {
+    this.capability.stop();
     this.log.info({ cname: this.bolt.cname, code, reason }, 'bolt closed');
     this.table.removed(this.bolt, code, reason);
   }
@@ -113,6 +119,7 @@ export async function listenForBolts(
     (socket) => http.emit('connection', socket),
   );
   const acceptor = new LinkAcceptor();
+  const rules = new CapabilityRules(table, options.capabilityIntervalMs, log, 'bolt');
 
   server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
     log.warn(
@@ -140,7 +147,7 @@ export async function listenForBolts(
     const { cname } = identity;
 
     acceptor.accept(request, socket, head, (link) => {
-      const { bolt } = new AcceptedBolt(link, cname, remote, options, table, log);
+      const { bolt } = new AcceptedBolt(link, cname, remote, options, rules, table, log);
       log.info({ cname, remote }, 'bolt connected');
       table.add(bolt);
     });
