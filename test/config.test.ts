@@ -69,6 +69,7 @@ describe('tower config', () => {
       pollConcurrency: 64,
       capabilityTimeout: 15,
       capabilityInterval: 1,
+      onDuplicate: 'refuse',
       logLevel: 'info',
       headerRelay: false,
     });
@@ -176,6 +177,13 @@ describe('tower config', () => {
     expect(config.capabilityInterval).toBe(0.25);
     const problems = await problemsOf(loadConfig(towerConfigSchema, { flags: { capabilityInterval: '0' } }));
     expect(problems).toEqual(['--capability-interval: expected a number of seconds greater than 0, got 0']);
+  });
+
+  it('takes --on-duplicate refuse or replace', async () => {
+    const config = await loadConfig(towerConfigSchema, { env: { STORMTOWER_ON_DUPLICATE: 'replace' } });
+    expect(config.onDuplicate).toBe('replace');
+    const problems = await problemsOf(loadConfig(towerConfigSchema, { flags: { onDuplicate: 'newest' } }));
+    expect(problems).toEqual(['--on-duplicate: expected one of refuse, replace, got "newest"']);
   });
 
   it('reports a bad value even when a later layer overrides it', async () => {

@@ -37,6 +37,7 @@ export function registerStartCommand(program: Command): void {
     .option('--poll-concurrency <n>', 'status polls in flight at once across the fleet (default 64)')
     .option('--capability-timeout <seconds>', 'close bolts that announce no capability in time (default 15)')
     .option('--capability-interval <seconds>', "least time between a bolt's capability changes (default 1)")
+    .option('--on-duplicate <policy>', 'a second live bolt for a cname: refuse or replace (default refuse)')
     .option(
       '--legacy-port <port>',
       'also accept deployed stormbolt agents (raw TLS + mux-demux) here; off by default',

@@ -50,6 +50,8 @@ export function checkBeaconTiming(
   }
 }
 
+export const DUPLICATE_POLICIES = ['refuse', 'replace'] as const;
+
 export const towerConfigSchema = z
   .object({
     /** Where the tower keeps its CA, certificates and state. */
@@ -92,6 +94,10 @@ export const towerConfigSchema = z
     capabilityTimeout: seconds().default(15),
     /** Least time between two capability changes of one bolt; Hellos in between are coalesced. */
     capabilityInterval: seconds().default(1),
+    /** A second bolt for a cname whose bolt is alive: refused (4015), or it replaces the first (4013). */
+    onDuplicate: z
+      .enum(DUPLICATE_POLICIES, { error: `expected one of ${DUPLICATE_POLICIES.join(', ')}` })
+      .default('refuse'),
     logLevel: logLevel(),
     /** Port for the inspector (later feature); absent means off. */
     inspect: listenPort().optional(),

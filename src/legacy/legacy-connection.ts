@@ -45,6 +45,8 @@ export class LegacyConnection {
   private ready = false;
   private ports: readonly number[] = [];
   private closed = false;
+  /** When the agent last sent anything (ms since the epoch), as the WebSocket heartbeat counts life. */
+  private heardAt = Date.now();
 
   constructor(
     private readonly socket: Socket,
@@ -78,6 +80,10 @@ export class LegacyConnection {
     return this.closed;
   }
 
+  get lastHeardAt(): number {
+    return this.heardAt;
+  }
+
   /** Relays in flight, body streaming included; 0 when idle. */
   get relaysInFlight(): number {
     return this.session.countOpen(RELAY_PREFIX);
@@ -103,6 +109,7 @@ export class LegacyConnection {
   }
 
   private receive(chunk: Buffer): void {
+    this.heardAt = Date.now();
     try {
       for (const value of this.decoder.push(chunk)) {
         if (this.closed) return;

@@ -111,9 +111,9 @@ export async function listenForLegacyBolts(
         closed: (code, reason) => {
           connections.delete(connection);
           capability?.stop();
-          if (!bolt) return;
-          connectionLog.info({ code: errorCodeName(code), reason }, 'legacy bolt closed');
-          table.removed(bolt, closeCodeFor(code), reason);
+          // Deployed agents cannot read a close code: a refused one is just closed, and logged as a conflict.
+          if (bolt && table.removed(bolt, closeCodeFor(code), reason))
+            connectionLog.info({ code: errorCodeName(code), reason }, 'legacy bolt closed');
         },
       },
       connectionLog,
@@ -121,8 +121,7 @@ export async function listenForLegacyBolts(
     connections.add(connection);
     bolt = new LegacyBolt(cname, remote, connection);
     capability = new CapabilityGate(rules, bolt);
-    connectionLog.info({ remote }, 'legacy bolt connected');
-    table.add(bolt);
+    if (table.add(bolt)) connectionLog.info({ remote }, 'legacy bolt connected');
   });
 
   const address = await listenOn(server, options.port, options.host);

@@ -96,8 +96,9 @@ class AcceptedBolt implements LinkListener {
 
   private closed(code: number, reason: string): void {
     this.capability.stop();
-    this.log.info({ cname: this.bolt.cname, code, reason }, 'bolt closed');
-    this.table.removed(this.bolt, code, reason);
+    // A bolt the table refused (its cname held by a live bolt) was logged as a conflict already.
+    if (this.table.removed(this.bolt, code, reason))
+      this.log.info({ cname: this.bolt.cname, code, reason }, 'bolt closed');
   }
 }
 
@@ -148,8 +149,7 @@ export async function listenForBolts(
 
     acceptor.accept(request, socket, head, (link) => {
       const { bolt } = new AcceptedBolt(link, cname, remote, options, rules, table, log);
-      log.info({ cname, remote }, 'bolt connected');
-      table.add(bolt);
+      if (table.add(bolt)) log.info({ cname, remote }, 'bolt connected');
     });
   });
 
