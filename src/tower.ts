@@ -8,6 +8,7 @@ import { createApp } from './api/app.js';
 import { createChangeFeed } from './api/feed/change-feed.js';
 import { listenForBolts } from './bolt/tower/bolt-listener.js';
 import { BoltTable } from './bolt/tower/bolt-table.js';
+import { logConflicts } from './bolt/tower/conflict-log.js';
 import type { TowerConfig } from './config/tower-config.js';
 import { startMinionFleet } from './fleet/minion-fleet.js';
 import { startTowerInspector, type TowerInspector } from './inspect/tower-inspector.js';
@@ -48,6 +49,8 @@ export type TowerSettings = Pick<
   | 'upgradeTimeout'
   | 'handshakeLimit'
   | 'handshakeLimitPerAddress'
+  | 'capabilityInterval'
+  | 'onDuplicate'
   | 'inspect'
   | 'legacyPort'
   | 'headerRelay'
@@ -79,7 +82,12 @@ export async function startTower(
   credentials: TowerCredentials,
   log: Logger,
 ): Promise<RunningTower> {
-  const table = new BoltTable();
+  // Alive means heard within two beacon intervals: a live agent answers every Ping the tower sends.
+  const table = new BoltTable({
+    onDuplicate: settings.onDuplicate,
+    liveWindowMs: 2 * settings.beaconInterval * 1000,
+  });
+  logConflicts(table, log);
   const inspector: TowerInspector | undefined =
     settings.inspect === undefined ? undefined : await startTowerInspector({ port: settings.inspect });
   const fleet = startMinionFleet(
@@ -120,6 +128,7 @@ export async function startTower(
       beaconValidityMs: settings.beaconValidity * 1000,
       maxOutputBacklog: settings.outputBacklogLimit,
       preAuth,
+      capabilityIntervalMs: settings.capabilityInterval * 1000,
     },
     table,
     log,
@@ -138,6 +147,7 @@ export async function startTower(
             capabilityTimeoutMs: settings.capabilityTimeout * 1000,
             limits: { maxWriteBacklogBytes: settings.outputBacklogLimit },
             preAuth,
+            capabilityIntervalMs: settings.capabilityInterval * 1000,
           },
           table,
           log,

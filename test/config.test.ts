@@ -75,6 +75,8 @@ describe('tower config', () => {
       upgradeTimeout: 10,
       handshakeLimit: 256,
       handshakeLimitPerAddress: 128,
+      capabilityInterval: 1,
+      onDuplicate: 'refuse',
       logLevel: 'info',
       headerRelay: false,
       shutdownGrace: 5,
@@ -205,6 +207,20 @@ describe('tower config', () => {
     expect(await problemsOf(agent)).toEqual(expected('2500000.5'));
     const ok = await loadConfig(agentConfigSchema, { flags: { ...AGENT, outputBacklogLimit: '2097152' } });
     expect(ok.outputBacklogLimit).toBe(2097152);
+  });
+
+  it('takes --capability-interval in seconds', async () => {
+    const config = await loadConfig(towerConfigSchema, { flags: { capabilityInterval: '0.25' } });
+    expect(config.capabilityInterval).toBe(0.25);
+    const problems = await problemsOf(loadConfig(towerConfigSchema, { flags: { capabilityInterval: '0' } }));
+    expect(problems).toEqual(['--capability-interval: expected a number of seconds greater than 0, got 0']);
+  });
+
+  it('takes --on-duplicate refuse or replace', async () => {
+    const config = await loadConfig(towerConfigSchema, { env: { STORMTOWER_ON_DUPLICATE: 'replace' } });
+    expect(config.onDuplicate).toBe('replace');
+    const problems = await problemsOf(loadConfig(towerConfigSchema, { flags: { onDuplicate: 'newest' } }));
+    expect(problems).toEqual(['--on-duplicate: expected one of refuse, replace, got "newest"']);
   });
 
   it('reports a bad value even when a later layer overrides it', async () => {

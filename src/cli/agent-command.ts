@@ -73,6 +73,12 @@ export function registerAgentCommand(program: Command): void {
         client.on('retrying', ({ url, error, retryInMs }) =>
           log.warn({ tower: url, reason: error.message, retryInMs }, 'bolt down, retrying'),
         );
+        client.on('conflict', ({ url, retryInMs }) =>
+          log.warn(
+            { tower: url, retryInMs },
+            'refused: another agent with the same certificate is connected to this tower; waiting the longest backoff',
+          ),
+        );
         onShutdown(() => client.close(), { graceSeconds: config.shutdownGrace });
       } catch (error) {
         exitWithError(error);

@@ -44,6 +44,8 @@ export function registerStartCommand(program: Command): void {
     .option('--status-body-limit <bytes>', 'largest status document accepted (default 1048576)')
     .option('--poll-concurrency <n>', 'status polls in flight at once across the fleet (default 64)')
     .option('--capability-timeout <seconds>', 'close bolts that announce no capability in time (default 15)')
+    .option('--capability-interval <seconds>', "least time between a bolt's capability changes (default 1)")
+    .option('--on-duplicate <policy>', 'a second live bolt for a cname: refuse or replace (default refuse)')
     .option(
       '--output-backlog-limit <bytes>',
       'close a bolt that leaves this much of its output unread (default 4194304)',

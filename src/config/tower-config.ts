@@ -70,6 +70,7 @@ function checkOneApiToken(value: { apiToken?: string; apiTokenFile?: string }, c
     });
   }
 }
+export const DUPLICATE_POLICIES = ['refuse', 'replace'] as const;
 
 export const towerConfigSchema = z
   .object({
@@ -135,6 +136,12 @@ export const towerConfigSchema = z
     upgradeTimeout: seconds().default(10),
     handshakeLimit: positiveInt('connections').default(256),
     handshakeLimitPerAddress: positiveInt('connections').default(128),
+    /** Least time between two capability changes of one bolt; Hellos in between are coalesced. */
+    capabilityInterval: seconds().default(1),
+    /** A second bolt for a cname whose bolt is alive: refused (4015), or it replaces the first (4013). */
+    onDuplicate: z
+      .enum(DUPLICATE_POLICIES, { error: `expected one of ${DUPLICATE_POLICIES.join(', ')}` })
+      .default('refuse'),
     logLevel: logLevel(),
     /** Port for the inspector (later feature); absent means off. */
     inspect: listenPort().optional(),

@@ -23,6 +23,10 @@ export class LegacyBolt extends BoltBase {
     return !this.connection.isClosed;
   }
 
+  get lastHeardAt(): number {
+    return this.connection.lastHeardAt;
+  }
+
   get openStreams(): number {
     return this.connection.relaysInFlight;
   }

@@ -52,6 +52,8 @@ export class LegacyConnection {
   private readonly outputMoved = () => {
     this.outputMovedAt = Date.now();
   };
+  /** When the agent last sent anything (ms since the epoch), as the WebSocket heartbeat counts life. */
+  private heardAt = Date.now();
 
   constructor(
     private readonly socket: Socket,
@@ -88,6 +90,10 @@ export class LegacyConnection {
     return this.closed;
   }
 
+  get lastHeardAt(): number {
+    return this.heardAt;
+  }
+
   /** Relays in flight, body streaming included; 0 when idle. */
   get relaysInFlight(): number {
     return this.session.countOpen(RELAY_PREFIX);
@@ -118,6 +124,7 @@ export class LegacyConnection {
   }
 
   private receive(chunk: Buffer): void {
+    this.heardAt = Date.now();
     try {
       for (const value of this.decoder.push(chunk)) {
         if (this.closed) return;

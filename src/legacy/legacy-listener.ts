@@ -12,6 +12,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { closeCodeFor, ErrorCode, errorCodeName } from '../bolt/protocol/frames.js';
 import type { BoltTable } from '../bolt/tower/bolt-table.js';
+import { CapabilityGate, CapabilityRules } from '../bolt/tower/capability-gate.js';
 import { AgentCertificateRule } from '../certs/agent-certificate.js';
 import { listenOn, peerIdentity } from '../listen/peer-identity.js';
 import { DEFAULT_PRE_AUTH_LIMITS, PreAuthGuard, type PreAuthLimits } from '../listen/pre-auth-guard.js';
@@ -34,6 +35,8 @@ export interface LegacyListenerOptions {
   readonly beaconValidityMs: number;
   /** How long a connection may go without sending its capability. */
   readonly capabilityTimeoutMs: number;
+  /** Least time between two capability changes of one connection; lists in between are coalesced. */
+  readonly capabilityIntervalMs: number;
   /** Our answer to an agent's capability; the original tower's was 5000,8000. */
   readonly towerPorts?: readonly number[];
   readonly limits?: Partial<LegacyLimits>;
@@ -60,6 +63,7 @@ export async function listenForLegacyBolts(
   const limits: LegacyLimits = { ...DEFAULT_LEGACY_LIMITS, ...options.limits };
   const connections = new Set<LegacyConnection>();
   const limitLog = new LimitLog(log);
+  const rules = new CapabilityRules(table, options.capabilityIntervalMs, log, 'legacy bolt');
   // Every TCP socket, handshakes in progress included, so close() leaves nothing behind.
   const sockets = new Set<Socket>();
   const server = tls.createServer({
@@ -100,6 +104,7 @@ export async function listenForLegacyBolts(
 
     const connectionLog = log.child({ cname, transport: 'legacy' });
     let bolt: LegacyBolt | undefined;
+    let capability: CapabilityGate | undefined;
     const connection = new LegacyConnection(
       socket,
       {
@@ -109,13 +114,10 @@ export async function listenForLegacyBolts(
         limits,
       },
       {
-        capability: (ports) => {
-          if (!bolt) return;
-          connectionLog.info({ ports }, 'legacy bolt capability');
-          table.announce(bolt, ports);
-        },
+        capability: (ports) => capability?.offer(ports),
         closed: (code, reason) => {
           connections.delete(connection);
+          capability?.stop();
           if (code === ErrorCode.Backlog) {
             // An agent that keeps redialling and not reading costs one warning, not one per connection.
             const fields = { cname, remote, transport: 'legacy', reason };
@@ -126,17 +128,17 @@ export async function listenForLegacyBolts(
               'legacy bolt closed: the agent does not read what it is sent',
             );
           }
-          if (!bolt) return;
-          connectionLog.info({ code: errorCodeName(code), reason }, 'legacy bolt closed');
-          table.removed(bolt, closeCodeFor(code), reason);
+          // Deployed agents cannot read a close code: a refused one is just closed, and logged as a conflict.
+          if (bolt && table.removed(bolt, closeCodeFor(code), reason))
+            connectionLog.info({ code: errorCodeName(code), reason }, 'legacy bolt closed');
         },
       },
       connectionLog,
     );
     connections.add(connection);
     bolt = new LegacyBolt(cname, remote, connection);
-    connectionLog.info({ remote }, 'legacy bolt connected');
-    table.add(bolt);
+    capability = new CapabilityGate(rules, bolt);
+    if (table.add(bolt)) connectionLog.info({ remote }, 'legacy bolt connected');
   });
 
   const address = await listenOn(server, options.port, options.host);

@@ -13,7 +13,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import { createRegistry } from '../../src/registry/minion-registry.js';
 import type { RunningTower } from '../../src/tower.js';
 import { api, closeAll, eventually, rawBolt, tower } from '../helpers/harness.js';
-import { logCapture } from '../helpers/log-capture.js';
+import { captureLog } from '../helpers/log-capture.js';
 import { nextRequest, resets, sendData, sendHead } from '../helpers/raw-agent.js';
 import { rawHttp, splitResponse } from '../helpers/raw-http.js';
 
@@ -25,7 +25,7 @@ afterEach(async () => {
 const PORT = 4321;
 
 async function liar(): Promise<{ t: RunningTower; socket: WebSocket; logs: Record<string, unknown>[] }> {
-  const { log, logs } = logCapture();
+  const { log, lines: logs } = captureLog('debug');
   const t = await tower({}, log);
   const socket = await rawBolt(t, 'liar', [PORT]);
   return { t, socket, logs };

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/bolt/protocol/frames.js';
 import { agent, announced, closeAll, eventually, rawBolt, service, tower } from '../helpers/harness.js';
-import { logCapture } from '../helpers/log-capture.js';
+import { captureLog } from '../helpers/log-capture.js';
 import { nextRequest, resets, sendData, sendHead } from '../helpers/raw-agent.js';
 import { rawHttp, splitResponse } from '../helpers/raw-http.js';
 
@@ -16,7 +16,7 @@ const PORT = 4321;
 const SETTINGS = { relayIdleTimeout: 0.3 };
 
 async function silent() {
-  const { log, logs } = logCapture();
+  const { log, lines: logs } = captureLog('debug');
   const t = await tower(SETTINGS, log);
   const socket = await rawBolt(t, 'sloth', [PORT]);
   return { t, socket, logs, seen: resets(socket) };

@@ -1,6 +1,7 @@
 /**
  * How bolts come and go: a dead peer expires, an agent finds its tower again after a restart, a
- * newer bolt with the same cname replaces the older one, and an agent walks its tower list.
+ * newer bolt with the same cname replaces the older one when told to (see duplicate-cname.test.ts
+ * for the default), and an agent walks its tower list.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeCodeFor, ErrorCode } from '../../src/bolt/protocol/frames.js';
@@ -75,8 +76,8 @@ describe('bolt lifecycle', () => {
     expect(await res.text()).toBe('back');
   });
 
-  it('replaces an older bolt with a newer one of the same cname', async () => {
-    const t = await tower();
+  it("replaces an older bolt with a newer one of the same cname, with onDuplicate 'replace'", async () => {
+    const t = await tower({ onDuplicate: 'replace' });
     const older = await agent(t.boltUrl, 'twin', [1111]);
     const before = await announced(t, 'twin');
 

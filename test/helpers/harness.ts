@@ -31,7 +31,7 @@ export async function closeAll(): Promise<void> {
   for (const close of pending) await close().catch(() => {});
 }
 
-/** A tower on loopback; `log` receives its lines (silent unless a test reads them). */
+/** A tower on loopback; `log` receives its log lines (silent by default, see `log-capture.ts`). */
 export async function tower(
   settings: Partial<TowerSettings> = {},
   log: Logger = silentLogger(),

@@ -1,23 +1,26 @@
 /**
- * A logger whose lines a test can read back, parsed, for asserting what was logged and how often.
+ * A real pino logger writing into memory, so a test can count and read what the tower logged.
  */
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../src/log/logger.js';
 
-export interface LogCapture {
+/** One parsed log line. */
+export type LogEntry = Record<string, unknown> & { msg?: string };
+
+export interface CapturedLog {
   readonly log: Logger;
-  /** Every line logged so far, parsed. */
-  readonly logs: Record<string, unknown>[];
+  /** Every line written so far, parsed, in order. */
+  readonly lines: LogEntry[];
 }
 
-export function logCapture(name = 'test'): LogCapture {
-  const logs: Record<string, unknown>[] = [];
-  const stream = new Writable({
+export function captureLog(level = 'info'): CapturedLog {
+  const lines: LogEntry[] = [];
+  const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString('utf8').split('\n'))
-        if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+        if (line) lines.push(JSON.parse(line) as LogEntry);
       done();
     },
   });
-  return { log: createLogger({ level: 'debug', name, destination: stream }), logs };
+  return { log: createLogger({ level, destination }), lines };
 }

@@ -17,7 +17,7 @@ import { LegacyAgent, type LegacyAgentOptions } from './legacy-agent.js';
 export interface LegacyTower {
   readonly t: RunningTower;
   readonly legacy: LegacyListener;
-  /** Every line the legacy listener logged, parsed. */
+  /** Every line the tower and its legacy listener logged, parsed. */
   readonly logs: Record<string, unknown>[];
 }
 
@@ -39,8 +39,10 @@ export async function legacyTower(
   options: Partial<LegacyListenerOptions> = {},
 ): Promise<LegacyTower> {
   const pki = await testPki();
-  const t = await tower(settings);
   const { logs, stream } = capture();
+  // One log for the tower and its legacy listener: conflicts are logged by the tower's bolt table.
+  const log = createLogger({ level: 'debug', name: 'legacy-test', destination: stream });
+  const t = await tower(settings, log);
   const legacy = await listenForLegacyBolts(
     {
       host: '127.0.0.1',
@@ -50,10 +52,11 @@ export async function legacyTower(
       key: pki.key,
       beaconValidityMs: (settings.beaconValidity ?? 5) * 1000,
       capabilityTimeoutMs: (settings.capabilityTimeout ?? 5) * 1000,
+      capabilityIntervalMs: (settings.capabilityInterval ?? 1) * 1000,
       ...options,
     },
     t.table,
-    createLogger({ level: 'debug', name: 'legacy-test', destination: stream }),
+    log,
   );
   onCloseAll(() => legacy.close());
   return { t, legacy, logs };

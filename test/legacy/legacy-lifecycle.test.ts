@@ -1,7 +1,8 @@
 /**
  * How legacy bolts come and go: a silent agent expires within its validity window and comes back by
  * redialling, an agent that never sends its capability is timed out, a newer connection replaces an
- * older one without being deregistered by it, and certificates are checked as on the WebSocket port.
+ * older one without being deregistered by it (when told to; by default it is refused, see
+ * legacy-duplicate.test.ts), and certificates are checked as on the WebSocket port.
  */
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -86,8 +87,8 @@ describe('legacy bolt lifecycle', () => {
     await eventually(() => old.beaconReplies > 0);
   });
 
-  it('replaces an older connection with a newer one, and the older one never deregisters it', async () => {
-    const legacy = await legacyTower();
+  it("with onDuplicate 'replace', replaces an older connection with a newer one, which it never deregisters", async () => {
+    const legacy = await legacyTower({ onDuplicate: 'replace' });
     const closes = closesOf(legacy);
     const older = await legacyAgent(legacy, 'twin', [1111]);
     const olderBolt = await legacyAnnounced(legacy, 'twin');

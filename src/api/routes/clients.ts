@@ -24,6 +24,9 @@ export interface ClientView {
   readonly transport: string;
   readonly state: string;
   readonly lastError: unknown;
+  /** Agents that contended for this cname while it was held without a gap; see `BoltTable`. */
+  readonly conflicts: number;
+  readonly lastConflictAddress: string | null;
 }
 
 export const clientView = (bolt: Bolt, minionStatus?: MinionStatusLookup): ClientView => {
@@ -36,6 +39,8 @@ export const clientView = (bolt: Bolt, minionStatus?: MinionStatusLookup): Clien
     transport: bolt.transport,
     state: minion?.state ?? (bolt.ports ? 'connected' : 'connecting'),
     lastError: minion?.lastError ?? null,
+    conflicts: bolt.conflicts,
+    lastConflictAddress: bolt.lastConflictAddress,
   };
 };
 

@@ -51,7 +51,14 @@ export interface BoltClientEvents {
   disconnected: [{ url: string; code: number; reason: string }];
   /** The bolt is down (a failed dial or a lost bolt); the next dial is scheduled. */
   retrying: [{ url: string; error: Error; retryInMs: number }];
+  /**
+   * The tower refused the bolt (4015): another agent with this certificate's cname is connected to
+   * it and alive. The next dial waits the longest backoff, `retryInMs`.
+   */
+  conflict: [{ url: string; retryInMs: number }];
 }
+
+const CONFLICT_CLOSE = closeCodeFor(ErrorCode.Conflict);
 
 export class BoltClient extends EventEmitter<BoltClientEvents> {
   private session: BoltSession | undefined;
@@ -143,7 +150,13 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
       onClose: (code, reason) => {
         if (this.session === session) this.session = undefined;
         this.emit('disconnected', { url, code, reason });
-        if (!this.stopped) this.retry(url, new Error(`bolt closed (${code}): ${reason}`));
+        if (this.stopped) return;
+        const error = new Error(`bolt closed (${code}): ${reason}`);
+        if (code !== CONFLICT_CLOSE) return this.retry(url, error);
+        // Redialling sooner would only be refused again: the other agent is alive and beaconing.
+        const retryInMs = this.maxBackoffMs;
+        this.emit('conflict', { url, retryInMs });
+        this.retry(url, error, retryInMs);
       },
     });
     link.listen({
@@ -163,12 +176,19 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
     this.emit('connected', { url });
   }
 
-  private retry(url: string, error: Error): void {
+  private get maxBackoffMs(): number {
+    return (this.options.maxBackoff ?? 30) * 1000;
+  }
+
+  /** Schedules the next dial after `delayMs`, or after the next backoff step. */
+  private retry(url: string, error: Error, delayMs?: number): void {
     if (this.stopped) return;
-    const retryInMs = backoffDelay(this.attempt++, {
-      baseMs: (this.options.minBackoff ?? 0.5) * 1000,
-      capMs: (this.options.maxBackoff ?? 30) * 1000,
-    });
+    const retryInMs =
+      delayMs ??
+      backoffDelay(this.attempt++, {
+        baseMs: (this.options.minBackoff ?? 0.5) * 1000,
+        capMs: this.maxBackoffMs,
+      });
     this.emit('retrying', { url, error, retryInMs });
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.dial(), retryInMs);

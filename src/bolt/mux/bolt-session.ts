@@ -98,6 +98,11 @@ export class BoltSession implements StreamHost {
     return this.unconfirmedBytes + this.batchBytes;
   }
 
+  /** When the peer was last heard from (ms since the epoch). */
+  get lastHeardAt(): number {
+    return this.heartbeat.lastHeardAt;
+  }
+
   /** Sends the capability (agent side). */
   hello(payload: Uint8Array): void {
     this.enqueue(encodeFrame(FrameType.Hello, 0, 0, payload));

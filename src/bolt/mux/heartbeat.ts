@@ -42,6 +42,10 @@ export class Heartbeat {
     heartbeats.add(this);
   }
 
+  get lastHeardAt(): number {
+    return this.lastHeard;
+  }
+
   heard(): void {
     this.lastHeard = Date.now();
   }

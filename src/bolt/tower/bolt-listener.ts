@@ -25,6 +25,7 @@ import { closeCodeFor, ErrorCode, errorCodeName } from '../protocol/frames.js';
 import { decodeHello } from '../protocol/heads.js';
 import { LinkAcceptor, type LinkListener, type OpenLink } from '../ws-link.js';
 import type { BoltTable } from './bolt-table.js';
+import { CapabilityGate, CapabilityRules } from './capability-gate.js';
 import { WsBolt } from './ws-bolt.js';
 
 export interface BoltListenerOptions {
@@ -40,6 +41,8 @@ export interface BoltListenerOptions {
   readonly maxOutputBacklog?: number;
   /** Caps and deadlines for connections that have not yet upgraded. */
   readonly preAuth: PreAuthLimits;
+  /** Least time between two capability changes of one bolt; Hellos in between are coalesced. */
+  readonly capabilityIntervalMs: number;
 }
 
 export interface BoltListener {
@@ -54,12 +57,14 @@ export interface BoltListener {
 class AcceptedBolt implements LinkListener {
   readonly bolt: WsBolt;
   private readonly session: BoltSession;
+  private readonly capability: CapabilityGate;
 
   constructor(
     link: OpenLink,
     cname: string,
     remote: string,
     options: BoltListenerOptions,
+    rules: CapabilityRules,
     private readonly table: BoltTable,
     private readonly log: Logger,
     private readonly limits: LimitLog,
@@ -73,6 +78,7 @@ class AcceptedBolt implements LinkListener {
       onClose: (code, reason) => this.closed(code, reason),
     });
     this.bolt = new WsBolt(cname, remote, this.session);
+    this.capability = new CapabilityGate(rules, this.bolt);
     link.listen(this);
   }
 
@@ -95,12 +101,12 @@ class AcceptedBolt implements LinkListener {
 
   private hello(payload: Uint8Array): void {
     const hello = decodeHello(payload);
-    this.table.announce(this.bolt, hello.ports);
-    this.log.info({ cname: this.bolt.cname, ports: hello.ports, agent: hello.agent }, 'bolt capability');
+    this.capability.offer(hello.ports, hello.agent);
   }
 
   private closed(code: number, reason: string): void {
     const { cname, address } = this.bolt;
+    this.capability.stop();
     if (code === BACKLOG) {
       // A peer that keeps reconnecting and not reading costs one warning, not one per bolt.
       this.limits.hit(
@@ -110,8 +116,8 @@ class AcceptedBolt implements LinkListener {
         'bolt closed: the agent does not read what it is sent',
       );
     }
-    this.log.info({ cname, code, reason }, 'bolt closed');
-    this.table.removed(this.bolt, code, reason);
+    // A bolt the table refused (its cname held by a live bolt) was logged as a conflict already.
+    if (this.table.removed(this.bolt, code, reason)) this.log.info({ cname, code, reason }, 'bolt closed');
   }
 }
 
@@ -142,6 +148,7 @@ export async function listenForBolts(
     listener: 'bolt',
     refused: 'bolt refused during TLS',
   });
+  const rules = new CapabilityRules(table, options.capabilityIntervalMs, log, 'bolt');
   guard.watch(server);
   const acceptor = new LinkAcceptor();
   const agents = new AgentCertificateRule(options.ca);
@@ -167,9 +174,8 @@ export async function listenForBolts(
     const { cname } = identity;
 
     acceptor.accept(request, socket, head, (link) => {
-      const { bolt } = new AcceptedBolt(link, cname, remote, options, table, log, limits);
-      log.info({ cname, remote }, 'bolt connected');
-      table.add(bolt);
+      const { bolt } = new AcceptedBolt(link, cname, remote, options, rules, table, log, limits);
+      if (table.add(bolt)) log.info({ cname, remote }, 'bolt connected');
     });
   });
 

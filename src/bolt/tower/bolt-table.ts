@@ -1,22 +1,55 @@
 /**
- * The tower's table of connected bolts, one per cname.
+ * The tower's table of connected bolts, one per cname, whatever transport carries them.
  *
- * A newer bolt with a cname already present replaces the older one, which is closed with a reason;
- * an entry is only ever removed by its own bolt's close, so a replaced bolt closing late can never
- * deregister its replacement (the old stormbolt did exactly that).
+ * One cname, one agent. A second bolt for a held cname is a conflict when the holder is alive (heard
+ * from within `liveWindowMs`): by default the newcomer is refused (closed with `Conflict`, 4015) and
+ * the holder keeps the cname, so two agents sharing a certificate never take turns; with
+ * `onDuplicate: 'replace'` the newcomer takes the cname and the holder is closed with `Replaced`
+ * (4013). A holder silent for longer is presumed gone (a crashed agent's half-open connection) and is
+ * replaced either way, so a restarted agent is never locked out until expiry.
+ *
+ * An entry is only ever removed by its own bolt's close, so a replaced bolt closing late can never
+ * deregister its replacement (the old stormbolt did exactly that); a refused bolt was never an entry.
  */
 import { EventEmitter } from 'node:events';
 import { ErrorCode } from '../protocol/frames.js';
 import type { Bolt } from './bolt.js';
 
+export type DuplicatePolicy = 'refuse' | 'replace';
+
+export interface BoltTableOptions {
+  /** What a second bolt for a cname held by a live bolt gets; `refuse` by default. */
+  readonly onDuplicate?: DuplicatePolicy;
+  /** A holder heard from within this many milliseconds is alive; 20 s (two default beacons) by default. */
+  readonly liveWindowMs?: number;
+}
+
+/** A bolt arrived for a cname a live bolt holds; `outcome` says which of the two kept it. */
+export interface BoltConflict {
+  readonly holder: Bolt;
+  readonly contender: Bolt;
+  readonly outcome: 'refused' | 'replaced';
+}
+
 export interface BoltTableEvents {
   connected: [Bolt];
   capability: [Bolt];
   closed: [Bolt, { code: number; reason: string }];
+  conflict: [BoltConflict];
 }
 
 export class BoltTable extends EventEmitter<BoltTableEvents> {
   private readonly bolts = new Map<string, Bolt>();
+  // Closed by `add` itself: their close is not news to anyone listening.
+  private readonly refused = new WeakSet<Bolt>();
+  private readonly onDuplicate: DuplicatePolicy;
+  private readonly liveWindowMs: number;
+
+  constructor(options: BoltTableOptions = {}) {
+    super();
+    this.onDuplicate = options.onDuplicate ?? 'refuse';
+    this.liveWindowMs = options.liveWindowMs ?? 20_000;
+  }
 
   get size(): number {
     return this.bolts.size;
@@ -31,11 +64,28 @@ export class BoltTable extends EventEmitter<BoltTableEvents> {
     return [...this.bolts.values()].sort((a, b) => (a.cname < b.cname ? -1 : a.cname > b.cname ? 1 : 0));
   }
 
-  add(bolt: Bolt): void {
-    const previous = this.bolts.get(bolt.cname);
+  /** Lists `bolt` under its cname; false when it was refused (and closed) because a live bolt holds it. */
+  add(bolt: Bolt): boolean {
+    const holder = this.bolts.get(bolt.cname);
+    const contended = holder !== undefined && this.isAlive(holder);
+    if (contended && this.onDuplicate === 'refuse') {
+      holder.conflicts += 1;
+      holder.lastConflictAddress = bolt.address;
+      this.refused.add(bolt);
+      this.emit('conflict', { holder, contender: bolt, outcome: 'refused' });
+      bolt.close(ErrorCode.Conflict, 'another live bolt holds this cname');
+      return false;
+    }
+    if (contended) {
+      // The count follows the cname from bolt to bolt, so agents taking turns show as a growing number.
+      bolt.conflicts = holder.conflicts + 1;
+      bolt.lastConflictAddress = holder.address;
+      this.emit('conflict', { holder, contender: bolt, outcome: 'replaced' });
+    }
     this.bolts.set(bolt.cname, bolt);
-    previous?.close(ErrorCode.Replaced, 'replaced by a newer bolt with the same cname');
+    holder?.close(ErrorCode.Replaced, 'replaced by a newer bolt with the same cname');
     this.emit('connected', bolt);
+    return true;
   }
 
   announce(bolt: Bolt, ports: readonly number[]): void {
@@ -43,12 +93,19 @@ export class BoltTable extends EventEmitter<BoltTableEvents> {
     if (this.bolts.get(bolt.cname) === bolt) this.emit('capability', bolt);
   }
 
-  removed(bolt: Bolt, code: number, reason: string): void {
+  /** `bolt` has closed; false when the table had refused it, so there is nothing to report. */
+  removed(bolt: Bolt, code: number, reason: string): boolean {
+    if (this.refused.has(bolt)) return false;
     if (this.bolts.get(bolt.cname) === bolt) this.bolts.delete(bolt.cname);
     this.emit('closed', bolt, { code, reason });
+    return true;
   }
 
   closeAll(code: ErrorCode, reason: string): void {
     for (const bolt of [...this.bolts.values()]) bolt.close(code, reason);
+  }
+
+  private isAlive(holder: Bolt): boolean {
+    return holder.isOpen && Date.now() - holder.lastHeardAt < this.liveWindowMs;
   }
 }

@@ -19,6 +19,14 @@ export interface Bolt {
   /** Null until the agent announces its capability. */
   ports: readonly number[] | null;
   readonly isOpen: boolean;
+  /** When the tower last heard from the peer (ms since the epoch): whether it is still alive. */
+  readonly lastHeardAt: number;
+  /**
+   * Other agents that contended for this cname while it was held without a gap (see `BoltTable`),
+   * and the address of the last one.
+   */
+  conflicts: number;
+  lastConflictAddress: string | null;
   /** Relayed exchanges in flight on this bolt; 0 when idle, so a leaked stream shows. */
   readonly openStreams: number;
   /** Relays one HTTP exchange to `port`; rejects with `RelayError`. */
@@ -37,8 +45,11 @@ export abstract class BoltBase implements Bolt {
   readonly boltId = randomBytes(16).toString('hex');
   readonly connectedAt = new Date();
   ports: readonly number[] | null = null;
+  conflicts = 0;
+  lastConflictAddress: string | null = null;
   abstract readonly transport: BoltTransport;
   abstract readonly isOpen: boolean;
+  abstract readonly lastHeardAt: number;
   abstract readonly openStreams: number;
 
   constructor(

@@ -21,6 +21,10 @@ export class WsBolt extends BoltBase {
     return !this.session.isClosed;
   }
 
+  get lastHeardAt(): number {
+    return this.session.lastHeardAt;
+  }
+
   get openStreams(): number {
     return this.session.openStreams;
   }

@@ -1,0 +1,30 @@
+/**
+ * A bolt with no transport under it, for unit tests of what sits above the `Bolt` interface (the
+ * bolt table, the capability gate): closes are recorded, and liveness is set by the test.
+ */
+import type { ErrorCode } from '../../src/bolt/protocol/frames.js';
+import { BoltBase } from '../../src/bolt/tower/bolt.js';
+import type { RelayResponse } from '../../src/bolt/tower/relay-client.js';
+
+export class FakeBolt extends BoltBase {
+  readonly transport = 'ws' as const;
+  readonly openStreams = 0;
+  readonly closes: ErrorCode[] = [];
+  lastHeardAt = Date.now();
+  /** Called on close, as a transport would report it to the table. */
+  onClose: ((code: ErrorCode) => void) | undefined;
+
+  get isOpen(): boolean {
+    return this.closes.length === 0;
+  }
+
+  protected send(): Promise<RelayResponse> {
+    return Promise.reject(new Error('a fake bolt relays nothing'));
+  }
+
+  close(code: ErrorCode): void {
+    if (!this.isOpen) return;
+    this.closes.push(code);
+    this.onClose?.(code);
+  }
+}
