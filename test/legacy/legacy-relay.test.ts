@@ -301,7 +301,9 @@ describe('relay through a legacy bolt', () => {
       };
       pump();
     });
-    const { legacy, agent } = await connected([port]);
+    // The agent's beacons queue behind megabytes of body in its own socket: on a loaded machine three
+    // 200 ms beacons can go unanswered while that drains, and the agent would drop the connection.
+    const { legacy, agent } = await connected([port], {}, { beaconRetry: 50 });
     // The bolt directly: the reader here is the test, with no HTTP server buffering in between.
     const bolt = legacy.t.table.get('alpha');
     const response = await bolt?.relay(
