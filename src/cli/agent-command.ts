@@ -37,6 +37,7 @@ export function registerAgentCommand(program: Command): void {
     .option('--beacon-interval <seconds>', 'heartbeat period (default 10)')
     .option('--beacon-validity <seconds>', 'silence after which the bolt is dropped (default 45)')
     .option('--max-backoff <seconds>', 'cap on the reconnect delay (default 30)')
+    .option('--local-host <host>', 'address relayed requests go to (default 127.0.0.1)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
     .action(async (flags: AgentFlags) => {
       try {
@@ -56,6 +57,7 @@ export function registerAgentCommand(program: Command): void {
           beaconInterval: config.beaconInterval,
           beaconValidity: config.beaconValidity,
           maxBackoff: config.maxBackoff,
+          ...(config.localHost ? { localHost: config.localHost } : {}),
         });
         client.on('connected', ({ url }) => log.info({ tower: url, allow: config.allow }, 'bolt connected'));
         client.on('disconnected', ({ url, code, reason }) =>

@@ -62,6 +62,11 @@ export const agentConfigSchema = z
     beaconValidity: seconds().default(45),
     /** Upper bound for the reconnect delay, which grows after each failed attempt. */
     maxBackoff: seconds().default(30),
+    /** Where relayed requests go; absent means 127.0.0.1 (a sidecar or container address otherwise). */
+    localHost: z
+      .string({ error: 'expected a host or address' })
+      .min(1, { error: 'must not be empty' })
+      .optional(),
     logLevel: logLevel(),
   })
   .superRefine(checkBeaconTiming);
