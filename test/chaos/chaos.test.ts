@@ -15,7 +15,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt } from '../helpers/cli.js';
 import { closeAll } from '../helpers/harness.js';
-import { FD_MARGIN, IDLE_CPU_SHARE, RSS_MARGIN_BYTES, settle, type Usage } from './checks.js';
+import { busyOver, describeActivity, FD_MARGIN, RSS_MARGIN_BYTES, settle, type Usage } from './checks.js';
 import { FeedWatcher } from './feed-watcher.js';
 import { Fleet } from './fleet.js';
 import { type LingeringPeer, openLingeringPeers } from './lingering-peers.js';
@@ -43,8 +43,8 @@ function report(phase: Phase, result: PhaseResult): void {
     [...map].map(([role, n]) => `${role} ${format(n)}`).join(', ');
   const settled = 'ms' in result.settled ? `${result.settled.ms} ms` : 'never';
   console.log(
-    `[chaos] ${phase.name}\n  relays: ${describeTally(result.relays)}\n  settled in ${settled}; idle CPU over ` +
-      `${plan.idleMs} ms: ${show(usage.cpu, (s) => `${(s * 1000).toFixed(0)} ms`)}\n  RSS: ` +
+    `[chaos] ${phase.name}\n  relays: ${describeTally(result.relays)}\n  settled in ${settled}; quiet for ` +
+      `${plan.idleMs} ms: ${describeActivity(usage.cpu)}\n  RSS: ` +
       `${show(usage.rss, (b) => `${(b / MB).toFixed(0)} MB`)}; descriptors: ${show(usage.fds, String)}` +
       result.faultNotes.map((note) => `\n  ${note}`).join(''),
   );
@@ -107,9 +107,7 @@ describe.sequential(`chaos, ${FULL ? 'full' : 'quick'}`, () => {
         .soft(result.feedProblems, `problems in the change feed (${result.feedProblemCount} in all)`)
         .toEqual([]);
 
-      const limit = (IDLE_CPU_SHARE * plan.idleMs) / 1000;
-      const busy = [...usage.cpu].filter(([, seconds]) => seconds > limit);
-      expect.soft(busy, `CPU seconds over ${plan.idleMs} ms of quiet above ${limit}`).toEqual([]);
+      expect.soft(busyOver(usage.cpu, plan.idleMs), `processes not quiet over ${plan.idleMs} ms`).toEqual([]);
       for (const proc of fleet.processes())
         expect.soft(usage.rss.has(proc.role), `${proc.role} is running to be measured`).toBe(true);
 

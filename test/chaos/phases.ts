@@ -6,7 +6,7 @@
  *
  * The quick form (inside `npm test`) runs a few of them with two agents; `CHAOS=full` runs all.
  */
-import { cpuOver, IDLE_CPU_SHARE } from './checks.js';
+import { activityOver, busyOver, describeActivity } from './checks.js';
 import { PASS } from './fault-proxy.js';
 import { type AgentSlot, type Fleet, TIMING } from './fleet.js';
 import { stalledDownload } from './stalled-download.js';
@@ -60,15 +60,9 @@ export const PHASES = {
       // Let the bytes already on their way fill the windows and socket buffers; then nothing moves.
       await pause(1000);
       const windowMs = loadMs / 2;
-      const spent = await cpuOver([fleet.tower, slot.proc], windowMs);
-      const limit = (IDLE_CPU_SHARE * windowMs) / 1000;
-      const used = [...spent].map(([role, seconds]) => `${role} ${(seconds * 1000).toFixed(0)} ms`);
-      notes.push(`CPU over ${windowMs} ms with the readers stalled: ${used.join(', ')}`);
-      for (const [role, seconds] of spent)
-        if (seconds > limit)
-          problems.push(
-            `${role} used ${seconds.toFixed(2)} CPU s in ${windowMs} ms with its readers stalled`,
-          );
+      const activity = await activityOver([fleet.tower, slot.proc], windowMs);
+      notes.push(`over ${windowMs} ms with the readers stalled: ${describeActivity(activity)}`);
+      for (const busy of busyOver(activity, windowMs)) problems.push(`with its readers stalled, ${busy}`);
       for (const outcome of await Promise.all(downloads.map((d) => d.finish())))
         if (outcome) problems.push(outcome);
     },

@@ -4,7 +4,7 @@
  * an exit nobody asked for is kept, with the output before it, for the phase's checks. CPU, RSS and
  * open descriptors are read from /proc from outside, so measuring costs the processes nothing.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpuSeconds, rssBytes } from '../../bench/procs/proc-stats.js';
 import { type CliProcess, type Exit, startCli } from '../helpers/cli.js';
 
@@ -61,6 +61,21 @@ export class ChaosProcess {
   /** CPU seconds (user + system) used so far; undefined once it is gone. */
   cpu(): number | undefined {
     return this.running ? cpuSeconds(this.pid) : undefined;
+  }
+
+  /**
+   * Seconds the main thread has been runnable: on a CPU or waiting in the run queue for one
+   * (/proc/<pid>/schedstat). A thread that spins is runnable all the time, however busy the
+   * machine is, while its CPU time shrinks with the share it gets.
+   */
+  runnable(): number | undefined {
+    try {
+      if (!this.running) return undefined;
+      const [onCpu, waiting] = readFileSync(`/proc/${this.pid}/schedstat`, 'utf8').split(' ').map(Number);
+      return ((onCpu ?? 0) + (waiting ?? 0)) / 1e9;
+    } catch {
+      return undefined;
+    }
   }
 
   rss(): number | undefined {
