@@ -147,7 +147,7 @@ export const PHASES = {
   },
   twinAgent: {
     name: 'a second agent with the same cname, dialling the tower directly, then SIGKILL',
-    async fault(fleet, { loadMs }) {
+    async fault(fleet, { loadMs, notes }) {
       const slot = agent(fleet, 0);
       await pause(loadMs / 4);
       const twin = fleet.startAgent(slot, `wss://127.0.0.1:${fleet.boltPort}`);
@@ -156,6 +156,8 @@ export const PHASES = {
       } finally {
         await twin.kill();
       }
+      const connected = twin.cli.logLines().filter((line) => line.msg === 'bolt connected').length;
+      notes.push(`the twin's bolt connected ${connected} times`);
       await pause(loadMs / 4);
     },
   },

@@ -60,6 +60,12 @@ export async function runPhase(
   if (!phase.quiet) load.start();
   const faultProblems: string[] = [];
   const faultNotes: string[] = [];
+  // Evidence that the fault did something: how often each agent dialled again, what the feed sent.
+  const dials = new Map(fleet.agents.map(({ cname }) => [cname, 0]));
+  const unwatch = fleet.agents.map(({ cname, proxy }) =>
+    proxy.onConnection(() => dials.set(cname, (dials.get(cname) ?? 0) + 1)),
+  );
+  const feedBefore = feedCounts(watchers);
   try {
     await phase.fault(fleet, { loadMs: plan.loadMs, problems: faultProblems, notes: faultNotes });
   } finally {
@@ -67,6 +73,13 @@ export async function runPhase(
   }
   const relays = await load.stop();
   const settled = await settle(fleet, watchers, SETTLE_MS);
+  for (const stop of unwatch) stop();
+  const feedAfter = feedCounts(watchers);
+  faultNotes.push(
+    `dials through the proxies: ${[...dials].map(([cname, n]) => `${cname} ${n}`).join(', ')}; feed: ` +
+      `${feedAfter.connects - feedBefore.connects} connects, ${feedAfter.snapshots - feedBefore.snapshots} ` +
+      `snapshots, ${feedAfter.events - feedBefore.events} events`,
+  );
   const relayProblems = 'ms' in settled ? await verifyRelays(fleet) : ['not tried: the fleet did not settle'];
   const usage = await idleUsage(fleet.processes(), plan.idleMs);
   return {
@@ -79,5 +92,17 @@ export async function runPhase(
     feedProblemCount: watchers.reduce((sum, watcher) => sum + watcher.problemCount, 0) - countBefore,
     usage,
     exits: fleet.processes().flatMap((proc) => (proc.unexpectedExit() ? [proc.describeExit()] : [])),
+  };
+}
+
+function feedCounts(watchers: readonly FeedWatcher[]): {
+  connects: number;
+  snapshots: number;
+  events: number;
+} {
+  return {
+    connects: watchers.reduce((sum, w) => sum + w.connects, 0),
+    snapshots: watchers.reduce((sum, w) => sum + w.snapshots, 0),
+    events: watchers.reduce((sum, w) => sum + w.events, 0),
   };
 }
