@@ -15,7 +15,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt } from '../helpers/cli.js';
 import { closeAll } from '../helpers/harness.js';
-import { busyOver, describeActivity, FD_MARGIN, RSS_MARGIN_BYTES, settle, type Usage } from './checks.js';
+import { busyOver, describeActivity } from './activity.js';
+import { FD_MARGIN, RSS_MARGIN_BYTES, settle, type Usage } from './checks.js';
 import { FeedWatcher } from './feed-watcher.js';
 import { Fleet } from './fleet.js';
 import { type LingeringPeer, openLingeringPeers } from './lingering-peers.js';
@@ -44,7 +45,7 @@ function report(phase: Phase, result: PhaseResult): void {
   const settled = 'ms' in result.settled ? `${result.settled.ms} ms` : 'never';
   console.log(
     `[chaos] ${phase.name}\n  relays: ${describeTally(result.relays)}\n  settled in ${settled}; quiet for ` +
-      `${plan.idleMs} ms: ${describeActivity(usage.cpu)}\n  RSS: ` +
+      `${plan.idleMs} ms: ${describeActivity(usage.activity)}\n  RSS: ` +
       `${show(usage.rss, (b) => `${(b / MB).toFixed(0)} MB`)}; descriptors: ${show(usage.fds, String)}` +
       result.faultNotes.map((note) => `\n  ${note}`).join(''),
   );
@@ -107,7 +108,9 @@ describe.sequential(`chaos, ${FULL ? 'full' : 'quick'}`, () => {
         .soft(result.feedProblems, `problems in the change feed (${result.feedProblemCount} in all)`)
         .toEqual([]);
 
-      expect.soft(busyOver(usage.cpu, plan.idleMs), `processes not quiet over ${plan.idleMs} ms`).toEqual([]);
+      expect
+        .soft(busyOver(usage.activity, plan.idleMs), `processes not quiet over ${plan.idleMs} ms`)
+        .toEqual([]);
       for (const proc of fleet.processes())
         expect.soft(usage.rss.has(proc.role), `${proc.role} is running to be measured`).toBe(true);
 

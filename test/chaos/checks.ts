@@ -1,22 +1,16 @@
 /**
  * What the chaos phases measure once a fault is over: whether the fleet settles (every agent back,
  * the tower serving every minion's current checksum, every subscriber's view equal to it), whether
- * each agent relays correctly again, and how much CPU and memory the processes hold when idle.
+ * each agent relays correctly again, and what the processes do and hold when idle.
  */
 import http from 'node:http';
 import { type Document, documentChecksum } from '../helpers/checksums.js';
+import { type Activity, activityOver } from './activity.js';
 import type { FeedWatcher } from './feed-watcher.js';
 import type { Fleet } from './fleet.js';
 import type { ChaosProcess } from './processes.js';
 import { patternBody } from './upstreams.js';
 
-/** An idle process may use this share of one core over a quiet window; a spinning one uses all. */
-export const IDLE_CPU_SHARE = 0.2;
-/**
- * An idle process's main thread may be runnable (on a CPU or queued for one) this share of a quiet
- * window. A spinning one always is, so this still tells on a machine too busy to give it much CPU.
- */
-export const IDLE_RUNNABLE_SHARE = 0.6;
 /** How far above its baseline a process's RSS may stay after a fault. */
 export const RSS_MARGIN_BYTES = 64 * 1024 * 1024;
 /** How many more descriptors than at its baseline a process may hold after a fault (pooled sockets). */
@@ -125,20 +119,16 @@ export async function verifyRelays(fleet: Fleet): Promise<string[]> {
 
 export interface Usage {
   /** What each process did over the idle window, by role. */
-  readonly cpu: Map<string, Activity>;
+  readonly activity: Map<string, Activity>;
   /** RSS in bytes at the end of the window, by role. */
   readonly rss: Map<string, number>;
   /** Open descriptors at the end of the window, by role. */
   readonly fds: Map<string, number>;
 }
 
-/**
- * CPU used by each process over `windowMs` of quiet (no load, no changes), and its RSS and open
- * descriptors after it.
- * CPU time is what the process itself spent: a busy machine makes it smaller, never larger.
- */
+/** What each process did over `windowMs` of quiet (no load, no changes), and its RSS and open descriptors after it. */
 export async function idleUsage(processes: readonly ChaosProcess[], windowMs: number): Promise<Usage> {
-  const cpu = await activityOver(processes, windowMs);
+  const activity = await activityOver(processes, windowMs);
   const rss = new Map<string, number>();
   const fds = new Map<string, number>();
   for (const proc of processes) {
@@ -147,47 +137,5 @@ export async function idleUsage(processes: readonly ChaosProcess[], windowMs: nu
     const open = proc.fds();
     if (open !== undefined) fds.set(proc.role, open);
   }
-  return { cpu, rss, fds };
-}
-
-/** What a process did over a window: CPU seconds used, and seconds its main thread was runnable. */
-export interface Activity {
-  readonly cpu: number;
-  readonly runnable: number;
-}
-
-/** Each process's activity over the next `windowMs`, by role. */
-export async function activityOver(
-  processes: readonly ChaosProcess[],
-  windowMs: number,
-): Promise<Map<string, Activity>> {
-  const read = () => processes.map((proc) => ({ cpu: proc.cpu(), runnable: proc.runnable() }));
-  const before = read();
-  await new Promise((resolve) => setTimeout(resolve, windowMs));
-  const after = read();
-  const activity = new Map<string, Activity>();
-  processes.forEach((proc, i) => {
-    const start = before[i];
-    const end = after[i];
-    if (start?.cpu === undefined || end?.cpu === undefined) return;
-    activity.set(proc.role, {
-      cpu: end.cpu - start.cpu,
-      runnable: (end.runnable ?? 0) - (start.runnable ?? 0),
-    });
-  });
-  return activity;
-}
-
-const ms = (seconds: number): string => `${Math.round(seconds * 1000)} ms`;
-
-export function describeActivity(activity: Map<string, Activity>): string {
-  return [...activity].map(([role, a]) => `${role} ${ms(a.cpu)} CPU, ${ms(a.runnable)} runnable`).join('; ');
-}
-
-/** The processes that were not quiet over `windowMs`, described; none when all were. */
-export function busyOver(activity: Map<string, Activity>, windowMs: number): string[] {
-  const window = windowMs / 1000;
-  return [...activity]
-    .filter(([, a]) => a.cpu > IDLE_CPU_SHARE * window || a.runnable > IDLE_RUNNABLE_SHARE * window)
-    .map(([role, a]) => `${role}: ${ms(a.cpu)} CPU, runnable ${ms(a.runnable)} of ${windowMs} ms`);
+  return { activity, rss, fds };
 }

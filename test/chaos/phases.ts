@@ -1,12 +1,13 @@
 /**
  * The faults, in the order the suite applies them, each while relays and status changes go on:
- * the network between an agent and the tower (delay, stall, cut, reset), an agent that hangs or
- * dies, and the tower dying. A fault's waits are its duration, not synchronisation: what follows
- * it waits for the fleet to settle, with a bound.
+ * readers that stop reading (with nothing else running, so a spin shows), the network between an
+ * agent and the tower (delay, stall either way, cut, reset), an agent that hangs, a second agent
+ * with the same cname, an agent that dies, and the tower dying. A fault's waits are its duration,
+ * not synchronisation: what follows it waits for the fleet to settle, with a bound.
  *
  * The quick form (inside `npm test`) runs a few of them with two agents; `CHAOS=full` runs all.
  */
-import { activityOver, busyOver, describeActivity } from './checks.js';
+import { activityOver, busyOver, describeActivity } from './activity.js';
 import { PASS } from './fault-proxy.js';
 import { type AgentSlot, type Fleet, TIMING } from './fleet.js';
 import { stalledDownload } from './stalled-download.js';
