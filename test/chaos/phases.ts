@@ -153,12 +153,20 @@ export const PHASES = {
       await pause(loadMs / 4);
       const twin = fleet.startAgent(slot, `wss://127.0.0.1:${fleet.boltPort}`);
       try {
+        // A process takes a while to start on a busy machine: the twin's time counts from its first
+        // dial's outcome (admitted or refused, whichever the tower decides).
+        await twin.cli.waitForLog(
+          (line) => line.msg === 'bolt connected' || line.msg === 'bolt down, retrying',
+        );
         await pause(loadMs / 2);
       } finally {
         await twin.kill();
       }
-      const connected = twin.cli.logLines().filter((line) => line.msg === 'bolt connected').length;
-      notes.push(`the twin's bolt connected ${connected} times`);
+      const lines = twin.cli.logLines();
+      const count = (msg: string) => lines.filter((line) => line.msg === msg).length;
+      notes.push(
+        `the twin's bolt connected ${count('bolt connected')} times, was lost ${count('bolt lost')}`,
+      );
       await pause(loadMs / 4);
     },
   },
