@@ -3,7 +3,8 @@
  * happen, each answer checked byte for byte against the body the agent's service sent. An answer
  * is either a 2xx that arrived complete with exactly those bytes, or an error: an error status, or
  * a connection that ended before the response did (by its length or its last chunk). A complete
- * 2xx with other bytes is corrupt: the one thing a client could not tell from a good answer.
+ * 2xx with other bytes is corrupt: the one thing a client could not tell from a good answer. So is
+ * a wrong byte in an answer later cut short: another stream's bytes got into this one.
  *
  * Some clients stop reading in the middle of a large body for a while, as a slow consumer does.
  */
@@ -22,6 +23,8 @@ export interface RelayTarget {
 export interface CorruptRelay {
   readonly url: string;
   readonly status: number;
+  /** Whether the client could have taken it for a whole answer. */
+  readonly complete: boolean;
   readonly expectedBytes: number;
   readonly receivedBytes: number;
   /** Offset of the first byte that differed, if one did within what arrived. */
@@ -163,12 +166,14 @@ export class RelayLoad {
         res.on('close', () =>
           finish(() => {
             if (status < 200 || status > 299) count(this.tally.statuses, status);
-            else if (!res.complete) count(this.tally.transport, 'cut short');
+            // A wrong byte is corrupt even in an answer cut short: some other stream's bytes got in.
+            else if (!res.complete && firstDifference === undefined) count(this.tally.transport, 'cut short');
             else if (received === expected.length && firstDifference === undefined) this.tally.ok++;
             else
               this.tally.corrupt.push({
                 url: path,
                 status,
+                complete: res.complete,
                 expectedBytes: expected.length,
                 receivedBytes: received,
                 firstDifference,
