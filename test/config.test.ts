@@ -390,6 +390,13 @@ describe('agent config', () => {
     );
     expect(problems).toEqual(['--beacon-validity: must be greater than beaconInterval (5), got 1']);
   });
+
+  it('takes the address relayed requests go to, absent by default', async () => {
+    const config = await loadConfig(agentConfigSchema, { flags: { ...AGENT, localHost: '127.0.0.2' } });
+    expect(config.localHost).toBe('127.0.0.2');
+    const problems = await problemsOf(loadConfig(agentConfigSchema, { flags: { ...AGENT, localHost: '' } }));
+    expect(problems).toEqual(['--local-host: must not be empty, got ""']);
+  });
 });
 
 describe('parsePortList', () => {

@@ -45,6 +45,7 @@ export function registerAgentCommand(program: Command): void {
       '--shutdown-grace <seconds>',
       'on SIGTERM, time for a clean stop before exiting anyway (default 5)',
     )
+    .option('--local-host <host>', 'address relayed requests go to (default 127.0.0.1)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
     .action(async (flags: AgentFlags) => {
       try {
@@ -65,6 +66,7 @@ export function registerAgentCommand(program: Command): void {
           beaconValidity: config.beaconValidity,
           maxBackoff: config.maxBackoff,
           outputBacklogLimit: config.outputBacklogLimit,
+          ...(config.localHost ? { localHost: config.localHost } : {}),
         });
         client.on('connected', ({ url }) => log.info({ tower: url, allow: config.allow }, 'bolt connected'));
         client.on('disconnected', ({ url, code, reason }) =>

@@ -65,6 +65,11 @@ export const agentConfigSchema = z
     outputBacklogLimit: outputBacklogLimit(),
     /** On SIGTERM/SIGINT, seconds allowed for a clean stop before the agent exits anyway. */
     shutdownGrace: seconds().default(5),
+    /** Where relayed requests go; absent means 127.0.0.1 (a sidecar or container address otherwise). */
+    localHost: z
+      .string({ error: 'expected a host or address' })
+      .min(1, { error: 'must not be empty' })
+      .optional(),
     logLevel: logLevel(),
   })
   .superRefine(checkBeaconTiming);

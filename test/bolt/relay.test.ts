@@ -14,6 +14,9 @@ import {
   closeAll,
   eventually,
   freePort,
+  helloMessage,
+  rawOutcome,
+  rawSocket,
   service,
   sha256,
   tower,
@@ -442,6 +445,19 @@ describe('relay errors', () => {
     // The allowed port still works on the same bolt, and the forbidden one saw nothing.
     expect((await api(t, `/proxy/alpha@${allowed}/`)).status).toBe(200);
     expect(reached).toBe(0);
+  });
+
+  it('answers 503, not 403, while a connected agent has not announced its ports yet', async () => {
+    // Every reconnect has this moment: the new bolt is in the table before its Hello arrives.
+    const port = await echoService();
+    const t = await tower();
+    const socket = await rawSocket(t, { cname: 'alpha' });
+    expect(await rawOutcome(socket)).toEqual({ open: true });
+    await eventually(() => t.table.get('alpha'));
+    await expectApiError(await api(t, `/proxy/alpha@${port}/`), 503, 'not-ready');
+    socket.send(helloMessage([port]));
+    await announced(t, 'alpha');
+    await expectApiError(await api(t, `/proxy/alpha@${port + 1}/`), 403, 'port-not-allowed');
   });
 
   it('answers 502 when the local service refuses the connection', async () => {

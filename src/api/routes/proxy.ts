@@ -19,6 +19,7 @@ import { relayExchange } from '../relay-exchange.js';
 
 const statusFor: Record<RelayErrorCode, ContentfulStatusCode> = {
   'port-not-allowed': 403,
+  'not-ready': 503,
   'upstream-unreachable': 502,
   'upstream-failed': 502,
   'bolt-lost': 502,

@@ -58,7 +58,13 @@ export abstract class BoltBase implements Bolt {
   ) {}
 
   relay(port: number, request: RelayRequest, options: RelayOptions): Promise<RelayResponse> {
-    if (!this.ports?.includes(port)) {
+    // A reconnecting agent's new bolt is listed before its Hello: that is a wait, not a refusal.
+    if (this.ports === null) {
+      return Promise.reject(
+        new RelayError('not-ready', `${this.cname} has not announced its ports yet; try again shortly`),
+      );
+    }
+    if (!this.ports.includes(port)) {
       return Promise.reject(
         new RelayError('port-not-allowed', `port ${port} is not in ${this.cname}'s capability`),
       );

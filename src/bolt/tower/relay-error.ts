@@ -3,6 +3,7 @@
  */
 export type RelayErrorCode =
   | 'port-not-allowed' // the port is not in the minion's capability (403)
+  | 'not-ready' // the bolt has not announced its capability yet (503)
   | 'upstream-unreachable' // the agent's local service refused or failed (502)
   | 'upstream-failed'
   | 'timeout' // no response head within the relay timeout (504)
