@@ -6,6 +6,7 @@
  */
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { agentArgs } from '../helpers/cli.js';
 import { freePort, onCloseAll, tempDir } from '../helpers/harness.js';
 import { testPki, writePki } from '../helpers/pki.js';
 import { FaultProxy } from './fault-proxy.js';
@@ -102,27 +103,24 @@ export class Fleet {
     towerUrl = `wss://127.0.0.1:${slot.proxy.port}`,
   ): ChaosProcess {
     const files = this.certFiles(slot.cname);
-    return ChaosProcess.start(slot.cname, [
-      'agent',
-      '--tower',
-      towerUrl,
-      '--cert',
-      files.cert,
-      '--key',
-      files.key,
-      '--ca',
-      files.ca,
-      '--allow',
-      String(this.upstreams.port),
-      '--local-host',
-      slot.upstream.host,
-      '--beacon-interval',
-      String(TIMING.beaconInterval),
-      '--beacon-validity',
-      String(TIMING.beaconValidity),
-      '--max-backoff',
-      String(TIMING.maxBackoff),
-    ]);
+    return ChaosProcess.start(
+      slot.cname,
+      agentArgs(
+        towerUrl,
+        files,
+        [this.upstreams.port],
+        [
+          '--local-host',
+          slot.upstream.host,
+          '--beacon-interval',
+          String(TIMING.beaconInterval),
+          '--beacon-validity',
+          String(TIMING.beaconValidity),
+          '--max-backoff',
+          String(TIMING.maxBackoff),
+        ],
+      ),
+    );
   }
 }
 

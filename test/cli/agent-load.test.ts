@@ -1,18 +1,15 @@
-/**
- * A real `stormtower agent` process under the load that once livelocked it: eight large downloads
- * read at full speed and eight endless bodies nobody reads, all through one agent. It must keep its
- * bolt, answer a small relay in between, cancel the stalled exchanges cleanly and stop on SIGTERM.
- *
- * The agent runs as its own process so that a spinning agent cannot block this test's event loop:
- * a spin shows up as relays that never finish and a bolt the tower expires.
- */
-import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import { join } from 'node:path';
 import { setTimeout as pause } from 'node:timers/promises';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningTower } from '../../src/tower.js';
-import { assertBuilt, type CliProcess, startCli } from '../helpers/cli.js';
+import {
+  type AgentFiles,
+  agentArgs,
+  assertBuilt,
+  type CliProcess,
+  startCli,
+  writeAgentFiles,
+} from '../helpers/cli.js';
 import { announced, closeAll, eventually, service, tempDir, tower } from '../helpers/harness.js';
 import { testPki } from '../helpers/pki.js';
 
@@ -71,37 +68,17 @@ async function loadService(endless: Endless): Promise<number> {
 }
 
 /** The agent's certificate, key and CA as files, for the CLI. */
-async function agentFiles(): Promise<{ cert: string; key: string; ca: string }> {
+async function agentFiles(): Promise<AgentFiles> {
   const pki = await testPki();
   const identity = await pki.client(CNAME);
-  const dir = await tempDir('stormtower-agent-load-');
-  const files = { cert: join(dir, 'agent.crt'), key: join(dir, 'agent.key'), ca: join(dir, 'ca.crt') };
-  await writeFile(files.cert, identity.cert);
-  await writeFile(files.key, identity.key, { mode: 0o600 });
-  await writeFile(files.ca, pki.ca);
-  return files;
+  return writeAgentFiles(await tempDir('stormtower-agent-load-'), identity, pki.ca);
 }
 
 async function startAgent(t: RunningTower, port: number, extra: string[] = []): Promise<CliProcess> {
   const files = await agentFiles();
-  const cli = startCli([
-    'agent',
-    '--tower',
-    t.boltUrl,
-    '--cert',
-    files.cert,
-    '--key',
-    files.key,
-    '--ca',
-    files.ca,
-    '--allow',
-    String(port),
-    '--beacon-interval',
-    '1',
-    '--beacon-validity',
-    '5',
-    ...extra,
-  ]);
+  const cli = startCli(
+    agentArgs(t.boltUrl, files, [port], ['--beacon-interval', '1', '--beacon-validity', '5', ...extra]),
+  );
   await cli.waitForLog((line) => line.msg === 'bolt connected');
   await announced(t, CNAME);
   return cli;

@@ -1,12 +1,6 @@
-/**
- * The real `stormtower agent` refused because another agent with its certificate holds the cname:
- * it says so in its log, in words an operator can act on, and waits its longest backoff.
- */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeCodeFor, ErrorCode } from '../../src/bolt/protocol/frames.js';
-import { assertBuilt, startCli } from '../helpers/cli.js';
+import { agentArgs, assertBuilt, startCli, writeAgentFiles } from '../helpers/cli.js';
 import { agent, announced, closeAll, collect, tempDir, tower } from '../helpers/harness.js';
 import { testPki } from '../helpers/pki.js';
 
@@ -18,36 +12,20 @@ describe('stormtower agent, refused for a conflict', () => {
     const dir = await tempDir('stormtower-cli-conflict-');
     const pki = await testPki();
     const identity = await pki.client('cli-twin');
-    const files = { cert: join(dir, 'a.crt'), key: join(dir, 'a.key'), ca: join(dir, 'ca.crt') };
-    await Promise.all([
-      writeFile(files.cert, identity.cert),
-      writeFile(files.key, identity.key, { mode: 0o600 }),
-      writeFile(files.ca, pki.ca),
-    ]);
+    const files = await writeAgentFiles(dir, identity, pki.ca);
     const t = await tower({ beaconInterval: 1, beaconValidity: 5 });
     const holder = await agent(t.boltUrl, 'cli-twin', [1111], { identity });
     const held = await announced(t, 'cli-twin');
     const holderDrops = collect(holder, 'disconnected');
 
-    const cli = startCli([
-      'agent',
-      '--tower',
-      t.boltUrl,
-      '--cert',
-      files.cert,
-      '--key',
-      files.key,
-      '--ca',
-      files.ca,
-      '--allow',
-      '2222',
-      '--beacon-interval',
-      '1',
-      '--beacon-validity',
-      '5',
-      '--max-backoff',
-      '2',
-    ]);
+    const cli = startCli(
+      agentArgs(
+        t.boltUrl,
+        files,
+        [2222],
+        ['--beacon-interval', '1', '--beacon-validity', '5', '--max-backoff', '2'],
+      ),
+    );
     const lost = await cli.waitForLog((line) => line.msg === 'bolt lost');
     expect(lost.code).toBe(closeCodeFor(ErrorCode.Conflict));
     const warning = await cli.waitForLog((line) => String(line.msg).includes('same certificate'));

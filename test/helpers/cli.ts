@@ -5,6 +5,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onCloseAll } from './harness.js';
 
@@ -162,4 +164,50 @@ export async function runCli(args: readonly string[], timeoutMs = 15_000): Promi
   const exit = await cli.exited;
   clearTimeout(timer);
   return { ...exit, stdout: cli.stdout, stderr: cli.stderr };
+}
+
+/** Where `stormtower agent` finds its certificate, key and the tower's CA. */
+export interface AgentFiles {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+}
+
+/** Writes an agent's certificate and key (`identity`) and the CA into `dir`, for the CLI. */
+export async function writeAgentFiles(
+  dir: string,
+  identity: { readonly cert: string; readonly key: string },
+  ca: string,
+): Promise<AgentFiles> {
+  const files = { cert: join(dir, 'agent.crt'), key: join(dir, 'agent.key'), ca: join(dir, 'ca.crt') };
+  await Promise.all([
+    writeFile(files.cert, identity.cert),
+    writeFile(files.key, identity.key, { mode: 0o600 }),
+    writeFile(files.ca, ca),
+  ]);
+  return files;
+}
+
+/** The arguments of `stormtower agent` dialling `tower` with `files` and allowing `allow`, then `extra`. */
+export function agentArgs(
+  tower: string,
+  files: AgentFiles,
+  allow: readonly number[],
+  extra: readonly string[] = [],
+): string[] {
+  const { cert, key, ca } = files;
+  return [
+    'agent',
+    '--tower',
+    tower,
+    '--cert',
+    cert,
+    '--key',
+    key,
+    '--ca',
+    ca,
+    '--allow',
+    allow.join(','),
+    ...extra,
+  ];
 }
