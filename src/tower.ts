@@ -43,6 +43,9 @@ export type TowerSettings = Pick<
   | 'inspect'
   | 'legacyPort'
   | 'headerRelay'
+  | 'feedBacklogLimit'
+  | 'feedFlushInterval'
+  | 'feedDropGrace'
 >;
 
 export interface RunningTower {
@@ -133,6 +136,11 @@ export async function startTower(
     feed,
     minionStatus: fleet.status,
     headerRelay: settings.headerRelay,
+    events: {
+      backlogLimit: settings.feedBacklogLimit,
+      flushIntervalMs: settings.feedFlushInterval,
+      dropGraceMs: settings.feedDropGrace * 1000,
+    },
   });
   const api = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: settings.apiHost, port: settings.apiPort }, () =>

@@ -70,6 +70,9 @@ describe('tower config', () => {
       capabilityTimeout: 15,
       logLevel: 'info',
       headerRelay: false,
+      feedBacklogLimit: 1048576,
+      feedFlushInterval: 50,
+      feedDropGrace: 5,
     });
     expect(config.apiToken).toBeUndefined();
     expect(config.inspect).toBeUndefined();

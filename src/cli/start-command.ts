@@ -41,6 +41,15 @@ export function registerStartCommand(program: Command): void {
       'also accept deployed stormbolt agents (raw TLS + mux-demux) here; off by default',
     )
     .option('--header-relay', 'relay API requests carrying "stormbolt-target: <cname>:<port>"')
+    .option(
+      '--feed-backlog-limit <bytes>',
+      'bytes an event-stream subscriber may leave unread before it is dropped (default 1048576)',
+    )
+    .option(
+      '--feed-flush-interval <ms>',
+      'shortest time between two writes of changes to a subscriber (default 50)',
+    )
+    .option('--feed-drop-grace <seconds>', 'time a dropped subscriber has to read its last event (default 5)')
     .option('--inspect [port]', 'serve the XState inspector bridge on this port (default 8080)')
     .option('--name <name>', 'extra DNS name or address for a new tower certificate (repeatable)', collect)
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')

@@ -96,6 +96,15 @@ export const towerConfigSchema = z
     /** Port for the legacy protocol listener (later feature); absent means off. */
     legacyPort: listenPort().optional(),
     headerRelay: z.boolean({ error: 'expected true or false' }).default(false),
+    /** Bytes an event-stream subscriber may leave unread (besides its first snapshot) before it is dropped. */
+    feedBacklogLimit: positiveInt('bytes').default(1048576),
+    /** Shortest time between two batches of changes written to the event-stream subscribers. */
+    feedFlushInterval: z
+      .int({ error: 'expected a whole number of milliseconds' })
+      .min(0, { error: 'expected a whole number of milliseconds' })
+      .default(50),
+    /** How long a dropped subscriber has to read its final `dropped` event before it is cut off. */
+    feedDropGrace: seconds().default(5),
   })
   .superRefine(checkBeaconTiming);
 
