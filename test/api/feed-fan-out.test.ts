@@ -209,6 +209,7 @@ class RecordingSink implements SseSink {
   }
 
   end(): void {
+    if (this.closed) return;
     this.ended += 1;
     this.close();
   }
@@ -310,6 +311,21 @@ describe('serveSubscriber', () => {
     expect(feedParts.fanOut.size).toBe(0);
     expect(feedParts.feed.subscriberCount()).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('ends the stream rather than skip events when a batch would leave a gap', () => {
+    const feedParts = parts();
+    const { registry, fanOut } = feedParts;
+    const members = Array.from({ length: 70 }, () => subscribe(feedParts));
+    registry.put('a'); // 1
+    vi.advanceTimersToNextTimer(); // the first 64 have it; the last 6 wait for the next turn
+    registry.put('b'); // 2
+    feedParts.feed.close(); // sends 2 to everyone at once, then ends every stream
+    const last = members.at(-1)?.sink;
+    expect(last?.ids()).toEqual(['0']);
+    expect(last?.ended).toBe(1);
+    expect(members[0]?.sink.ids()).toEqual(['0', '1', '2']);
+    expect(fanOut.size).toBe(0);
   });
 
   it('ends the stream when the feed ends', () => {

@@ -73,15 +73,21 @@ export class FeedFanOut {
   }
 
   #start(): void {
-    this.#keepAliveTimer = setInterval(() => this.#beat(), this.#options.keepAliveMs);
-    this.#keepAliveTimer.unref();
-    this.#unsubscribe = this.#feed.subscribe({
+    const unsubscribe = this.#feed.subscribe({
       event: (event) => {
         this.#pending.push(event);
         this.#schedule();
       },
       end: () => this.#end(),
     });
+    // A feed that had already ended has ended (and let go of) every member inside `subscribe`.
+    if (this.#members.size === 0) {
+      unsubscribe();
+      return;
+    }
+    this.#unsubscribe = unsubscribe;
+    this.#keepAliveTimer = setInterval(() => this.#beat(), this.#options.keepAliveMs);
+    this.#keepAliveTimer.unref();
   }
 
   #leave(member: FanOutMember): void {

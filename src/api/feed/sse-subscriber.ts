@@ -44,6 +44,12 @@ export function serveSubscriber(sink: SseSink, parts: FeedParts, options: Subscr
   const member: FanOutMember = {
     deliver(batch: Batch) {
       if (sentId === undefined || batch.lastId <= sentId) return;
+      // Never write past a gap (the feed ending while an earlier batch is still going round): the
+      // client's Last-Event-ID must stay where it can resume from without loss.
+      if (batch.firstId > sentId + 1) {
+        sink.end();
+        return;
+      }
       if (sink.backlog > options.backlogLimit + allowance) {
         drop(sentId);
         return;
