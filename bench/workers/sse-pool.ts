@@ -3,13 +3,18 @@
  * tower): opens `count` SSE connections, and records when each `added`/`changed`/`removed` event
  * for a minion whose id starts with `prefix` reached each subscriber, on the shared monotonic clock.
  *
- *   node sse-pool.js <events-url> <count> <prefix> [<first subscriber number>]
+ *   node sse-pool.js <events-url> <count> <prefix> [<first subscriber number>] [<batch>] [wait]
  *
  * Each subscriber is a plain socket speaking HTTP/1.1 (see `SseResponseReader`): every message is
  * still parsed at every subscriber, but without Node's HTTP client and its per-connection parser,
  * stream and decoder, which cost a thousand subscribers more CPU than parsing the messages does.
  *
- * Messages: sends `ready` once every subscriber has its snapshot; answers `report` with `events`.
+ * Subscribers connect `batch` at a time (default 100), each batch once the previous one has its
+ * snapshots; a batch of `count` opens them all at once, as a reconnect storm would. With `wait`,
+ * the pool says `up` and dials only on `go`, so a ramp can be timed without the process's start.
+ *
+ * Messages: sends `ready` once every subscriber has its snapshot; answers `report` with `events`
+ * (the arrivals, subscribers lost, change events received in all, and `dropped` events received).
  */
 import net from 'node:net';
 import { monotonicMs } from '../procs/clock.js';
@@ -23,13 +28,19 @@ export interface Arrival {
   readonly at: number;
 }
 
-const [url = '', countArg = '1', prefix = '', firstArg = '0'] = process.argv.slice(2);
+const [url = '', countArg = '1', prefix = '', firstArg = '0', batchArg = '100', waitArg = ''] =
+  process.argv.slice(2);
 const count = Number(countArg);
 const first = Number(firstArg);
+const batchSize = Number(batchArg);
 const target = new URL(url);
 const request = `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nAccept: text/event-stream\r\n\r\n`;
 const arrivals: Arrival[] = [];
 let lost = 0;
+let changes = 0;
+let dropped = 0;
+// The data of a change event starts with its id: most are told apart without parsing the JSON.
+const ours = `{"id":${JSON.stringify(prefix).slice(0, -1)}`;
 const sockets: net.Socket[] = [];
 
 // Every socket reads into this one buffer (`onread`): no Buffer and no stream event per read, and
@@ -56,6 +67,12 @@ function subscribe(subscriber: number): Promise<void> {
           snapshot = true;
           continue;
         }
+        if (event.event === 'dropped') {
+          dropped++;
+          continue;
+        }
+        changes++;
+        if (!event.data.startsWith(ours)) continue;
         const data = JSON.parse(event.data) as ChangeData;
         if (data.id.startsWith(prefix)) {
           arrivals.push({ subscriber, type: event.event, id: data.id, checksum: data.checksum, at });
@@ -80,12 +97,19 @@ function subscribe(subscriber: number): Promise<void> {
   });
 }
 
-// Opened in batches so a thousand handshakes do not arrive in the same instant.
-const BATCH = 100;
+if (waitArg === 'wait') {
+  const go = new Promise<void>((resolve) =>
+    process.on('message', (message: { type: string }) => {
+      if (message.type === 'go') resolve();
+    }),
+  );
+  process.send?.({ type: 'up' });
+  await go;
+}
 try {
-  for (let start = 0; start < count; start += BATCH) {
+  for (let start = 0; start < count; start += batchSize) {
     const batch: Promise<void>[] = [];
-    for (let i = start; i < Math.min(count, start + BATCH); i++) batch.push(subscribe(first + i));
+    for (let i = start; i < Math.min(count, start + batchSize); i++) batch.push(subscribe(first + i));
     await Promise.all(batch);
   }
   process.send?.({ type: 'ready', connected: count });
@@ -94,7 +118,8 @@ try {
 }
 
 process.on('message', (message: { type: string }) => {
-  if (message.type === 'report') process.send?.({ type: 'events', arrivals, lost });
+  if (message.type === 'report')
+    process.send?.({ type: 'events', arrivals, lost, received: changes, dropped });
   if (message.type === 'clear') arrivals.length = 0;
 });
 process.on('disconnect', () => {
