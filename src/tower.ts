@@ -44,7 +44,7 @@ export type TowerSettings = Pick<
   | 'legacyPort'
   | 'headerRelay'
   | 'feedBacklogLimit'
-  | 'feedFlushInterval'
+  | 'feedWriteShare'
   | 'feedDropGrace'
 >;
 
@@ -138,7 +138,7 @@ export async function startTower(
     headerRelay: settings.headerRelay,
     events: {
       backlogLimit: settings.feedBacklogLimit,
-      flushIntervalMs: settings.feedFlushInterval,
+      writeShare: settings.feedWriteShare,
       dropGraceMs: settings.feedDropGrace * 1000,
     },
   });

@@ -71,7 +71,7 @@ describe('tower config', () => {
       logLevel: 'info',
       headerRelay: false,
       feedBacklogLimit: 1048576,
-      feedFlushInterval: 50,
+      feedWriteShare: 0.25,
       feedDropGrace: 5,
     });
     expect(config.apiToken).toBeUndefined();

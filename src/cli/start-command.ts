@@ -46,8 +46,8 @@ export function registerStartCommand(program: Command): void {
       'bytes an event-stream subscriber may leave unread before it is dropped (default 1048576)',
     )
     .option(
-      '--feed-flush-interval <ms>',
-      'shortest time between two writes of changes to a subscriber (default 50)',
+      '--feed-write-share <fraction>',
+      "share of the tower's time that writing changes to event-stream subscribers may take (default 0.25)",
     )
     .option('--feed-drop-grace <seconds>', 'time a dropped subscriber has to read its last event (default 5)')
     .option('--inspect [port]', 'serve the XState inspector bridge on this port (default 8080)')

@@ -98,11 +98,12 @@ export const towerConfigSchema = z
     headerRelay: z.boolean({ error: 'expected true or false' }).default(false),
     /** Bytes an event-stream subscriber may leave unread (besides its first snapshot) before it is dropped. */
     feedBacklogLimit: positiveInt('bytes').default(1048576),
-    /** Shortest time between two batches of changes written to the event-stream subscribers. */
-    feedFlushInterval: z
-      .int({ error: 'expected a whole number of milliseconds' })
-      .min(0, { error: 'expected a whole number of milliseconds' })
-      .default(50),
+    /** The share of the tower's time that writing changes to event-stream subscribers may take on average. */
+    feedWriteShare: z
+      .number({ error: 'expected a fraction' })
+      .gt(0, { error: 'expected a fraction greater than 0 and at most 1' })
+      .max(1, { error: 'expected a fraction greater than 0 and at most 1' })
+      .default(0.25),
     /** How long a dropped subscriber has to read its final `dropped` event before it is cut off. */
     feedDropGrace: seconds().default(5),
   })

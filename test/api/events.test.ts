@@ -352,7 +352,7 @@ describe.each([inProcess, overHttp])('GET /minions/events, $name', (transport) =
 // events-churn.test.ts for subscribers dropped over a socket).
 describe('GET /minions/events in-process: the backlog limit', () => {
   it('drops a subscriber that does not read with a final event, while a reading one gets everything', async () => {
-    const { registry, app, connect } = await setUp(inProcess, { backlogLimit: 500, flushIntervalMs: 0 });
+    const { registry, app, connect } = await setUp(inProcess, { backlogLimit: 500 });
     const stalled = await app.request('/minions/events'); // its body is not read for now
     const reader = await connect();
     expect(await reader.nextEvent()).toMatchObject({ event: 'snapshot' });
@@ -411,7 +411,7 @@ describe('GET /minions/events over a real HTTP server: one encoding, socket back
   });
 
   it('keeps a client whose kernel buffers take bursts larger than the backlog limit', async () => {
-    const { registry, connect } = await setUp(overHttp, { backlogLimit: 100, flushIntervalMs: 0 });
+    const { registry, connect } = await setUp(overHttp, { backlogLimit: 100 });
     const reader = await connect();
     expect(await reader.nextEvent()).toMatchObject({ event: 'snapshot', id: '0' });
     for (let round = 0; round < 3; round += 1) {

@@ -20,13 +20,17 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const FLUSH_MS = 50;
 const KEEP_ALIVE_MS = 1000;
 
 function parts(bufferSize = 1024): FeedParts & { registry: FakeRegistry } {
   const registry = new FakeRegistry();
   const feed = createChangeFeed(registry, { bufferSize });
-  const fanOut = new FeedFanOut(feed, { flushIntervalMs: FLUSH_MS, keepAliveMs: KEEP_ALIVE_MS });
+  // The budget on the fake clock: writing takes no time unless a test's member says it does.
+  const fanOut = new FeedFanOut(feed, {
+    writeShare: 0.25,
+    keepAliveMs: KEEP_ALIVE_MS,
+    now: () => Date.now(),
+  });
   return { registry, feed, fanOut, snapshots: new SnapshotCache(feed) };
 }
 
@@ -66,23 +70,24 @@ describe('FeedFanOut', () => {
     expect(a.batches[0]?.frame.body.toString().match(/^event: /gm)).toHaveLength(5);
   });
 
-  it('waits flushIntervalMs after a batch before the next, gathering what came meanwhile', () => {
+  it('holds the next batch back while the write budget is spent, gathering what comes meanwhile', () => {
     const { registry, fanOut } = parts();
-    const a = recorder();
-    fanOut.join(a);
+    const slow = recorder();
+    // A batch that takes 300 ms of writing: more than the 250 ms a quarter share allows at once.
+    slow.deliver = (batch) => {
+      slow.batches.push(batch);
+      vi.setSystemTime(Date.now() + 300);
+    };
+    fanOut.join(slow);
     registry.put('m', 1);
     vi.advanceTimersByTime(0);
     registry.put('m', 2);
     registry.put('m', 3);
-    vi.advanceTimersByTime(FLUSH_MS - 1);
-    expect(a.batches.map(ids)).toEqual([[1]]);
+    // 50 ms over budget, paid off at a quarter of the time that passes: 200 ms.
+    vi.advanceTimersByTime(199);
+    expect(slow.batches.map(ids)).toEqual([[1]]);
     vi.advanceTimersByTime(1);
-    expect(a.batches.map(ids)).toEqual([[1], [2, 3]]);
-    // Long after the last batch, a change goes out at once.
-    vi.advanceTimersByTime(10 * FLUSH_MS);
-    registry.put('m', 4);
-    vi.advanceTimersByTime(0);
-    expect(a.batches.map(ids)).toEqual([[1], [2, 3], [4]]);
+    expect(slow.batches.map(ids)).toEqual([[1], [2, 3]]);
   });
 
   it('writes to at most 64 members per event-loop turn', () => {
@@ -138,7 +143,7 @@ describe('FeedFanOut', () => {
     expect(bad.ended).toBe(1);
     expect(fanOut.size).toBe(1);
     registry.put('m', 2);
-    vi.advanceTimersByTime(FLUSH_MS);
+    vi.advanceTimersByTime(0);
     expect(good.batches.map(ids)).toEqual([[1], [2]]);
   });
 
@@ -282,11 +287,11 @@ describe('serveSubscriber', () => {
     vi.advanceTimersByTime(0);
     sink.backlog = catchUp + 100; // the snapshot unread, and the limit: still served
     registry.put('a', 2);
-    vi.advanceTimersByTime(FLUSH_MS);
+    vi.advanceTimersByTime(0);
     expect(sink.ids()).toEqual(['0', '1', '2']);
     sink.backlog = 2 * catchUp + 100;
     registry.put('a', 3);
-    vi.advanceTimersByTime(FLUSH_MS);
+    vi.advanceTimersByTime(0);
     expect(drops).toEqual([2]);
     expect(sink.dropped?.final).toMatch(/^event: dropped\ndata: .*"lastEventId":"2".*\nid: 2\n\n$/);
     expect(sink.dropped?.graceMs).toBe(5000);

@@ -2,10 +2,10 @@
  * Delivers the change feed to every open `/minions/events` stream, with the cost of a burst
  * bounded per subscriber rather than per change.
  *
- * - Changes are batched: the changes of one event-loop turn, or of the time since the previous
- *   write if that was less than `flushIntervalMs` ago, go out as one frame, encoded once and written
- *   once to each subscriber. At 200 changes a second, one write per change per subscriber was 400,000
- *   socket writes a second for 2,000 subscribers, more than two cores can do.
+ * - Changes are batched: the changes of one event-loop turn, or of the time the previous batch and
+ *   the write budget (`write-budget.ts`) made them wait, go out as one frame, encoded once and
+ *   written once to each subscriber. At 200 changes a second, one write per change per subscriber
+ *   was 400,000 socket writes a second for 2,000 subscribers, more than two cores can do.
  * - A batch is written to `SLICE` subscribers per event-loop turn, so requests such as `/health`
  *   wait behind a slice, never behind the whole fan-out.
  * - Keep-alives go the same way, on a turn when no batch was written for a whole interval.
@@ -15,6 +15,7 @@
 import type { ChangeFeed, FeedEvent } from './change-feed.js';
 import { joinFrames, type SseFrame } from './sse-frame.js';
 import { changeFrame } from './sse-wire.js';
+import { WriteBudget } from './write-budget.js';
 
 /** Consecutive feed events, and all of them as one frame. */
 export interface Batch {
@@ -34,9 +35,11 @@ export interface FanOutMember {
 }
 
 export interface FanOutOptions {
-  /** Shortest time from the end of one batch's fan-out to the start of the next. */
-  readonly flushIntervalMs: number;
+  /** The share (0-1] of the tower's time that writing batches may take on average (`WriteBudget`). */
+  readonly writeShare: number;
   readonly keepAliveMs: number;
+  /** A millisecond clock for the budget; performance.now unless a test supplies one. */
+  readonly now?: () => number;
 }
 
 /** Subscribers served per event-loop turn: a few milliseconds of socket writes at most. */
@@ -45,6 +48,7 @@ const SLICE = 64;
 export class FeedFanOut {
   readonly #feed: ChangeFeed;
   readonly #options: FanOutOptions;
+  readonly #budget: WriteBudget;
   readonly #members = new Set<FanOutMember>();
   #unsubscribe: (() => void) | undefined;
   #pending: FeedEvent[] = [];
@@ -53,12 +57,12 @@ export class FeedFanOut {
   #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
   /** A fan-out (of a batch or of keep-alives) is under way, over one or more turns. */
   #busy = false;
-  #lastFlushEnd = Number.NEGATIVE_INFINITY;
   #flushedSinceBeat = false;
 
   constructor(feed: ChangeFeed, options: FanOutOptions) {
     this.#feed = feed;
     this.#options = options;
+    this.#budget = new WriteBudget(options.writeShare, options.now);
   }
 
   get size(): number {
@@ -106,9 +110,9 @@ export class FeedFanOut {
       this.#cancelFlush = undefined;
       this.#flush();
     };
-    // Right after this turn's I/O (so its other changes join the batch) when the last batch is long
-    // gone: a lone change is not delayed. In a burst, the wait lets changes gather into one write.
-    const wait = this.#lastFlushEnd + this.#options.flushIntervalMs - Date.now();
+    // Right after this turn's I/O (so its other changes join the batch) while the budget allows:
+    // a lone change, or a short burst, is not delayed.
+    const wait = this.#budget.wait();
     if (wait <= 0) {
       const immediate = setImmediate(flush);
       this.#cancelFlush = () => clearImmediate(immediate);
@@ -136,12 +140,7 @@ export class FeedFanOut {
     const batch = this.#takeBatch();
     if (batch === undefined) return;
     this.#flushedSinceBeat = true;
-    this.#fanOut(
-      (member) => member.deliver(batch),
-      () => {
-        this.#lastFlushEnd = Date.now();
-      },
-    );
+    this.#fanOut((member) => member.deliver(batch));
   }
 
   #beat(): void {
@@ -149,23 +148,27 @@ export class FeedFanOut {
     this.#flushedSinceBeat = false;
   }
 
-  /** Visits the members there are now, `SLICE` per turn; a member gone meanwhile is skipped. */
-  #fanOut(visit: (member: FanOutMember) => void, done?: () => void): void {
+  /**
+   * Visits the members there are now, `SLICE` per turn; a member gone meanwhile is skipped. The
+   * time spent in the slices (not what ran between them) is charged to the write budget.
+   */
+  #fanOut(visit: (member: FanOutMember) => void): void {
     this.#busy = true;
     const targets = [...this.#members];
     let next = 0;
     const slice = (): void => {
+      const began = this.#budget.now();
       const end = Math.min(targets.length, next + SLICE);
       for (; next < end; next++) {
         const member = targets[next] as FanOutMember;
         if (this.#members.has(member)) this.#visit(member, visit);
       }
+      this.#budget.spend(this.#budget.now() - began);
       if (next < targets.length) {
         setImmediate(slice);
         return;
       }
       this.#busy = false;
-      done?.();
       this.#schedule();
     };
     slice();

@@ -39,8 +39,8 @@ export interface MinionEventOptions {
   readonly keepAliveMs?: number;
   /** Bytes a subscriber may leave unread (besides its catch-up) before it is dropped. */
   readonly backlogLimit?: number;
-  /** Shortest time between two batches of changes written to the subscribers. */
-  readonly flushIntervalMs?: number;
+  /** The share (0-1] of the tower's time that writing changes to subscribers may take on average. */
+  readonly writeShare?: number;
   /** How long a dropped subscriber has to read its final `dropped` message. */
   readonly dropGraceMs?: number;
   /** Where a dropped subscriber is logged, once per address. */
@@ -51,7 +51,7 @@ export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions 
   const parts: FeedParts = {
     feed,
     fanOut: new FeedFanOut(feed, {
-      flushIntervalMs: options.flushIntervalMs ?? 50,
+      writeShare: options.writeShare ?? 0.25,
       keepAliveMs: options.keepAliveMs ?? 15_000,
     }),
     snapshots: new SnapshotCache(feed),
