@@ -11,10 +11,13 @@
  *
  * Subscribers connect `batch` at a time (default 100), each batch once the previous one has its
  * snapshots; a batch of `count` opens them all at once, as a reconnect storm would. With `wait`,
- * the pool says `up` and dials only on `go`, so a ramp can be timed without the process's start.
+ * the pool says `up` and dials only on `go`, so a ramp can be timed without the process's start;
+ * then a subscriber that fails before its snapshot is counted as `failed` rather than failing the
+ * pool, since whether the tower takes the storm is what is measured.
  *
  * Messages: sends `ready` once every subscriber has its snapshot; answers `report` with `events`
- * (the arrivals, subscribers lost, change events received in all, and `dropped` events received).
+ * (the arrivals; subscribers with their snapshot, lost after it or failed before it; change events
+ * received in all, and `dropped` events received).
  */
 import net from 'node:net';
 import { monotonicMs } from '../procs/clock.js';
@@ -33,10 +36,13 @@ const [url = '', countArg = '1', prefix = '', firstArg = '0', batchArg = '100', 
 const count = Number(countArg);
 const first = Number(firstArg);
 const batchSize = Number(batchArg);
+const storm = waitArg === 'wait';
 const target = new URL(url);
 const request = `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nAccept: text/event-stream\r\n\r\n`;
 const arrivals: Arrival[] = [];
+let snapshots = 0;
 let lost = 0;
+let failed = 0;
 let changes = 0;
 let dropped = 0;
 // The data of a change event starts with its id: most are told apart without parsing the JSON.
@@ -49,6 +55,16 @@ const readBuffer = Buffer.allocUnsafe(64 * 1024);
 
 function subscribe(subscriber: number): Promise<void> {
   return new Promise((resolve, reject) => {
+    let settled = false;
+    /** Before the snapshot, a failure fails the pool; in a storm it is counted instead. */
+    const fail = (error: Error): void => {
+      if (settled) return;
+      settled = true;
+      if (storm) {
+        failed++;
+        resolve();
+      } else reject(error);
+    };
     const reader = new SseResponseReader();
     let snapshot = false;
     /** `onread`'s callback: false stops reading. */
@@ -57,14 +73,16 @@ function subscribe(subscriber: number): Promise<void> {
       const at = monotonicMs();
       const events = reader.push(readBuffer.subarray(0, length));
       if (reader.status !== 0 && reader.status !== 200) {
-        reject(new Error(`subscriber ${subscriber}: status ${reader.status}`));
+        fail(new Error(`subscriber ${subscriber}: status ${reader.status}`));
         socket.destroy();
         return false;
       }
       for (const event of events) {
         if (event.event === 'snapshot') {
-          if (!snapshot) resolve();
+          if (!snapshot) snapshots++;
+          if (!settled) resolve();
           snapshot = true;
+          settled = true;
           continue;
         }
         if (event.event === 'dropped') {
@@ -88,14 +106,21 @@ function subscribe(subscriber: number): Promise<void> {
       },
       () => socket.write(request),
     );
-    socket.on('error', reject);
+    socket.on('error', fail);
     socket.on('close', () => {
       if (snapshot) lost++;
-      else reject(new Error(`subscriber ${subscriber}: closed before the snapshot`));
+      else fail(new Error(`subscriber ${subscriber}: closed before the snapshot`));
     });
     sockets.push(socket);
   });
 }
+
+// Answered during the connecting too, so a storm that does not finish can still be measured.
+process.on('message', (message: { type: string }) => {
+  if (message.type === 'report')
+    process.send?.({ type: 'events', arrivals, snapshots, lost, failed, received: changes, dropped });
+  if (message.type === 'clear') arrivals.length = 0;
+});
 
 if (waitArg === 'wait') {
   const go = new Promise<void>((resolve) =>
@@ -117,11 +142,6 @@ try {
   process.send?.({ type: 'error', message: error instanceof Error ? error.message : String(error) });
 }
 
-process.on('message', (message: { type: string }) => {
-  if (message.type === 'report')
-    process.send?.({ type: 'events', arrivals, lost, received: changes, dropped });
-  if (message.type === 'clear') arrivals.length = 0;
-});
 process.on('disconnect', () => {
   for (const socket of sockets) socket.destroy();
   process.exit(0);
