@@ -54,6 +54,9 @@ export type TowerSettings = Pick<
   | 'inspect'
   | 'legacyPort'
   | 'headerRelay'
+  | 'feedBacklogLimit'
+  | 'feedWriteShare'
+  | 'feedDropGrace'
 >;
 
 export interface RunningTower {
@@ -163,6 +166,11 @@ export async function startTower(
     feed,
     minionStatus: fleet.status,
     headerRelay: settings.headerRelay,
+    events: {
+      backlogLimit: settings.feedBacklogLimit,
+      writeShare: settings.feedWriteShare,
+      dropGraceMs: settings.feedDropGrace * 1000,
+    },
   });
   const api = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: settings.apiHost, port: settings.apiPort }, () =>

@@ -80,6 +80,9 @@ describe('tower config', () => {
       logLevel: 'info',
       headerRelay: false,
       shutdownGrace: 5,
+      feedBacklogLimit: 1048576,
+      feedWriteShare: 0.25,
+      feedDropGrace: 5,
     });
     expect(config.apiToken).toBeUndefined();
     expect(config.inspect).toBeUndefined();

@@ -4,7 +4,8 @@
  * measured is how long a request waits behind the tower's own work, not behind the probe's; and
  * spoken on a raw socket (raw-http.ts), so the client adds microseconds, not a millisecond.
  *
- * Messages: `probe` (method, URLs cycled, seconds, rate) -> `latency`; `fetch` (URL, times) -> `fetched`.
+ * Messages: `probe` (method, URLs cycled, seconds, rate) -> `latency` (each answered request's time,
+ * and when it was sent on the shared monotonic clock); `fetch` (URL, times) -> `fetched`.
  */
 import { monotonicMs } from '../procs/clock.js';
 import { RawHttpClient } from './raw-http.js';
@@ -41,17 +42,22 @@ async function once(method: string, url: string): Promise<{ status: number; byte
 async function probe(request: ProbeRequest): Promise<void> {
   const period = 1000 / request.rate;
   const samples: number[] = [];
+  const sentAt: number[] = [];
   const statuses: Record<string, number> = {};
   const began = monotonicMs();
   for (let i = 0; monotonicMs() - began < request.seconds * 1000; i++) {
     const wait = began + i * period - monotonicMs();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const url = request.urls[i % request.urls.length] ?? '';
+    const at = monotonicMs();
     const result = await once(request.method, url).catch(() => ({ status: 0, bytes: 0, ms: Number.NaN }));
     statuses[result.status] = (statuses[result.status] ?? 0) + 1;
-    if (result.status >= 200 && result.status < 300) samples.push(result.ms);
+    if (result.status >= 200 && result.status < 300) {
+      samples.push(result.ms);
+      sentAt.push(at);
+    }
   }
-  process.send?.({ type: 'latency', samples, statuses });
+  process.send?.({ type: 'latency', samples, sentAt, statuses });
 }
 
 async function fetchTimes(request: FetchRequest): Promise<void> {

@@ -54,7 +54,7 @@ export function createApp(options: ApiOptions): Hono {
   if (options.headerRelay) app.use('*', headerRelay(options.table, relay));
   app.route('/', healthRoutes(options.table, options.startedAt ?? Date.now()));
   app.route('/', clientRoutes(options.table, options.minionStatus));
-  app.route('/', minionEventRoutes(options.feed, options.events));
+  app.route('/', minionEventRoutes(options.feed, { log: options.log, ...options.events }));
   app.route('/', minionRoutes(options.registry));
   app.route('/', proxyRoutes(options.table, relay));
   return app;

@@ -72,6 +72,15 @@ export function registerStartCommand(program: Command): void {
       '--shutdown-grace <seconds>',
       'on SIGTERM, time for a clean stop before exiting anyway (default 5)',
     )
+    .option(
+      '--feed-backlog-limit <bytes>',
+      'bytes an event-stream subscriber may leave unread before it is dropped (default 1048576)',
+    )
+    .option(
+      '--feed-write-share <fraction>',
+      "share of the tower's time that writing changes to event-stream subscribers may take (default 0.25)",
+    )
+    .option('--feed-drop-grace <seconds>', 'time a dropped subscriber has to read its last event (default 5)')
     .option('--inspect [port]', 'serve the XState inspector bridge on this port (default 8080)')
     .option('--name <name>', 'extra DNS name or address for a new tower certificate (repeatable)', collect)
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')

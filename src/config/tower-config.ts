@@ -150,6 +150,16 @@ export const towerConfigSchema = z
     headerRelay: z.boolean({ error: 'expected true or false' }).default(false),
     /** On SIGTERM/SIGINT, seconds allowed for a clean stop before the tower exits anyway. */
     shutdownGrace: seconds().default(5),
+    /** Bytes an event-stream subscriber may leave unread (besides its first snapshot) before it is dropped. */
+    feedBacklogLimit: positiveInt('bytes').default(1048576),
+    /** The share of the tower's time that writing changes to event-stream subscribers may take on average. */
+    feedWriteShare: z
+      .number({ error: 'expected a fraction' })
+      .gt(0, { error: 'expected a fraction greater than 0 and at most 1' })
+      .max(1, { error: 'expected a fraction greater than 0 and at most 1' })
+      .default(0.25),
+    /** How long a dropped subscriber has to read its final `dropped` event before it is cut off. */
+    feedDropGrace: seconds().default(5),
   })
   .superRefine(checkBeaconTiming)
   .superRefine(checkOneApiToken);

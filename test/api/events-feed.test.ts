@@ -1,22 +1,14 @@
 /**
  * The change feed and its SSE parts on their own: event numbering, what `since` promises, and how
- * the feed ends; the frames every subscriber shares; one subscriber's keep-alives and clean-up.
+ * the feed ends; the frames every subscriber shares. (The fan-out and one subscriber's life are in
+ * `feed-fan-out.test.ts`.)
  */
 import { Subject } from 'rxjs';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  type ChangeFeed,
-  createChangeFeed,
-  type FeedEvent,
-  type FeedListener,
-} from '../../src/api/feed/change-feed.js';
-import { CloseSignal } from '../../src/api/feed/close-signal.js';
-import { KeepAliveTicker } from '../../src/api/feed/keep-alive.js';
+import { describe, expect, it, vi } from 'vitest';
+import { createChangeFeed, type FeedEvent, type FeedListener } from '../../src/api/feed/change-feed.js';
 import { RingBuffer } from '../../src/api/feed/ring-buffer.js';
-import { type SseFrame, toFrame } from '../../src/api/feed/sse-frame.js';
-import type { SseSink } from '../../src/api/feed/sse-sink.js';
-import { serveSubscriber } from '../../src/api/feed/sse-subscriber.js';
-import { changeFrame, KEEP_ALIVE, parseLastEventId, snapshotFrame } from '../../src/api/feed/sse-wire.js';
+import { joinFrames, toFrame } from '../../src/api/feed/sse-frame.js';
+import { changeFrame, droppedFrame, parseLastEventId, snapshotFrame } from '../../src/api/feed/sse-wire.js';
 import { EMPTY_CHECKSUM, type RegistryChange, type RegistryView } from '../../src/registry/registry-types.js';
 
 const emptyView: RegistryView = {
@@ -205,146 +197,19 @@ describe('SSE frames', () => {
     expect(changeFrame({ ...event })).not.toBe(frame);
   });
 
-  it('encode a snapshot once until the view or the id moves on', () => {
-    const frame = snapshotFrame({ lastId: 3, view: emptyView });
-    expect(frame.body.toString()).toBe(
+  it('encode a snapshot of the fleet, the final message of a dropped subscriber, and several as one', () => {
+    const snapshot = snapshotFrame({ lastId: 3, view: emptyView });
+    expect(snapshot.body.toString()).toBe(
       `event: snapshot\ndata: {"global":"${EMPTY_CHECKSUM}","minions":[]}\nid: 3\n\n`,
     );
-    expect(snapshotFrame({ lastId: 3, view: emptyView })).toBe(frame);
-    expect(snapshotFrame({ lastId: 4, view: emptyView })).not.toBe(frame);
-    expect(snapshotFrame({ lastId: 3, view: { ...emptyView } })).not.toBe(frame);
-  });
-});
-
-describe('KeepAliveTicker', () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
-  it('runs one timer while it has members, beating each of them every interval', () => {
-    vi.useFakeTimers();
-    const ticker = new KeepAliveTicker(100);
-    const beats = { a: 0, b: 0 };
-    const a = {
-      beat: () => {
-        beats.a += 1;
-      },
-    };
-    const b = {
-      beat: () => {
-        beats.b += 1;
-      },
-    };
-    expect(ticker.running).toBe(false);
-    ticker.add(a);
-    ticker.add(b);
-    expect(vi.getTimerCount()).toBe(1);
-    vi.advanceTimersByTime(250);
-    expect(beats).toEqual({ a: 2, b: 2 });
-    ticker.delete(a);
-    vi.advanceTimersByTime(100);
-    expect(beats).toEqual({ a: 2, b: 3 });
-    ticker.delete(b);
-    expect(ticker.running).toBe(false);
-    expect(vi.getTimerCount()).toBe(0);
-  });
-});
-
-/** A sink that keeps what it is sent, as text; the test decides when it is congested or closes. */
-class RecordingSink implements SseSink {
-  readonly sent: string[] = [];
-  congested = false;
-  ended = 0;
-  readonly #closing = new CloseSignal();
-
-  get closed(): boolean {
-    return this.#closing.fired;
-  }
-
-  send(frame: SseFrame): void {
-    this.sent.push(frame.body.toString());
-  }
-
-  end(): void {
-    this.ended += 1;
-    this.close();
-  }
-
-  close(): void {
-    this.#closing.fire();
-  }
-
-  onClose(listener: () => void): void {
-    this.#closing.add(listener);
-  }
-}
-
-describe('serveSubscriber', () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
-  function subscribe(): {
-    registry: ReturnType<typeof source>;
-    feed: ChangeFeed;
-    sink: RecordingSink;
-    ticker: KeepAliveTicker;
-  } {
-    const registry = source();
-    const feed = createChangeFeed(registry);
-    const sink = new RecordingSink();
-    const ticker = new KeepAliveTicker(100);
-    serveSubscriber(sink, feed, { lastEventId: undefined, maxBacklog: 10, keepAlive: ticker });
-    return { registry, feed, sink, ticker };
-  }
-
-  const keepAlive = KEEP_ALIVE.body.toString();
-
-  it('sends keep-alives only on a stream that had nothing for a whole interval and is not behind', () => {
-    vi.useFakeTimers();
-    const { registry, feed, sink } = subscribe();
-    expect(sink.sent).toHaveLength(1); // the snapshot
-    vi.advanceTimersByTime(100); // the snapshot went out during this interval
-    expect(sink.sent).toHaveLength(1);
-    vi.advanceTimersByTime(100);
-    expect(sink.sent.at(-1)).toBe(keepAlive);
-    registry.emit();
-    vi.advanceTimersByTime(100);
-    expect(sink.sent.filter((text) => text === keepAlive)).toHaveLength(1);
-    sink.congested = true;
-    vi.advanceTimersByTime(300);
-    expect(sink.sent.filter((text) => text === keepAlive)).toHaveLength(1);
-    feed.close();
-  });
-
-  it('leaves neither a feed subscription nor a timer behind when the client goes away', () => {
-    vi.useFakeTimers();
-    const { feed, sink, ticker } = subscribe();
-    expect(feed.subscriberCount()).toBe(1);
-    expect(ticker.running).toBe(true);
-    sink.close();
-    expect(feed.subscriberCount()).toBe(0);
-    expect(ticker.running).toBe(false);
-    expect(vi.getTimerCount()).toBe(0);
-    feed.close();
-  });
-
-  it('ends the stream when the feed ends, and cleans up the same way', () => {
-    const { feed, sink, ticker } = subscribe();
-    feed.close();
-    expect(sink.ended).toBe(1);
-    expect(ticker.running).toBe(false);
-  });
-
-  it('ends at once, subscribing to nothing, on a feed that has already ended', () => {
-    const registry = source();
-    const feed = createChangeFeed(registry);
-    feed.close();
-    const sink = new RecordingSink();
-    const ticker = new KeepAliveTicker(100);
-    serveSubscriber(sink, feed, { lastEventId: undefined, maxBacklog: 10, keepAlive: ticker });
-    expect(sink.ended).toBe(1);
-    expect(sink.sent).toEqual([]);
-    expect(ticker.running).toBe(false);
+    const dropped = droppedFrame(3);
+    expect(dropped.body.toString()).toMatch(
+      /^event: dropped\ndata: \{"reason":"backlog","lastEventId":"3","message":"[^"]+"\}\nid: 3\n\n$/,
+    );
+    const joined = joinFrames([snapshot, dropped]);
+    const text = `${snapshot.body}${dropped.body}`;
+    expect(joined.chunk.toString()).toBe(`${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`);
+    expect(joined.body.toString()).toBe(text);
+    expect(joinFrames([snapshot])).toBe(snapshot);
   });
 });

@@ -1,90 +1,21 @@
 /**
  * `GET /minions/events`: the SSE body is read as a client would, to check order, ids, resumption
- * with `Last-Event-ID`, keep-alives and the cut-off of subscribers that do not read. Each of these
+ * with `Last-Event-ID`, keep-alives and the drop of subscribers that do not read. Each of these
  * runs both in-process (`app.request()`, a web stream) and over a real HTTP server (the route then
  * writes to the Node socket), plus what only one of the two has: how a backlog is measured, and
- * that a change is encoded once for every socket.
+ * that a change is encoded once for every socket. Churn (bursts of subscribers and of changes,
+ * drops over a socket) is in `events-churn.test.ts`.
  */
-import { createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import net, { Socket } from 'node:net';
+import { type AddressInfo, Socket } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ServedDocument } from '../../machines/minion-snapshot.js';
 import { errorHandler } from '../../src/api/errors.js';
 import { type ChangeFeed, createChangeFeed } from '../../src/api/feed/change-feed.js';
-import type { RegistrySource } from '../../src/api/feed/registry-source.js';
 import { type MinionEventOptions, minionEventRoutes } from '../../src/api/routes/minion-events.js';
 import { silentLogger } from '../../src/log/logger.js';
-import type { RegistryChange, RegistryEntry, RegistryView } from '../../src/registry/registry-types.js';
-
-const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
-
-function documentChecksum(document: ServedDocument): string {
-  const { os: _os, ...rest } = document;
-  return md5(JSON.stringify(rest));
-}
-
-function makeView(documents: ReadonlyMap<string, ServedDocument>, version: number): RegistryView {
-  const entries = new Map<string, RegistryEntry>();
-  for (const [id, document] of documents) {
-    const json = JSON.stringify(document);
-    entries.set(id, {
-      id,
-      document,
-      checksum: documentChecksum(document),
-      state: 'ready',
-      lastError: null,
-      consecutiveFailures: 0,
-      connectedAt: 0,
-      lastPollAt: null,
-      lastChangeAt: null,
-      json,
-    });
-  }
-  const ids = [...entries.keys()].sort();
-  const global = md5(ids.map((id) => `${id}:${entries.get(id)?.checksum}\n`).join(''));
-  const list = `[${ids.map((id) => entries.get(id)?.json).join(',')}]`;
-  const body = Buffer.from(list);
-  return { version, global, ids, entries, listBody: () => ({ parts: [body], byteLength: body.length }) };
-}
-
-/** Publishes a new view first, then the change, as the registry promises. */
-class FakeRegistry implements RegistrySource {
-  readonly changes$ = new Subject<RegistryChange>();
-  readonly #documents = new Map<string, ServedDocument>();
-  #view = makeView(this.#documents, 0);
-
-  current(): RegistryView {
-    return this.#view;
-  }
-
-  /** Adds or changes a minion with a document distinguished by `n`. */
-  put(id: string, n = 0): RegistryChange {
-    const type = this.#documents.has(id) ? 'changed' : 'added';
-    this.#documents.set(id, { id, os: { n }, n });
-    return this.#publish(type, id);
-  }
-
-  remove(id: string): RegistryChange {
-    this.#documents.delete(id);
-    return this.#publish('removed', id);
-  }
-
-  #publish(type: RegistryChange['type'], id: string): RegistryChange {
-    this.#view = makeView(this.#documents, this.#view.version + 1);
-    const change = {
-      type,
-      id,
-      checksum: this.#view.entries.get(id)?.checksum ?? null,
-      global: this.#view.global,
-    };
-    this.changes$.next(change);
-    return change;
-  }
-}
+import type { RegistryChange } from '../../src/registry/registry-types.js';
+import { FakeRegistry } from '../helpers/fake-registry.js';
 
 interface Frame {
   readonly event?: string;
@@ -341,14 +272,13 @@ describe.each([inProcess, overHttp])('GET /minions/events, $name', (transport) =
     expect(await reader.next()).toEqual({ comments: ['keep-alive'], data: undefined });
   });
 
-  it('replays a resume only while it fits the backlog', async () => {
-    const { registry, connect } = await setUp(transport, { maxBacklog: 3 });
-    for (let n = 1; n <= 4; n += 1) registry.put('a', n);
-    const fits = await connect('2'); // 2 missed
-    expect(await fits.nextEvent()).toMatchObject({ event: 'changed', id: '3' });
-    expect(await fits.nextEvent()).toMatchObject({ event: 'changed', id: '4' });
-    const tooMany = await connect('1'); // 3 missed
-    expect(await tooMany.nextEvent()).toMatchObject({ event: 'snapshot', id: '4' });
+  it('replays every missed event the buffer holds, however many, before live ones', async () => {
+    const { registry, connect } = await setUp(transport, { backlogLimit: 10 });
+    for (let n = 1; n <= 20; n += 1) registry.put('a', n);
+    const resumed = await connect('1');
+    for (let id = 2; id <= 20; id += 1) expect(await resumed.nextEvent()).toMatchObject({ id: String(id) });
+    const live = registry.remove('a');
+    expect(await resumed.nextEvent()).toEqual(changeFrame(live, 21));
   });
 
   it.each([
@@ -417,77 +347,46 @@ describe.each([inProcess, overHttp])('GET /minions/events, $name', (transport) =
   });
 });
 
-// A web stream has no buffer of its own: every message the reader has not taken counts against
-// maxBacklog, even in a burst. Over a socket, what the kernel accepts is not backlog (see below).
-describe('GET /minions/events in-process: the backlog bound', () => {
-  it('disconnects a subscriber that does not read, while a reading one gets everything', async () => {
-    const { registry, feed, app, connect } = await setUp(inProcess, { maxBacklog: 5 });
-    const stalled = await app.request('/minions/events'); // its body is never read
+// A web stream has no buffer of its own: every byte the reader has not taken counts against the
+// backlog limit. Over a socket, what the kernel accepts is not backlog (see below, and
+// events-churn.test.ts for subscribers dropped over a socket).
+describe('GET /minions/events in-process: the backlog limit', () => {
+  it('drops a subscriber that does not read with a final event, while a reading one gets everything', async () => {
+    const { registry, app, connect } = await setUp(inProcess, { backlogLimit: 500 });
+    const stalled = await app.request('/minions/events'); // its body is not read for now
     const reader = await connect();
     expect(await reader.nextEvent()).toMatchObject({ event: 'snapshot' });
-    expect(feed.subscriberCount()).toBe(2);
 
     for (let n = 1; n <= 20; n += 1) {
       const change = registry.put('a', n);
       expect(await reader.nextEvent()).toEqual(changeFrame(change, n));
     }
-    await vi.waitFor(() => expect(feed.subscriberCount()).toBe(1));
 
-    // The stalled response was ended, not left hanging: what little was buffered, then the end.
+    // What was queued before the limit, then the final event naming the last id, then the end.
     const late = new SseReader(stalled);
     const leftovers: Frame[] = [];
     for (let frame = await late.next(); frame; frame = await late.next()) leftovers.push(frame);
-    expect(leftovers.length).toBeLessThanOrEqual(5);
+    const final = leftovers.at(-1);
+    const lastSent = leftovers.at(-2)?.id;
+    expect(final?.event).toBe('dropped');
+    expect(final?.id).toBe(lastSent);
+    expect(JSON.parse(final?.data ?? '')).toMatchObject({ reason: 'backlog', lastEventId: lastSent });
+    expect(Number(lastSent)).toBeGreaterThan(0);
+    expect(Number(lastSent)).toBeLessThan(20);
   });
 
-  it('disconnects every subscriber of a burst larger than maxBacklog; they resume from a snapshot', async () => {
-    const { registry, feed, connect } = await setUp(inProcess, { maxBacklog: 3 });
+  it('keeps a subscriber that reads, whatever the size of a burst', async () => {
+    const { registry, connect } = await setUp(inProcess, { backlogLimit: 100 });
     const reader = await connect();
     expect(await reader.nextEvent()).toMatchObject({ event: 'snapshot', id: '0' });
-    for (let n = 1; n <= 10; n += 1) registry.put('a', n);
-    await vi.waitFor(() => expect(feed.subscriberCount()).toBe(0));
-
-    const seen: Frame[] = [];
-    for (let frame = await reader.next(); frame; frame = await reader.next()) seen.push(frame);
-    expect(seen.length).toBeLessThanOrEqual(3);
-    // Replaying the rest would overflow the backlog again (and again, on every reconnect).
-    const resumed = await connect(seen.at(-1)?.id ?? '0');
-    expect(await resumed.nextEvent()).toMatchObject({ event: 'snapshot', id: '10' });
-    const live = registry.remove('a');
-    expect(await resumed.nextEvent()).toEqual(changeFrame(live, 11));
+    for (let round = 0; round < 3; round += 1) {
+      const changes = Array.from({ length: 10 }, (_, n) => registry.put('a', round * 10 + n + 1));
+      for (const [i, change] of changes.entries()) {
+        expect(await reader.nextEvent()).toEqual(changeFrame(change, round * 10 + i + 1));
+      }
+    }
   });
 });
-
-/** A raw client that reads the response head and the snapshot, then stops reading its socket. */
-async function stalledClient(origin: string): Promise<Socket> {
-  const { hostname, port } = new URL(origin);
-  const socket = net.connect(Number(port), hostname);
-  socket.write(`GET /minions/events HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('data', () => {
-      socket.pause();
-      resolve();
-    });
-    socket.once('error', reject);
-  });
-  closers.push(async () => {
-    socket.destroy();
-  });
-  return socket;
-}
-
-/** Everything the socket still delivers until it closes, as text. */
-function drain(socket: Socket): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-    });
-    socket.once('close', () => resolve(text));
-    socket.resume();
-  });
-}
 
 describe('GET /minions/events over a real HTTP server: one encoding, socket back-pressure', () => {
   it("writes a change to every subscriber's socket as one and the same Buffer", async () => {
@@ -511,37 +410,15 @@ describe('GET /minions/events over a real HTTP server: one encoding, socket back
     }
   });
 
-  it('keeps a client whose kernel buffers take a burst larger than maxBacklog', async () => {
-    const { registry, feed, connect } = await setUp(overHttp, { maxBacklog: 3 });
+  it('keeps a client whose kernel buffers take bursts larger than the backlog limit', async () => {
+    const { registry, connect } = await setUp(overHttp, { backlogLimit: 100 });
     const reader = await connect();
     expect(await reader.nextEvent()).toMatchObject({ event: 'snapshot', id: '0' });
-    const changes = Array.from({ length: 10 }, (_, n) => registry.put('a', n + 1));
-    for (const [i, change] of changes.entries()) {
-      expect(await reader.nextEvent()).toEqual(changeFrame(change, i + 1));
+    for (let round = 0; round < 3; round += 1) {
+      const changes = Array.from({ length: 10 }, (_, n) => registry.put('a', round * 10 + n + 1));
+      for (const [i, change] of changes.entries()) {
+        expect(await reader.nextEvent()).toEqual(changeFrame(change, round * 10 + i + 1));
+      }
     }
-    expect(feed.subscriberCount()).toBe(1);
-  });
-
-  it('cuts off a client once maxBacklog messages wait on its socket, while a reading one gets everything', async () => {
-    const { registry, feed, connect, origin } = await setUp(overHttp, { maxBacklog: 5 });
-    const stalled = await stalledClient(origin ?? '');
-    const reader = await connect();
-    expect(await reader.nextEvent()).toMatchObject({ event: 'snapshot' });
-    await vi.waitFor(() => expect(feed.subscriberCount()).toBe(2));
-
-    // Big changes, so the stalled connection's kernel buffers (some MB at most) fill after a few hundred.
-    const id = 'm'.repeat(16_000);
-    let sent = 0;
-    while (feed.subscriberCount() === 2 && sent < 2000) {
-      sent += 1;
-      const change = registry.put(id, sent);
-      expect(await reader.nextEvent()).toEqual(changeFrame(change, sent));
-    }
-    expect(feed.subscriberCount()).toBe(1);
-
-    // The stalled connection was closed, not left hanging: part of the stream, then the end.
-    const received = (await drain(stalled)).split('event: ').length - 1;
-    expect(received).toBeGreaterThan(0);
-    expect(received).toBeLessThan(sent);
   });
 });

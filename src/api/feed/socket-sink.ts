@@ -3,9 +3,7 @@
  * @hono/node-server), bypassing web streams: one `socket.write` of a shared, pre-framed Buffer per
  * message, with no per-subscriber encoding, promise or microtask.
  *
- * "Not reading" is judged by the socket itself: bytes the kernel would not take wait in
- * `writableLength`. Messages written while the queue is not empty are counted; when `maxBacklog`
- * of them have been written without the queue ever draining, the next one destroys the connection.
+ * The backlog is the socket's own: bytes the kernel would not take yet wait in `writableLength`.
  */
 import { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -22,16 +20,12 @@ export function nodeResponseOf(env: unknown): ServerResponse | undefined {
 
 export class SocketSink implements SseSink {
   readonly #res: ServerResponse;
-  readonly #maxBacklog: number;
   /** Set when frames can go to the socket as they are, already chunk-framed. */
   readonly #socket: Socket | undefined;
-  /** Messages written since the queue was last seen empty. */
-  #waiting = 0;
   readonly #closing = new CloseSignal();
 
-  constructor(res: ServerResponse, maxBacklog: number) {
+  constructor(res: ServerResponse) {
     this.#res = res;
-    this.#maxBacklog = maxBacklog;
     res.writeHead(200, SSE_HEADERS);
     res.flushHeaders();
     // Writing chunks to the socket is what `res.write` does, minus framing each one again; it is
@@ -43,8 +37,8 @@ export class SocketSink implements SseSink {
     if (res.destroyed) this.#closing.fire();
   }
 
-  get congested(): boolean {
-    return this.#res.writableLength > 0;
+  get backlog(): number {
+    return this.#res.writableLength;
   }
 
   get closed(): boolean {
@@ -53,14 +47,6 @@ export class SocketSink implements SseSink {
 
   send(frame: SseFrame): void {
     if (this.#closing.fired) return;
-    if (!this.congested) this.#waiting = 0;
-    else if (this.#waiting >= this.#maxBacklog) {
-      // Destroyed, not ended: an end would queue behind the bytes this client does not read.
-      this.#res.destroy();
-      this.#closing.fire();
-      return;
-    }
-    this.#waiting += 1;
     if (this.#socket) this.#socket.write(frame.chunk);
     else this.#res.write(frame.body);
   }
@@ -71,6 +57,21 @@ export class SocketSink implements SseSink {
     // Over at once for us: a keep-alive written after the final chunk would corrupt the next
     // response on this keep-alive connection.
     this.#closing.fire();
+  }
+
+  drop(final: SseFrame, graceMs: number): void {
+    if (this.#closing.fired) return;
+    const res = this.#res;
+    this.send(final);
+    this.end();
+    if (res.writableFinished) return;
+    // The final message waits behind everything the client has not read; a client that reads
+    // nothing more is cut off, and its queued bytes go with the socket.
+    const timer = setTimeout(() => res.destroy(), graceMs);
+    timer.unref();
+    const cancel = () => clearTimeout(timer);
+    res.once('finish', cancel);
+    res.once('close', cancel);
   }
 
   onClose(listener: () => void): void {

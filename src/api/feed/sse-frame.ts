@@ -25,3 +25,19 @@ export function toFrame(message: string): SseFrame {
   chunk.write(CRLF, head.length + length, 'latin1');
   return { chunk, body: chunk.subarray(head.length, head.length + length) };
 }
+
+/**
+ * Several messages as one frame (one chunk, one write): how a burst of changes, or a catch-up,
+ * goes to a subscriber. One frame is returned as it is.
+ */
+export function joinFrames(frames: readonly SseFrame[]): SseFrame {
+  if (frames.length === 1) return frames[0] as SseFrame;
+  let length = 0;
+  for (const frame of frames) length += frame.body.length;
+  const head = `${length.toString(16)}${CRLF}`;
+  const chunk = Buffer.allocUnsafe(head.length + length + CRLF.length);
+  let at = chunk.write(head, 0, 'latin1');
+  for (const frame of frames) at += frame.body.copy(chunk, at);
+  chunk.write(CRLF, at, 'latin1');
+  return { chunk, body: chunk.subarray(head.length, head.length + length) };
+}

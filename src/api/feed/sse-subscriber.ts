@@ -1,80 +1,92 @@
 /**
  * One `GET /minions/events` connection, from the first message to clean-up: catch the subscriber
- * up (missed events from the buffer, or a snapshot), then forward live events until the client
- * goes away, falls too far behind, or the feed ends.
+ * up (the events it missed, or the shared snapshot and the events since), then take its share of
+ * each live batch until the client goes away, falls too far behind, or the feed ends.
  *
- * Everything here is synchronous: a live event costs each subscriber one lookup of the event's
- * shared frame and one write to its sink.
+ * Everything here is synchronous and costs a subscriber no encoding: its catch-up and every batch
+ * are frames shared with the other subscribers, written as they are.
  */
-import type { ChangeFeed, FeedEvent } from './change-feed.js';
-import type { Heartbeat, KeepAliveTicker } from './keep-alive.js';
-import type { SseFrame } from './sse-frame.js';
+import type { ChangeFeed } from './change-feed.js';
+import type { Batch, FanOutMember, FeedFanOut } from './fan-out.js';
+import type { SnapshotCache } from './snapshot-cache.js';
+import { joinFrames, type SseFrame } from './sse-frame.js';
 import type { SseSink } from './sse-sink.js';
-import { changeFrame, KEEP_ALIVE, snapshotFrame } from './sse-wire.js';
+import { changeFrame, droppedFrame, KEEP_ALIVE } from './sse-wire.js';
 
 export interface SubscriberOptions {
   /** The `Last-Event-ID` the client sent, if it was one of ours. */
   readonly lastEventId: number | undefined;
-  /** The sink's bound: a replay longer than this is replaced by a snapshot. */
-  readonly maxBacklog: number;
-  readonly keepAlive: KeepAliveTicker;
+  /** Bytes the client may leave unread, besides its catch-up, before it is dropped. */
+  readonly backlogLimit: number;
+  /** How long a dropped client has to read its final message before it is cut off. */
+  readonly dropGraceMs: number;
+  /** Told when this subscriber is dropped (for the once-per-peer log). */
+  readonly onDrop: (lastEventId: number, backlog: number) => void;
 }
 
-export function serveSubscriber(sink: SseSink, feed: ChangeFeed, options: SubscriberOptions): void {
-  // Subscribe before catching up, holding live events until the catch-up is written, so no change
-  // can fall between the two; anything the catch-up already covered is dropped by id.
+export interface FeedParts {
+  readonly feed: ChangeFeed;
+  readonly fanOut: FeedFanOut;
+  readonly snapshots: SnapshotCache;
+}
+
+export function serveSubscriber(sink: SseSink, parts: FeedParts, options: SubscriberOptions): void {
+  // The id of the last event sent; undefined until the catch-up is written. Batches are joined before
+  // the catch-up, so no change can fall between the two; anything the catch-up covered is skipped.
   let sentId: number | undefined;
-  const early: FeedEvent[] = [];
-  // A stream that had a message since the last beat is not idle and needs no keep-alive.
-  let sentSinceBeat = false;
-  const send = (frame: SseFrame): void => {
-    sink.send(frame);
-    sentSinceBeat = true;
+  // The catch-up may be a whole snapshot the client has not read yet; that is not falling behind.
+  let allowance = 0;
+
+  const drop = (lastId: number): void => {
+    options.onDrop(lastId, sink.backlog);
+    sink.drop(droppedFrame(lastId), options.dropGraceMs);
   };
-  const forward = (event: FeedEvent): void => {
-    if (sentId !== undefined && event.eventId <= sentId) return;
-    sentId = event.eventId;
-    send(changeFrame(event));
-  };
-  const heartbeat: Heartbeat = {
+  const member: FanOutMember = {
+    deliver(batch: Batch) {
+      if (sentId === undefined || batch.lastId <= sentId) return;
+      // Never write past a gap (the feed ending while an earlier batch is still going round): the
+      // client's Last-Event-ID must stay where it can resume from without loss.
+      if (batch.firstId > sentId + 1) {
+        sink.end();
+        return;
+      }
+      if (sink.backlog > options.backlogLimit + allowance) {
+        drop(sentId);
+        return;
+      }
+      const after = sentId;
+      sink.send(
+        batch.firstId > after
+          ? batch.frame
+          : joinFrames(batch.events.filter((event) => event.eventId > after).map(changeFrame)),
+      );
+      sentId = batch.lastId;
+    },
     beat() {
       // Bytes still waiting show the client is behind, not gone quiet: a keep-alive would only pile on.
-      if (!sentSinceBeat && !sink.congested) sink.send(KEEP_ALIVE);
-      sentSinceBeat = false;
-    },
-  };
-
-  let unsubscribe = (): void => {};
-  sink.onClose(() => {
-    unsubscribe();
-    options.keepAlive.delete(heartbeat);
-  });
-  if (sink.closed) return;
-  unsubscribe = feed.subscribe({
-    event(event) {
-      if (sentId === undefined) early.push(event);
-      else forward(event);
+      if (sink.backlog === 0) sink.send(KEEP_ALIVE);
     },
     end: () => sink.end(),
-  });
-  // A feed that has already ended ends the stream inside `subscribe`, before `unsubscribe` was set.
-  if (sink.closed) {
-    unsubscribe();
-    return;
-  }
-  options.keepAlive.add(heartbeat);
+  };
 
-  const { lastEventId, maxBacklog } = options;
-  const missed = lastEventId === undefined ? undefined : feed.since(lastEventId);
-  // A replay that would not fit the backlog would cut the client off before it could read it, and
-  // it would reconnect with the same id forever; one snapshot message fits any backlog.
-  if (lastEventId !== undefined && missed && missed.length < maxBacklog) {
-    sentId = lastEventId;
-    for (const event of missed) forward(event);
+  const leave = parts.fanOut.join(member);
+  sink.onClose(leave);
+  // A feed that has already ended ends the stream inside `join`.
+  if (sink.closed) return;
+
+  const { lastEventId } = options;
+  const missed = lastEventId === undefined ? undefined : parts.feed.since(lastEventId);
+  let frames: readonly SseFrame[];
+  if (lastEventId !== undefined && missed !== undefined) {
+    frames = missed.length > 0 ? [joinFrames(missed.map(changeFrame))] : [];
+    sentId = lastEventId + missed.length;
   } else {
-    const snapshot = feed.snapshot();
-    send(snapshotFrame(snapshot));
-    sentId = snapshot.lastId;
+    const catchUp = parts.snapshots.catchUp();
+    frames = catchUp.frames;
+    sentId = catchUp.lastId;
   }
-  for (const event of early.splice(0)) forward(event);
+  for (const frame of frames) {
+    allowance += frame.chunk.length;
+    sink.send(frame);
+  }
 }

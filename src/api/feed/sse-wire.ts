@@ -7,7 +7,8 @@
  *   id: 41                               id: 42
  *
  * Every message carries absolute state (checksums, not diffs), so applying one twice is harmless.
- * Each message is encoded once (see `sse-frame.ts`), however many subscribers it goes to.
+ * Each message is encoded once (see `sse-frame.ts`), however many subscribers it goes to. A
+ * subscriber dropped for not reading gets a last `dropped` message naming the id to resume from.
  */
 import type { FeedEvent, FeedSnapshot } from './change-feed.js';
 import { type SseFrame, toFrame } from './sse-frame.js';
@@ -36,25 +37,17 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
 const message = (event: string, id: number, data: unknown): string =>
   `event: ${event}\ndata: ${JSON.stringify(data)}\nid: ${id}\n\n`;
 
-// Every subscriber that connects between two changes gets the same snapshot: a reconnect storm
-// after a restart must not serialise the whole fleet once per client. Keyed by the immutable view,
-// so a superseded view and its encoding are dropped together.
-const snapshotFrames = new WeakMap<
-  FeedSnapshot['view'],
-  { readonly lastId: number; readonly frame: SseFrame }
->();
-
+/**
+ * The whole fleet as one message. Costs a pass over every minion: `snapshot-cache.ts` decides
+ * when one is worth making.
+ */
 export function snapshotFrame({ lastId, view }: FeedSnapshot): SseFrame {
-  const cached = snapshotFrames.get(view);
-  if (cached?.lastId === lastId) return cached.frame;
   const minions = view.ids.flatMap((id) => {
     const entry = view.entries.get(id);
     return entry ? [{ id, checksum: entry.checksum }] : [];
   });
   const data: SnapshotData = { global: view.global, minions };
-  const frame = toFrame(message('snapshot', lastId, data));
-  snapshotFrames.set(view, { lastId, frame });
-  return frame;
+  return toFrame(message('snapshot', lastId, data));
 }
 
 // Keyed by the event object the feed hands to every listener and keeps in its replay buffer, so
@@ -69,6 +62,24 @@ export function changeFrame(event: FeedEvent): SseFrame {
     changeFrames.set(event, frame);
   }
   return frame;
+}
+
+/** The data of the last message a subscriber gets when it is dropped for falling behind. */
+export interface DroppedData {
+  readonly reason: 'backlog';
+  /** The id of the last event this subscriber was sent: the `Last-Event-ID` to resume from. */
+  readonly lastEventId: string;
+  readonly message: string;
+}
+
+/** Carries the same `id` as the last event sent, so an EventSource resumes from it by itself. */
+export function droppedFrame(lastEventId: number): SseFrame {
+  const data: DroppedData = {
+    reason: 'backlog',
+    lastEventId: String(lastEventId),
+    message: 'this subscriber fell too far behind; reconnect with Last-Event-ID to resume',
+  };
+  return toFrame(message('dropped', lastEventId, data));
 }
 
 /** A comment line: ignored by EventSource, but it keeps idle proxies from closing the stream. */

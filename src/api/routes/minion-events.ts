@@ -13,46 +13,77 @@
  * (and throws). Imported statically here, it is made while the app's modules load, before
  * `startTower` (or a test) calls `serve()`.
  *
+ * Live changes reach subscribers through one fan-out (`feed/fan-out.ts`: batched, one encoding per
+ * batch, a slice of subscribers per event-loop turn); a new subscriber starts from the shared
+ * snapshot (`feed/snapshot-cache.ts`). A subscriber that leaves more than `backlogLimit` bytes
+ * unread is sent a final `dropped` message and let go (logged once per address).
+ *
  * No `retry:` field is sent: EventSource's default reconnect delay (a few seconds) suits a feed
  * that resumes losslessly, and a server-wide value would be a policy nobody has asked for yet.
  */
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
+import { LimitLog } from '../../log/limit-log.js';
+import { type Logger, silentLogger } from '../../log/logger.js';
 import { apiError } from '../errors.js';
 import type { ChangeFeed } from '../feed/change-feed.js';
-import { KeepAliveTicker } from '../feed/keep-alive.js';
+import { FeedFanOut } from '../feed/fan-out.js';
+import { SnapshotCache } from '../feed/snapshot-cache.js';
 import { nodeResponseOf, SocketSink } from '../feed/socket-sink.js';
-import { type SubscriberOptions, serveSubscriber } from '../feed/sse-subscriber.js';
+import { type FeedParts, type SubscriberOptions, serveSubscriber } from '../feed/sse-subscriber.js';
 import { parseLastEventId, SSE_HEADERS } from '../feed/sse-wire.js';
 import { WebStreamSink } from '../feed/web-stream-sink.js';
 
 export interface MinionEventOptions {
   /** Interval between `: keep-alive` comments on an idle stream. */
   readonly keepAliveMs?: number;
-  /** Messages waiting for a subscriber (unread) before it is disconnected. */
-  readonly maxBacklog?: number;
+  /** Bytes a subscriber may leave unread (besides its catch-up) before it is dropped. */
+  readonly backlogLimit?: number;
+  /** The share (0-1] of the tower's time that writing changes to subscribers may take on average. */
+  readonly writeShare?: number;
+  /** How long a dropped subscriber has to read its final `dropped` message. */
+  readonly dropGraceMs?: number;
+  /** Where a dropped subscriber is logged, once per address. */
+  readonly log?: Logger;
 }
 
 export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions = {}): Hono {
-  const keepAlive = new KeepAliveTicker(options.keepAliveMs ?? 15_000);
-  const maxBacklog = options.maxBacklog ?? 1000;
+  const parts: FeedParts = {
+    feed,
+    fanOut: new FeedFanOut(feed, {
+      writeShare: options.writeShare ?? 0.25,
+      keepAliveMs: options.keepAliveMs ?? 15_000,
+    }),
+    snapshots: new SnapshotCache(feed),
+  };
+  const backlogLimit = options.backlogLimit ?? 1024 * 1024;
+  const dropGraceMs = options.dropGraceMs ?? 5000;
+  const limits = new LimitLog(options.log ?? silentLogger());
   return new Hono().get('/minions/events', (c) => {
     if (feed.closed) throw apiError(503, 'feed-closed', 'the minion change feed has stopped');
     // Hono answers HEAD with this handler and drops the body; a stream opened here would never be
     // read or cancelled, so it would hold a feed subscription forever.
     if (c.req.method === 'HEAD') return c.body(null, 200, { 'Content-Type': 'text/event-stream' });
+    const outgoing = nodeResponseOf(c.env);
+    const remote = outgoing?.socket?.remoteAddress ?? 'in-process';
     const subscriber: SubscriberOptions = {
       lastEventId: parseLastEventId(c.req.header('Last-Event-ID')),
-      maxBacklog,
-      keepAlive,
+      backlogLimit,
+      dropGraceMs,
+      onDrop: (lastEventId, backlog) =>
+        limits.hit(
+          remote,
+          'feedBacklogLimit',
+          { remote, lastEventId, backlog, backlogLimit },
+          'event stream subscriber dropped: it left more than the backlog limit unread',
+        ),
     };
-    const outgoing = nodeResponseOf(c.env);
     if (outgoing) {
-      serveSubscriber(new SocketSink(outgoing, maxBacklog), feed, subscriber);
+      serveSubscriber(new SocketSink(outgoing), parts, subscriber);
       return RESPONSE_ALREADY_SENT;
     }
-    const sink = new WebStreamSink(maxBacklog);
-    serveSubscriber(sink, feed, subscriber);
+    const sink = new WebStreamSink();
+    serveSubscriber(sink, parts, subscriber);
     return c.body(sink.readable, 200, SSE_HEADERS);
   });
 }
