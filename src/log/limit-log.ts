@@ -42,10 +42,17 @@ export class LimitLog {
   }
 
   /**
-   * The same throttle for a line that is not about a setting (a refusal, a peer's bad input): the
-   * first line per (peer, `what`) in a window is written, the rest are counted.
+   * The same throttle for a line that is not about a setting (a refusal, a peer's bad input, news a
+   * peer can repeat at will): the first line per (peer, `what`) in a window is written, the rest are
+   * counted.
    */
-  once(peer: string, what: string, fields: Record<string, unknown>, message: string): boolean {
+  once(
+    peer: string,
+    what: string,
+    fields: Record<string, unknown>,
+    message: string,
+    level: 'warn' | 'info' = 'warn',
+  ): boolean {
     const key = `${what}\u0000${peer}`;
     const now = Date.now();
     const seen = this.seen.get(key);
@@ -60,7 +67,7 @@ export class LimitLog {
     }
     this.seen.set(key, { until: now + this.windowMs, suppressed: 0 });
     const suppressed = seen?.suppressed ?? 0;
-    this.log.warn({ ...fields, ...(suppressed > 0 ? { suppressed } : {}) }, message);
+    this.log[level]({ ...fields, ...(suppressed > 0 ? { suppressed } : {}) }, message);
     return true;
   }
 

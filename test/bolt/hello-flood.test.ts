@@ -64,7 +64,7 @@ describe('Hello flood', () => {
     const capabilityLines = about.filter((line) => String(line.msg).startsWith('bolt capability'));
     expect(capabilityLines.map((line) => [line.level, line.msg])).toEqual([
       [30, 'bolt capability'],
-      [40, 'bolt capability changed'],
+      [30, 'bolt capability changed'],
     ]);
     expect(about.length).toBeLessThanOrEqual(3);
   });

@@ -40,7 +40,7 @@ describe('legacy capability flood', () => {
     );
     expect(capabilityLines.map((entry) => [entry.level, entry.msg])).toEqual([
       [30, 'legacy bolt capability'],
-      [40, 'legacy bolt capability changed'],
+      [30, 'legacy bolt capability changed'],
     ]);
   });
 });

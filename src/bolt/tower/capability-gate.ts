@@ -91,11 +91,13 @@ export class CapabilityGate {
     if (first) {
       this.rules.log.info({ cname, transport, ports, agent }, `${this.rules.label} capability`);
     } else {
-      this.rules.limits.hit(
+      // An ordinary change is news, not a limit hit; an agent changing its mind at will is one line a window.
+      this.rules.limits.once(
         cname,
-        'capabilityInterval',
+        'capability-change',
         { cname, transport, ports },
         `${this.rules.label} capability changed`,
+        'info',
       );
     }
   }
