@@ -17,12 +17,15 @@ export type PeerIdentity =
 
 export function peerIdentity(socket: TLSSocket, rule: AgentCertificateRule): PeerIdentity {
   // The pre-auth guard refused these right after the handshake; checked again so a change there fails closed.
-  const certificate = socket.getPeerX509Certificate();
-  if (!socket.authorized || certificate === undefined) {
+  const peer = socket.getPeerCertificate();
+  if (!socket.authorized || !peer.fingerprint256) {
     return { refused: `unauthorized: ${String(socket.authorizationError)}`, code: 'unauthorized' };
   }
-  const cname = socket.getPeerCertificate().subject?.CN;
-  const refusal = rule.check(certificate);
+  const cname = peer.subject?.CN;
+  const refusal = rule.checkPeer(peer.fingerprint256, () => socket.getPeerX509Certificate());
+  if (refusal === 'unparsed') {
+    return { refused: 'the peer certificate could not be read', code: 'unauthorized' };
+  }
   if (refusal) {
     return { refused: refusal.reason, code: refusal.code, ...(typeof cname === 'string' ? { cname } : {}) };
   }

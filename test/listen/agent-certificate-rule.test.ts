@@ -60,3 +60,25 @@ describe('the agent-certificate rule', () => {
     expect(() => new AgentCertificateRule('not a certificate')).toThrow(/no CA certificate/);
   });
 });
+
+describe('the agent-certificate rule, by fingerprint', () => {
+  it('judges a certificate once and remembers the verdict, refusals included', async () => {
+    const pki = await testPki();
+    const odd = await oddCertificates();
+    const rule = new AgentCertificateRule(pki.ca);
+    const agent = parse((await pki.client('agent-1')).cert);
+    const minted = parse(odd.mintedLeaf.cert);
+    let parsed = 0;
+    const judge = (certificate: X509Certificate) =>
+      rule.checkPeer(certificate.fingerprint256, () => {
+        parsed += 1;
+        return certificate;
+      });
+    for (let i = 0; i < 3; i++) {
+      expect(judge(agent)).toBeUndefined();
+      expect(judge(minted)).toMatchObject({ code: 'indirect-issuer' });
+    }
+    expect(parsed).toBe(2);
+    expect(rule.checkPeer('unknown', () => undefined)).toBe('unparsed');
+  });
+});
