@@ -18,9 +18,9 @@ afterEach(closeAll);
 
 const CNAME = 'load-agent';
 const DOWNLOADS = 8;
-// 32 MiB each by default, to keep CI quick: the livelock set in within the first few MB. The finding's
-// size: AGENT_LOAD_MB=100.
-const DOWNLOAD_BYTES = Number(process.env.AGENT_LOAD_MB ?? 32) * 1024 * 1024;
+// The finding's size, 100 MiB each (about 15-30 s here); the livelock set in within the first few MB,
+// so AGENT_LOAD_MB=16 still reproduces it when iterating.
+const DOWNLOAD_BYTES = Number(process.env.AGENT_LOAD_MB ?? 100) * 1024 * 1024;
 const STALLED = 8;
 // Each wait below is an upper bound on an event, not a measured duration.
 const BOUND_MS = 90_000;
