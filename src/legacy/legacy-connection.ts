@@ -34,6 +34,8 @@ export interface LegacyConnectionHooks {
   capability(ports: readonly number[]): void;
   /** Called once, whoever ended the connection; Backlog when the agent stopped reading. */
   closed(code: ErrorCode, reason: string): void;
+  /** The agent broke the protocol (the connection is closing): for a log line, throttled per agent. */
+  rejected(fields: { readonly code: string; readonly error: string; readonly reason: string }): void;
 }
 
 // How long a graceful close waits for the agent to take our FIN before the socket is destroyed.
@@ -143,10 +145,7 @@ export class LegacyConnection {
 
   private reject(error: LegacyProtocolError): void {
     const code = errorCodeFor[error.code];
-    this.log.warn(
-      { code: errorCodeName(code), error: error.code, reason: error.message },
-      'legacy bolt closed: bad input',
-    );
+    this.hooks.rejected({ code: errorCodeName(code), error: error.code, reason: error.message });
     this.close(code, error.message, true);
   }
 

@@ -115,6 +115,14 @@ export async function listenForLegacyBolts(
       },
       {
         capability: (ports) => capability?.offer(ports),
+        // An agent that redials and sends the same bad line again costs one line a window.
+        rejected: (fields) =>
+          limitLog.once(
+            cname,
+            `bad-input:${fields.error}`,
+            { cname, remote, transport: 'legacy', ...fields },
+            'legacy bolt closed: bad input',
+          ),
         closed: (code, reason) => {
           connections.delete(connection);
           capability?.stop();

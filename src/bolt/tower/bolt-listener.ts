@@ -87,8 +87,12 @@ class AcceptedBolt implements LinkListener {
       this.session.receive(data);
     } catch (error) {
       const code = error instanceof ProtocolError ? errorCodeName(error.code) : 'Internal';
-      this.log.warn(
-        { cname: this.bolt.cname, code, reason: error instanceof Error ? error.message : String(error) },
+      const { cname, address } = this.bolt;
+      // An agent that redials and sends the same bad frame again costs one line a window, not one a bolt.
+      this.limits.once(
+        cname,
+        `bad-input:${code}`,
+        { cname, remote: address, code, reason: error instanceof Error ? error.message : String(error) },
         'bolt closed: bad input',
       );
       if (!(error instanceof ProtocolError)) this.session.close(ErrorCode.Internal, 'internal error');
