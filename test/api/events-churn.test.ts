@@ -6,15 +6,14 @@
  */
 import type { AddressInfo } from 'node:net';
 import net, { Socket } from 'node:net';
-import { Writable } from 'node:stream';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createChangeFeed } from '../../src/api/feed/change-feed.js';
 import { type MinionEventOptions, minionEventRoutes } from '../../src/api/routes/minion-events.js';
-import { createLogger } from '../../src/log/logger.js';
 import { FakeRegistry } from '../helpers/fake-registry.js';
 import { closeAll, onCloseAll } from '../helpers/harness.js';
+import { captureLog } from '../helpers/log-capture.js';
 import { changeData, openFeed, type SseEvent, type SseFeed, snapshotData } from '../helpers/sse-feed.js';
 
 afterEach(closeAll);
@@ -38,18 +37,6 @@ async function serveFeed(
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/minions/events`;
   return { registry, url, connections };
-}
-
-/** Log lines as objects, for checking what a limit logged. */
-function capturedLog() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, log: createLogger({ level: 'info', destination }) };
 }
 
 /**
@@ -197,7 +184,7 @@ describe('GET /minions/events under churn', () => {
   });
 
   it('drops subscribers that stop reading with a final event once over the limit, logged once per address; they resume without a gap', async () => {
-    const { lines, log } = capturedLog();
+    const { lines, log } = captureLog();
     const { registry, url } = await serveFeed({ backlogLimit: 256 * 1024, dropGraceMs: 30_000, log });
     const stalled = [await stalledSubscriber(url), await stalledSubscriber(url)];
     const reader = await openFeed(url);

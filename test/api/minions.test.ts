@@ -1,7 +1,6 @@
 /**
  * `/minions` in-process: statuses, checksum headers, conditional GET, and that HEAD never builds a body.
  */
-import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -19,14 +18,8 @@ import {
   type RegistryEntry,
   type RegistryView,
 } from '../../src/registry/registry-types.js';
-
-const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
-
-/** The registry's rule: MD5 of the document without its top-level `os`. */
-function documentChecksum(document: ServedDocument): string {
-  const { os: _os, ...rest } = document;
-  return md5(JSON.stringify(rest));
-}
+import { documentChecksum, md5 } from '../helpers/checksums.js';
+import { readyEntry } from '../helpers/fake-registry.js';
 
 /** A view like the registry's, counting reads of `ids`/`entries` and list builds. */
 interface CountingView extends RegistryView {
@@ -35,20 +28,7 @@ interface CountingView extends RegistryView {
 
 function makeView(documents: readonly ServedDocument[], version = 0): CountingView {
   const entries = new Map<string, RegistryEntry>();
-  for (const document of documents) {
-    entries.set(document.id, {
-      id: document.id,
-      document,
-      checksum: documentChecksum(document),
-      state: 'ready',
-      lastError: null,
-      consecutiveFailures: 0,
-      connectedAt: 0,
-      lastPollAt: null,
-      lastChangeAt: null,
-      json: JSON.stringify(document),
-    });
-  }
+  for (const document of documents) entries.set(document.id, readyEntry(document.id, document));
   const ids = [...entries.keys()].sort();
   const global = md5(ids.map((id) => `${id}:${entries.get(id)?.checksum}\n`).join(''));
   const reads = { fields: 0, listBuilds: 0 };

@@ -3,17 +3,26 @@
  * each edit publishing a new immutable view and then its change, as the real registry promises.
  * It counts how often a view's ids were listed, which is what encoding a snapshot costs.
  */
-import { createHash } from 'node:crypto';
 import { Subject } from 'rxjs';
 import type { ServedDocument } from '../../machines/minion-snapshot.js';
 import type { RegistrySource } from '../../src/api/feed/registry-source.js';
 import type { RegistryChange, RegistryEntry, RegistryView } from '../../src/registry/registry-types.js';
+import { documentChecksum, md5 } from './checksums.js';
 
-const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
-
-function documentChecksum(document: ServedDocument): string {
-  const { os: _os, ...rest } = document;
-  return md5(JSON.stringify(rest));
+/** A ready minion's registry entry serving `document`, as the registry would hold it. */
+export function readyEntry(id: string, document: ServedDocument): RegistryEntry {
+  return {
+    id,
+    document,
+    checksum: documentChecksum(document),
+    state: 'ready',
+    lastError: null,
+    consecutiveFailures: 0,
+    connectedAt: 0,
+    lastPollAt: null,
+    lastChangeAt: null,
+    json: JSON.stringify(document),
+  };
 }
 
 function makeView(
@@ -22,21 +31,7 @@ function makeView(
   listed: () => void,
 ): RegistryView {
   const entries = new Map<string, RegistryEntry>();
-  for (const [id, document] of documents) {
-    const json = JSON.stringify(document);
-    entries.set(id, {
-      id,
-      document,
-      checksum: documentChecksum(document),
-      state: 'ready',
-      lastError: null,
-      consecutiveFailures: 0,
-      connectedAt: 0,
-      lastPollAt: null,
-      lastChangeAt: null,
-      json,
-    });
-  }
+  for (const [id, document] of documents) entries.set(id, readyEntry(id, document));
   const ids = [...entries.keys()].sort();
   const global = md5(ids.map((id) => `${id}:${entries.get(id)?.checksum}\n`).join(''));
   const list = `[${ids.map((id) => entries.get(id)?.json).join(',')}]`;

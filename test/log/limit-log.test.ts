@@ -1,25 +1,13 @@
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LimitLog } from '../../src/log/limit-log.js';
-import { createLogger } from '../../src/log/logger.js';
-
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, log: createLogger({ level: 'info', destination }) };
-}
+import { captureLog } from '../helpers/log-capture.js';
 
 describe('LimitLog', () => {
   beforeEach(() => vi.useFakeTimers({ toFake: ['Date'] }));
   afterEach(() => vi.useRealTimers());
 
   it('logs a peer once per window, then again with the count it held back', async () => {
-    const { lines, log } = capture();
+    const { lines, log } = captureLog();
     const limits = new LimitLog(log, { windowMs: 1000 });
     for (let i = 0; i < 1000; i++)
       limits.hit('10.0.0.1', 'maxHandshakes', { remote: '10.0.0.1' }, 'limit hit');
@@ -37,7 +25,7 @@ describe('LimitLog', () => {
   });
 
   it('remembers at most maxPeers pairs', () => {
-    const { log } = capture();
+    const { log } = captureLog();
     const limits = new LimitLog(log, { maxPeers: 10 });
     for (let i = 0; i < 1000; i++) limits.hit(`peer-${i}`, 'x', {}, 'hit');
     expect(limits.size).toBe(10);
