@@ -7,13 +7,13 @@ import { serve } from '@hono/node-server';
 import { createApp } from './api/app.js';
 import { createChangeFeed } from './api/feed/change-feed.js';
 import { listenForBolts } from './bolt/tower/bolt-listener.js';
-import { BoltTable } from './bolt/tower/bolt-table.js';
-import { logConflicts } from './bolt/tower/conflict-log.js';
 import type { TowerConfig } from './config/tower-config.js';
 import { startMinionFleet } from './fleet/minion-fleet.js';
 import { startTowerInspector, type TowerInspector } from './inspect/tower-inspector.js';
 import { listenForLegacyBolts } from './legacy/legacy-listener.js';
-import type { PreAuthLimits } from './listen/pre-auth-guard.js';
+import { BoltTable } from './link/bolt-table.js';
+import { logConflicts } from './link/conflict-log.js';
+import type { PreAuthLimits } from './link/pre-auth-guard.js';
 import type { Logger } from './log/logger.js';
 import { createRegistry, type MinionRegistry } from './registry/minion-registry.js';
 

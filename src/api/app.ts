@@ -3,7 +3,7 @@
  * registry (`/minions`) and its change feed (`/minions/events`), and the one error shape.
  */
 import { Hono } from 'hono';
-import type { BoltTable } from '../bolt/tower/bolt-table.js';
+import type { BoltTable } from '../link/bolt-table.js';
 import { LimitLog } from '../log/limit-log.js';
 import type { Logger } from '../log/logger.js';
 import { bearerAuth } from './auth.js';

@@ -5,7 +5,7 @@
  * chain is kept and its own address appended, as each proxy along a chain does.
  */
 import { BlockList, isIP } from 'node:net';
-import type { HeaderList } from '../bolt/protocol/heads.js';
+import type { HeaderList } from '../link/relay.js';
 
 /** What a client may claim about where a request came from (lower-case). */
 const FORWARDING_FIELDS: ReadonlySet<string> = new Set([

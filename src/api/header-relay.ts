@@ -9,8 +9,8 @@
  * 404, a malformed target 400, and a port outside the capability 403, each in the API's error shape.
  */
 import type { MiddlewareHandler } from 'hono';
-import type { BoltTable } from '../bolt/tower/bolt-table.js';
 import { isValidCname } from '../certs/cname.js';
+import type { BoltTable } from '../link/bolt-table.js';
 import { apiError } from './errors.js';
 import { type ProxyOptions, relayToBolt } from './routes/proxy.js';
 

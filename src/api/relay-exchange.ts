@@ -12,7 +12,7 @@
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
-import type { CancelSignal, RelayResponse } from '../bolt/tower/relay-client.js';
+import type { CancelSignal, RelayResponse } from '../link/relay.js';
 import type { LimitLog } from '../log/limit-log.js';
 import { writeBody } from './node-response.js';
 import { idleBounded } from './request-body.js';

@@ -9,9 +9,8 @@
  * body itself (chunked, or by closing the connection for an HTTP/1.0 client). A body in hand is
  * framed by its real length.
  */
-import { endToEndHeaders } from '../bolt/http-headers.js';
-import type { HeaderList } from '../bolt/protocol/heads.js';
-import type { RelayResponse } from '../bolt/tower/relay-client.js';
+import { endToEndHeaders } from '../link/http-headers.js';
+import type { HeaderList, RelayResponse } from '../link/relay.js';
 
 /** The agent's `content-length` fields: none, one usable integer, or anything else. */
 export type DeclaredLength =

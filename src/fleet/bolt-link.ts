@@ -7,9 +7,9 @@
  */
 import { type MinionLink, PollError, type StatusObject } from '../../machines/minion-link.js';
 import { ErrorCode } from '../bolt/protocol/frames.js';
-import { readWithin } from '../bolt/read-within.js';
-import type { Bolt } from '../bolt/tower/bolt.js';
-import { RelayError } from '../bolt/tower/relay-error.js';
+import type { Bolt } from '../link/bolt.js';
+import { readWithin } from '../link/read-within.js';
+import { RelayError } from '../link/relay-error.js';
 
 export interface StatusPollOptions {
   readonly port: number;

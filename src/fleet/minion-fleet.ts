@@ -8,7 +8,7 @@ import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import type { MinionPollFailure, MinionState } from '../../machines/minion-snapshot.js';
 import { findMinion, liveMinions, type MinionRef, towerMachine } from '../../machines/tower.machine.js';
 import { closeCodeFor, ErrorCode } from '../bolt/protocol/frames.js';
-import type { BoltTable } from '../bolt/tower/bolt-table.js';
+import type { BoltTable } from '../link/bolt-table.js';
 import type { Logger } from '../log/logger.js';
 import { boltLink, type StatusPollOptions } from './bolt-link.js';
 import { indexedScheduling } from './indexed-scheduler.js';

@@ -5,10 +5,10 @@
  * refused before a frame is written: a declared non-JSON content type or a body that does not
  * parse is `unsupported-body` (415), and a body past the limit is `body-too-large` (413).
  */
-import type { HeaderList } from '../bolt/protocol/heads.js';
-import { readWithin } from '../bolt/read-within.js';
-import type { RelayRequest } from '../bolt/tower/relay-client.js';
-import { RelayError } from '../bolt/tower/relay-error.js';
+
+import { readWithin } from '../link/read-within.js';
+import type { HeaderList, RelayRequest } from '../link/relay.js';
+import { RelayError } from '../link/relay-error.js';
 
 /** What goes into the preamble: nothing (no `data` key) or one JSON value. */
 export type PreambleData = { readonly present: false } | { readonly present: true; readonly value: unknown };

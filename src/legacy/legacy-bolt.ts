@@ -4,8 +4,8 @@
  * a WebSocket bolt. The capability is checked locally before anything is sent, as the original did.
  */
 import type { ErrorCode } from '../bolt/protocol/frames.js';
-import { BoltBase } from '../bolt/tower/bolt.js';
-import type { RelayOptions, RelayRequest, RelayResponse } from '../bolt/tower/relay-client.js';
+import { BoltBase } from '../link/bolt.js';
+import type { RelayOptions, RelayRequest, RelayResponse } from '../link/relay.js';
 import type { LegacyConnection } from './legacy-connection.js';
 
 export class LegacyBolt extends BoltBase {

@@ -10,7 +10,7 @@
  */
 import type { Socket } from 'node:net';
 import { ErrorCode, errorCodeName } from '../bolt/protocol/frames.js';
-import type { RelayOptions, RelayRequest, RelayResponse } from '../bolt/tower/relay-client.js';
+import type { RelayOptions, RelayRequest, RelayResponse } from '../link/relay.js';
 import type { Logger } from '../log/logger.js';
 import { BeaconChannel } from './beacon-channel.js';
 import { answerCapability, askCapability, CAPABILITY } from './capability-channel.js';

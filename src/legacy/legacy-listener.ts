@@ -11,11 +11,11 @@
 import type { AddressInfo, Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { closeCodeFor, ErrorCode, errorCodeName } from '../bolt/protocol/frames.js';
-import type { BoltTable } from '../bolt/tower/bolt-table.js';
-import { CapabilityGate, CapabilityRules } from '../bolt/tower/capability-gate.js';
 import { AgentCertificateRule } from '../certs/agent-certificate.js';
-import { listenOn, peerIdentity } from '../listen/peer-identity.js';
-import { DEFAULT_PRE_AUTH_LIMITS, PreAuthGuard, type PreAuthLimits } from '../listen/pre-auth-guard.js';
+import type { BoltTable } from '../link/bolt-table.js';
+import { CapabilityGate, CapabilityRules } from '../link/capability-gate.js';
+import { listenOn, peerIdentity } from '../link/peer-identity.js';
+import { DEFAULT_PRE_AUTH_LIMITS, PreAuthGuard, type PreAuthLimits } from '../link/pre-auth-guard.js';
 import { LimitLog } from '../log/limit-log.js';
 import type { Logger } from '../log/logger.js';
 import { LegacyBolt } from './legacy-bolt.js';

@@ -8,7 +8,7 @@
  * still arrives, so the queue has a hard ceiling too: past `maxQueueBytes` the relay fails rather
  * than buffer without end for an agent that ignores `pause`.
  */
-import { RelayError } from '../bolt/tower/relay-error.js';
+import { RelayError } from '../link/relay-error.js';
 import type { LegacyStream } from './legacy-stream.js';
 
 export interface RelayBody {

@@ -8,8 +8,8 @@
  * sends `close`: a 0.4.3 agent then writes its late reply to a stream id the tower no longer knows,
  * which the tower ignores, and its connection stays healthy.
  */
-import type { RelayOptions, RelayRequest, RelayResponse } from '../bolt/tower/relay-client.js';
-import { RelayError } from '../bolt/tower/relay-error.js';
+import type { RelayOptions, RelayRequest, RelayResponse } from '../link/relay.js';
+import { RelayError } from '../link/relay-error.js';
 import { type PreambleData, readJsonBody } from './json-body.js';
 import type { LegacyLimits } from './legacy-limits.js';
 import type { LegacyStream, StreamEndCause } from './legacy-stream.js';

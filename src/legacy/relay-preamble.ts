@@ -7,9 +7,9 @@
  * `{"method":"GET","url":"/status"}`. Reply: `{"statusCode","headers"}`, where `headers` is Node's
  * lower-cased header map of the agent's local response, or null on its 408 / 500 answers.
  */
-import { endToEndHeaders } from '../bolt/http-headers.js';
-import type { HeaderList } from '../bolt/protocol/heads.js';
-import { RelayError } from '../bolt/tower/relay-error.js';
+import { endToEndHeaders } from '../link/http-headers.js';
+import type { HeaderList } from '../link/relay.js';
+import { RelayError } from '../link/relay-error.js';
 import type { PreambleData } from './json-body.js';
 
 export interface ReplyHead {

@@ -7,7 +7,7 @@ import { NEVER } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { createChangeFeed } from '../../src/api/feed/change-feed.js';
-import { BoltTable } from '../../src/bolt/tower/bolt-table.js';
+import { BoltTable } from '../../src/link/bolt-table.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { createRegistry } from '../../src/registry/minion-registry.js';
 import type { RunningTower } from '../../src/tower.js';

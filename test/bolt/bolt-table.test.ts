@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { closeCodeFor, ErrorCode } from '../../src/bolt/protocol/frames.js';
-import { type BoltConflict, BoltTable, type BoltTableOptions } from '../../src/bolt/tower/bolt-table.js';
+import { type BoltConflict, BoltTable, type BoltTableOptions } from '../../src/link/bolt-table.js';
 import { FakeBolt } from '../helpers/fake-bolt.js';
 
 beforeEach(() => vi.useFakeTimers({ toFake: ['Date'] }));

@@ -3,8 +3,8 @@
  * interval with only the newest one kept, the last word always wins, and the log stays bounded.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BoltTable } from '../../src/bolt/tower/bolt-table.js';
-import { CapabilityGate, CapabilityRules } from '../../src/bolt/tower/capability-gate.js';
+import { BoltTable } from '../../src/link/bolt-table.js';
+import { CapabilityGate, CapabilityRules } from '../../src/link/capability-gate.js';
 import { FakeBolt } from '../helpers/fake-bolt.js';
 import { captureLog } from '../helpers/log-capture.js';
 

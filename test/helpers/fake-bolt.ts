@@ -3,8 +3,8 @@
  * bolt table, the capability gate): closes are recorded, and liveness is set by the test.
  */
 import type { ErrorCode } from '../../src/bolt/protocol/frames.js';
-import { BoltBase } from '../../src/bolt/tower/bolt.js';
-import type { RelayResponse } from '../../src/bolt/tower/relay-client.js';
+import { BoltBase } from '../../src/link/bolt.js';
+import type { RelayResponse } from '../../src/link/relay.js';
 
 export class FakeBolt extends BoltBase {
   readonly transport = 'ws' as const;

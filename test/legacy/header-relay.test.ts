@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { errorHandler } from '../../src/api/errors.js';
 import { headerRelay, parseTarget } from '../../src/api/header-relay.js';
-import type { BoltTable } from '../../src/bolt/tower/bolt-table.js';
+import type { BoltTable } from '../../src/link/bolt-table.js';
 import { LimitLog } from '../../src/log/limit-log.js';
 import { silentLogger } from '../../src/log/logger.js';
 import {

@@ -5,8 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeCodeFor, ErrorCode } from '../../src/bolt/protocol/frames.js';
-import type { Bolt } from '../../src/bolt/tower/bolt.js';
 import { LegacyBolt } from '../../src/legacy/legacy-bolt.js';
+import type { Bolt } from '../../src/link/bolt.js';
 import { closeAll, eventually } from '../helpers/harness.js';
 import type { LegacyAgent } from './legacy-agent.js';
 import { framesOf, type LegacyTower, legacyAgent, legacyAnnounced, legacyTower } from './legacy-harness.js';

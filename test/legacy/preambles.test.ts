@@ -3,9 +3,9 @@
  * tower wrote it) and the reply preamble (read defensively).
  */
 import { describe, expect, it } from 'vitest';
-import { RelayError } from '../../src/bolt/tower/relay-error.js';
 import { parsePorts } from '../../src/legacy/capability-channel.js';
 import { parseReplyPreamble, requestPreamble } from '../../src/legacy/relay-preamble.js';
+import { RelayError } from '../../src/link/relay-error.js';
 
 describe('capability port lists', () => {
   it('reads decimal ports joined by commas; "" is no ports', () => {

@@ -5,8 +5,8 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RelayError } from '../../src/bolt/tower/relay-error.js';
 import { parseReplyPreamble, type ReplyHead } from '../../src/legacy/relay-preamble.js';
+import { RelayError } from '../../src/link/relay-error.js';
 
 /** Any UTF-16 string, lone surrogates and control characters included. */
 const anyText = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) });

@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
-import type { Bolt } from '../../bolt/tower/bolt.js';
-import type { BoltTable } from '../../bolt/tower/bolt-table.js';
+import type { Bolt } from '../../link/bolt.js';
+import type { BoltTable } from '../../link/bolt-table.js';
 import { apiError } from '../errors.js';
 
 /** The minion actor's side of a bolt: its lifecycle state and last poll error, when it has one. */

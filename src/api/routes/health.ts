@@ -2,7 +2,7 @@
  * `GET /health`: liveness for load balancers and operators.
  */
 import { Hono } from 'hono';
-import type { BoltTable } from '../../bolt/tower/bolt-table.js';
+import type { BoltTable } from '../../link/bolt-table.js';
 
 export function healthRoutes(table: BoltTable, startedAt: number): Hono {
   return new Hono().get('/health', (c) =>

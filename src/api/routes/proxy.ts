@@ -8,10 +8,10 @@
  */
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { endToEndHeaders } from '../../bolt/http-headers.js';
-import type { Bolt } from '../../bolt/tower/bolt.js';
-import type { BoltTable } from '../../bolt/tower/bolt-table.js';
-import { RelayError, type RelayErrorCode } from '../../bolt/tower/relay-error.js';
+import type { Bolt } from '../../link/bolt.js';
+import type { BoltTable } from '../../link/bolt-table.js';
+import { endToEndHeaders } from '../../link/http-headers.js';
+import { RelayError, type RelayErrorCode } from '../../link/relay-error.js';
 import type { LimitLog } from '../../log/limit-log.js';
 import { apiError } from '../errors.js';
 import { addForwarding, type TrustedProxies } from '../forwarding.js';

@@ -10,10 +10,11 @@
  */
 import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
-import { endToEndHeaders } from '../http-headers.js';
+import { endToEndHeaders } from '../../link/http-headers.js';
+import type { HeaderList } from '../../link/relay.js';
 import type { MuxStream } from '../mux/mux-stream.js';
 import { ErrorCode, FrameType, Limits } from '../protocol/frames.js';
-import { encodeJson, type HeaderList } from '../protocol/heads.js';
+import { encodeJson } from '../protocol/heads.js';
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENOTFOUND', 'EADDRNOTAVAIL', 'ENETUNREACH']);
 // HTTP forbids a body on these answers.

@@ -2,9 +2,11 @@
  * Serves relay streams from memory instead of a local HTTP service, so one process can play
  * thousands of agents (the fleet simulator) without a server per agent.
  */
+
+import type { HeaderList } from '../../link/relay.js';
 import type { MuxStream } from '../mux/mux-stream.js';
 import { ErrorCode, FrameType } from '../protocol/frames.js';
-import { encodeJson, type HeaderList, type RequestHead } from '../protocol/heads.js';
+import { encodeJson, type RequestHead } from '../protocol/heads.js';
 import { acceptRelayHead } from './relay-head.js';
 
 export interface LocalResponse {

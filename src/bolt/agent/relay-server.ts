@@ -8,10 +8,11 @@
  * one window per stream in both directions.
  */
 import { Agent, type Dispatcher } from 'undici';
+import type { HeaderList } from '../../link/relay.js';
 import { collectEarlyBody } from '../mux/early-body.js';
 import type { MuxStream } from '../mux/mux-stream.js';
 import { inboundNodeBody } from '../mux/node-body.js';
-import type { HeaderList, RequestHead } from '../protocol/heads.js';
+import type { RequestHead } from '../protocol/heads.js';
 import { LocalExchange } from './local-exchange.js';
 import { acceptRelayHead } from './relay-head.js';
 

@@ -5,11 +5,9 @@
  * a few dozen short strings. Everything a peer sends is checked here before any other code sees it.
  */
 
+import type { HeaderList } from '../../link/relay.js';
 import { ProtocolError } from './codec.js';
 import { ErrorCode, Limits } from './frames.js';
-
-/** Header fields as a flat list: name, value, name, value... (order and repeats preserved). */
-export type HeaderList = string[];
 
 export interface HelloPayload {
   readonly v: 1;

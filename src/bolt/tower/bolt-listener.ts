@@ -15,8 +15,10 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { AgentCertificateRule } from '../../certs/agent-certificate.js';
-import { listenOn, peerIdentity } from '../../listen/peer-identity.js';
-import { PreAuthGuard, type PreAuthLimits } from '../../listen/pre-auth-guard.js';
+import type { BoltTable } from '../../link/bolt-table.js';
+import { CapabilityGate, CapabilityRules } from '../../link/capability-gate.js';
+import { listenOn, peerIdentity } from '../../link/peer-identity.js';
+import { PreAuthGuard, type PreAuthLimits } from '../../link/pre-auth-guard.js';
 import { LimitLog } from '../../log/limit-log.js';
 import type { Logger } from '../../log/logger.js';
 import { BoltSession } from '../mux/bolt-session.js';
@@ -24,8 +26,6 @@ import { ProtocolError } from '../protocol/codec.js';
 import { closeCodeFor, ErrorCode, errorCodeName } from '../protocol/frames.js';
 import { decodeHello } from '../protocol/heads.js';
 import { LinkAcceptor, type LinkListener, type OpenLink } from '../ws-link.js';
-import type { BoltTable } from './bolt-table.js';
-import { CapabilityGate, CapabilityRules } from './capability-gate.js';
 import { WsBolt } from './ws-bolt.js';
 
 export interface BoltListenerOptions {

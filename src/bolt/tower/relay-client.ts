@@ -2,49 +2,15 @@
  * The tower's half of a relayed HTTP exchange: opens a stream on a bolt, sends the request, and
  * resolves with the response head and a streamed body.
  */
+
+import type { RelayOptions, RelayRequest, RelayResponse } from '../../link/relay.js';
+import { RelayError, type RelayErrorCode } from '../../link/relay-error.js';
 import type { BoltSession } from '../mux/bolt-session.js';
 import { collectEarlyBody } from '../mux/early-body.js';
 import type { StreamResetError } from '../mux/mux-stream.js';
 import { inboundBody, pumpBody } from '../mux/web-body.js';
 import { ErrorCode } from '../protocol/frames.js';
-import { decodeResponseHead, encodeJson, type HeaderList } from '../protocol/heads.js';
-import { RelayError, type RelayErrorCode } from './relay-error.js';
-
-export interface RelayRequest {
-  readonly method: string;
-  /** Path and query string, starting with `/`. */
-  readonly path: string;
-  readonly headers: HeaderList;
-  /** A WHATWG or Node stream of the request body; null when there is none. */
-  readonly body: AsyncIterable<Uint8Array> | null;
-}
-
-export interface RelayResponse {
-  readonly status: number;
-  readonly headers: HeaderList;
-  /**
-   * Null when the agent sent no body (HEAD, 204, 304...); the bytes themselves when the whole body
-   * arrived with the head; otherwise a stream.
-   */
-  readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
-}
-
-/**
- * The part of an `AbortSignal` a relay listens to. An AbortSignal fits; so does a lighter object
- * for the proxy's hot path, where building an AbortController per request cost 3% of the tower.
- */
-export interface CancelSignal {
-  readonly aborted: boolean;
-  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
-}
-
-export interface RelayOptions {
-  /** Milliseconds to wait for the response head; the body has none here (the API bounds its idle time). */
-  readonly timeoutMs: number;
-  /** Aborts the exchange, e.g. when the HTTP client goes away. */
-  readonly signal?: CancelSignal;
-}
+import { decodeResponseHead, encodeJson } from '../protocol/heads.js';
 
 const relayCodeFor: Partial<Record<number, RelayErrorCode>> = {
   [ErrorCode.PortNotAllowed]: 'port-not-allowed',

@@ -1,10 +1,12 @@
 /**
  * A WebSocket bolt as the tower sees it: the `Bolt` interface over a multiplexed `BoltSession`.
  */
+
+import { BoltBase } from '../../link/bolt.js';
+import type { RelayOptions, RelayRequest, RelayResponse } from '../../link/relay.js';
 import type { BoltSession } from '../mux/bolt-session.js';
 import type { ErrorCode } from '../protocol/frames.js';
-import { BoltBase } from './bolt.js';
-import { type RelayOptions, type RelayRequest, type RelayResponse, relay } from './relay-client.js';
+import { relay } from './relay-client.js';
 
 export class WsBolt extends BoltBase {
   readonly transport = 'ws' as const;

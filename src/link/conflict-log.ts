@@ -2,8 +2,8 @@
  * Says in the log that two agents share a cname, naming both remote addresses: once per cname per
  * window (LimitLog), however often the refused agent redials or the two replace each other.
  */
-import { LimitLog } from '../../log/limit-log.js';
-import type { Logger } from '../../log/logger.js';
+import { LimitLog } from '../log/limit-log.js';
+import type { Logger } from '../log/logger.js';
 import type { BoltTable } from './bolt-table.js';
 
 export function logConflicts(table: BoltTable, log: Logger): void {

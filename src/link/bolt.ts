@@ -3,8 +3,8 @@
  * bolt or the legacy stormbolt TLS link. The bolt table, the API and the minion links use only this.
  */
 import { randomBytes } from 'node:crypto';
-import type { ErrorCode } from '../protocol/frames.js';
-import type { RelayOptions, RelayRequest, RelayResponse } from './relay-client.js';
+import type { ErrorCode } from '../bolt/protocol/frames.js';
+import type { RelayOptions, RelayRequest, RelayResponse } from './relay.js';
 import { RelayError } from './relay-error.js';
 
 export type BoltTransport = 'ws' | 'legacy';

@@ -1,7 +1,7 @@
 /**
  * Header hygiene for relayed HTTP: hop-by-hop fields belong to one connection and never cross the bolt.
  */
-import type { HeaderList } from './protocol/heads.js';
+import type { HeaderList } from './relay.js';
 
 // RFC 9110 7.6.1, plus the legacy ones proxies still meet in the wild.
 const HOP_BY_HOP = new Set([

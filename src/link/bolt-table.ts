@@ -12,7 +12,7 @@
  * deregister its replacement (the old stormbolt did exactly that); a refused bolt was never an entry.
  */
 import { EventEmitter } from 'node:events';
-import { ErrorCode } from '../protocol/frames.js';
+import { ErrorCode } from '../bolt/protocol/frames.js';
 import type { Bolt } from './bolt.js';
 
 export type DuplicatePolicy = 'refuse' | 'replace';

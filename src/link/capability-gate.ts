@@ -10,8 +10,8 @@
  * The log is bounded the same way: an info line for a bolt's first capability, then one line per
  * cname per LimitLog window for its changes, with the count of those held back.
  */
-import { LimitLog } from '../../log/limit-log.js';
-import type { Logger } from '../../log/logger.js';
+import { LimitLog } from '../log/limit-log.js';
+import type { Logger } from '../log/logger.js';
 import type { Bolt } from './bolt.js';
 import type { BoltTable } from './bolt-table.js';
 
