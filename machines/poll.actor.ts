@@ -7,6 +7,7 @@
  * actor's cleanup runs however it stops. It lives for one poll only, so an idle minion holds no child.
  */
 import { type EventObject, fromCallback } from 'xstate';
+import { isPlainObject } from '../src/json/plain-object.js';
 import type { PollSettledEvent, PollStartedEvent } from './minion-events.js';
 import { type MinionLink, PollError, type StatusObject } from './minion-link.js';
 import type { MinionPollFailure } from './minion-snapshot.js';
@@ -31,7 +32,7 @@ export interface PolledStatus extends ServedStatus {
 async function fetchStatus(input: PollInput, signal: AbortSignal): Promise<PolledStatus> {
   const status: unknown = await input.link.pollStatus(signal);
   // The link promises an object; a transport that breaks that promise must not poison the registry.
-  if (typeof status !== 'object' || status === null || Array.isArray(status)) {
+  if (!isPlainObject(status)) {
     throw new PollError('not-object', 'the status document is not a JSON object');
   }
   const served = toServedDocument(status as StatusObject, input.cname);

@@ -9,7 +9,7 @@
  * body itself (chunked, or by closing the connection for an HTTP/1.0 client). A body in hand is
  * framed by its real length.
  */
-import { endToEndHeaders } from '../link/http-headers.js';
+import { endToEndHeaders, hasNoBody } from '../link/http-headers.js';
 import type { HeaderList, RelayResponse } from '../link/relay.js';
 
 /** The agent's `content-length` fields: none, one usable integer, or anything else. */
@@ -45,8 +45,6 @@ export interface FramedResponse {
   readonly badLength: readonly string[] | undefined;
 }
 
-// No content on these, whatever the agent sends (RFC 9110 6.4.1).
-const BODYLESS = new Set([204, 205, 304]);
 // A length on these would be a lie (RFC 9110 8.6, 15.3.6); HEAD and 304 repeat the GET's.
 const NO_LENGTH = new Set([204, 205]);
 
@@ -67,7 +65,7 @@ export function frameResponse(method: string, response: RelayResponse): FramedRe
     };
   };
 
-  if (method === 'HEAD' || BODYLESS.has(status)) {
+  if (hasNoBody(method, status)) {
     return framed(null, declared.kind === 'valid' && !NO_LENGTH.has(status) ? declared.length : undefined);
   }
   if (response.body instanceof ReadableStream) {

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { isPlainObject } from '../json/plain-object.js';
 
 /** Thrown for any unusable configuration; `problems` holds one line per bad value. */
 export class ConfigError extends Error {
@@ -154,7 +155,7 @@ async function fileValues(path: string, shape: Shape, problems: string[]): Promi
     problems.push(`config file ${path}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
     return [];
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+  if (!isPlainObject(data)) {
     problems.push(`config file ${path}: expected a JSON object of settings`);
     return [];
   }

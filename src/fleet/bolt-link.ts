@@ -7,6 +7,7 @@
  */
 import { type MinionLink, PollError, type StatusObject } from '../../machines/minion-link.js';
 import { ErrorCode } from '../bolt/protocol/frames.js';
+import { isPlainObject } from '../json/plain-object.js';
 import type { Bolt } from '../link/bolt.js';
 import { readWithin } from '../link/read-within.js';
 import { RelayError } from '../link/relay-error.js';
@@ -95,7 +96,7 @@ async function pollStatus(
       `status is not JSON (starts with ${JSON.stringify(text.slice(0, 40))})`,
     );
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  if (!isPlainObject(parsed)) {
     throw new PollError(
       'not-object',
       `status is JSON but not an object (${Array.isArray(parsed) ? 'array' : typeof parsed})`,

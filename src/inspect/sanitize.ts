@@ -10,11 +10,11 @@
 import type { StatelyInspectionEvent } from '@statelyai/inspect';
 import type { MinionContext } from '../../machines/minion.machine.js';
 import { sanitizeMinionContext } from '../../machines/minion-view.js';
+import { isPlainObject } from '../json/plain-object.js';
 
 type Fields = Record<string, unknown>;
 
-const isRecord = (value: unknown): value is Fields =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord: (value: unknown) => value is Fields = isPlainObject;
 
 const MAX_TEXT = 300;
 // Strings pass by name only; this is the backstop for one that quotes a key or certificate anyway

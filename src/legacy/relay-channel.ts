@@ -8,6 +8,8 @@
  * sends `close`: a 0.4.3 agent then writes its late reply to a stream id the tower no longer knows,
  * which the tower ignores, and its connection stays healthy.
  */
+
+import { hasNoBody } from '../link/http-headers.js';
 import type { RelayOptions, RelayRequest, RelayResponse } from '../link/relay.js';
 import { RelayError } from '../link/relay-error.js';
 import { type PreambleData, readJsonBody } from './json-body.js';
@@ -18,9 +20,6 @@ import { type RelayBody, relayBody } from './relay-body.js';
 import { parseReplyPreamble, requestPreamble } from './relay-preamble.js';
 
 export const RELAY_PREFIX = 'relay:';
-
-// HTTP forbids a body on these; a Response object cannot even be built with one.
-const BODYLESS = new Set([204, 205, 304]);
 
 export function relayOverMux(
   session: MuxDemuxSession,
@@ -87,7 +86,7 @@ export function relayOverMux(
             );
           }
           settle();
-          const bodyless = request.method === 'HEAD' || BODYLESS.has(head.status);
+          const bodyless = hasNoBody(request.method, head.status);
           if (!bodyless) {
             body = relayBody(open, {
               highWaterBytes: limits.bodyHighWaterBytes,

@@ -7,6 +7,8 @@
  * `{"method":"GET","url":"/status"}`. Reply: `{"statusCode","headers"}`, where `headers` is Node's
  * lower-cased header map of the agent's local response, or null on its 408 / 500 answers.
  */
+
+import { isPlainObject } from '../json/plain-object.js';
 import { endToEndHeaders } from '../link/http-headers.js';
 import type { HeaderList } from '../link/relay.js';
 import { RelayError } from '../link/relay-error.js';
@@ -40,7 +42,7 @@ export function parseReplyPreamble(payload: unknown): ReplyHead {
       throw protocol('the reply preamble is not JSON');
     }
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isPlainObject(value)) {
     throw protocol('the reply preamble is not a JSON object');
   }
   const { statusCode, headers } = value as { statusCode?: unknown; headers?: unknown };
@@ -62,7 +64,7 @@ export function parseReplyPreamble(payload: unknown): ReplyHead {
  * other JSON types, which Node's map never holds, are left out.
  */
 function flatten(headers: unknown): string[] {
-  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return [];
+  if (!isPlainObject(headers)) return [];
   const flat: string[] = [];
   for (const [name, value] of Object.entries(headers)) {
     if (!TOKEN.test(name))

@@ -38,3 +38,13 @@ export function endToEndHeaders(raw: readonly string[], drop: ReadonlySet<string
   }
   return out;
 }
+
+// HTTP forbids a body on these statuses (RFC 9110 6.4.1); a WHATWG Response cannot even be built with one.
+const BODYLESS_STATUS = new Set([204, 205, 304]);
+
+/** True when the answer to `method` with `status` has no body, whatever its headers say. */
+export const hasNoBody = (method: string, status: number): boolean =>
+  method === 'HEAD' || BODYLESS_STATUS.has(status);
+
+/** True when `status` never carries a body, whatever the method. */
+export const isBodylessStatus = (status: number): boolean => BODYLESS_STATUS.has(status);

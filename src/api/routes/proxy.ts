@@ -8,6 +8,7 @@
  */
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { CNAME_CHARS } from '../../certs/cname.js';
 import type { Bolt } from '../../link/bolt.js';
 import type { BoltTable } from '../../link/bolt-table.js';
 import { endToEndHeaders } from '../../link/http-headers.js';
@@ -43,7 +44,7 @@ export interface ProxyOptions {
 }
 
 // /proxy/<cname>@<port>[/<rest>]; the cname charset has no "@" or "/".
-const TARGET = /^\/proxy\/([A-Za-z0-9._:-]{1,128})@(\d{1,5})(\/.*)?$/;
+const TARGET = new RegExp(`^/proxy/(${CNAME_CHARS})@(\\d{1,5})(/.*)?$`);
 
 export function proxyRoutes(table: BoltTable, options: ProxyOptions): Hono {
   const handler = new Hono();

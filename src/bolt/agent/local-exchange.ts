@@ -10,16 +10,13 @@
  */
 import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
-import { endToEndHeaders } from '../../link/http-headers.js';
+import { endToEndHeaders, hasNoBody } from '../../link/http-headers.js';
 import type { HeaderList } from '../../link/relay.js';
 import type { MuxStream } from '../mux/mux-stream.js';
 import { ErrorCode, FrameType, Limits } from '../protocol/frames.js';
 import { encodeJson } from '../protocol/heads.js';
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENOTFOUND', 'EADDRNOTAVAIL', 'ENETUNREACH']);
-// HTTP forbids a body on these answers.
-const BODYLESS = new Set([204, 205, 304]);
-
 /** undici gives raw header fields as a flat list of latin1 byte strings. */
 function headerList(raw: readonly Buffer[]): HeaderList {
   const fields: string[] = [];
@@ -68,7 +65,7 @@ export class LocalExchange implements Dispatcher.DispatchHandlers {
       );
       return true;
     }
-    const noBody = this.method === 'HEAD' || BODYLESS.has(statusCode);
+    const noBody = hasNoBody(this.method, statusCode);
     this.discardBody = noBody;
     this.stream.sendHead(FrameType.Response, head, noBody);
     return true;

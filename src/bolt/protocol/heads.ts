@@ -5,6 +5,7 @@
  * a few dozen short strings. Everything a peer sends is checked here before any other code sees it.
  */
 
+import { isPlainObject } from '../../json/plain-object.js';
 import type { HeaderList } from '../../link/relay.js';
 import { ProtocolError } from './codec.js';
 import { ErrorCode, Limits } from './frames.js';
@@ -46,8 +47,7 @@ function parseJsonObject(payload: Uint8Array, what: string): Record<string, unkn
   } catch {
     return fail(`${what} is not valid JSON`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return fail(`${what} is not an object`);
+  if (!isPlainObject(value)) return fail(`${what} is not an object`);
   return value as Record<string, unknown>;
 }
 

@@ -3,6 +3,7 @@
  * resolves with the response head and a streamed body.
  */
 
+import { isBodylessStatus } from '../../link/http-headers.js';
 import type { RelayOptions, RelayRequest, RelayResponse } from '../../link/relay.js';
 import { RelayError, type RelayErrorCode } from '../../link/relay-error.js';
 import type { BoltSession } from '../mux/bolt-session.js';
@@ -20,9 +21,6 @@ const relayCodeFor: Partial<Record<number, RelayErrorCode>> = {
   [ErrorCode.RefusedStream]: 'refused',
   [ErrorCode.Cancel]: 'upstream-failed',
 };
-
-// HTTP forbids a body on these; a Response object cannot even be built with one.
-const BODYLESS = new Set([204, 205, 304]);
 
 const toRelayError = (error: StreamResetError): RelayError =>
   new RelayError(relayCodeFor[error.code] ?? 'protocol', error.message);
@@ -83,7 +81,7 @@ export function relay(
       let response: ReturnType<typeof decodeResponseHead>;
       try {
         response = decodeResponseHead(payload);
-        if (!endStream && BODYLESS.has(response.status)) {
+        if (!endStream && isBodylessStatus(response.status)) {
           throw new Error(`status ${response.status} cannot carry a body`);
         }
       } catch (error) {
