@@ -266,7 +266,7 @@ export const minionMachine = setup({
           target: 'removed',
           actions: [
             { type: 'recordRemoval', params: { reason: 'capability-timeout' } },
-            { type: 'closeLink', params: { reason: 'capability timeout' } },
+            { type: 'closeLink', params: { reason: 'capability-timeout' } },
           ],
         },
       },

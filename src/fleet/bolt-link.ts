@@ -6,9 +6,9 @@
  * a byte limit and parsed strictly, so a hostile or broken agent costs at most `bodyLimit` bytes.
  */
 import { type MinionLink, PollError, type StatusObject } from '../../machines/minion-link.js';
-import { ErrorCode } from '../bolt/protocol/frames.js';
 import { isPlainObject } from '../json/plain-object.js';
 import type { Bolt } from '../link/bolt.js';
+import { isCloseReason } from '../link/close-reason.js';
 import { readWithin } from '../link/read-within.js';
 import { RelayError } from '../link/relay-error.js';
 
@@ -47,7 +47,7 @@ class BoltLink implements MinionLink {
   }
 
   close(reason: string): void {
-    this.bolt.close(ErrorCode.NoError, reason);
+    this.bolt.close(isCloseReason(reason) ? reason : 'internal', `closed by its minion: ${reason}`);
   }
 }
 

@@ -7,7 +7,6 @@ import { Observable } from 'rxjs';
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import type { MinionPollFailure, MinionState } from '../../machines/minion-snapshot.js';
 import { findMinion, liveMinions, type MinionRef, towerMachine } from '../../machines/tower.machine.js';
-import { closeCodeFor, ErrorCode } from '../bolt/protocol/frames.js';
 import type { BoltTable } from '../link/bolt-table.js';
 import type { Logger } from '../log/logger.js';
 import { boltLink, type StatusPollOptions } from './bolt-link.js';
@@ -31,14 +30,6 @@ export interface MinionFleet {
     boltId: string,
   ): { state: MinionState; lastError: MinionPollFailure | null } | undefined;
   stop(): void;
-}
-
-/** Why a bolt ended, in the words the machines and logs use. */
-function closeReason(code: number): string {
-  if (code === closeCodeFor(ErrorCode.Expired)) return 'expired';
-  if (code === closeCodeFor(ErrorCode.Replaced)) return 'replaced';
-  if (code === closeCodeFor(ErrorCode.GoingAway)) return 'shutdown';
-  return 'closed';
 }
 
 export function startMinionFleet(table: BoltTable, settings: FleetSettings, log: Logger): MinionFleet {
@@ -69,8 +60,8 @@ export function startMinionFleet(table: BoltTable, settings: FleetSettings, log:
     });
   const onCapability: Parameters<typeof table.on<'capability'>>[1] = (bolt) =>
     tower.send({ type: 'bolt.capability', cname: bolt.cname, boltId: bolt.boltId, ports: bolt.ports ?? [] });
-  const onClosed: Parameters<typeof table.on<'closed'>>[1] = (bolt, { code }) =>
-    tower.send({ type: 'bolt.closed', cname: bolt.cname, boltId: bolt.boltId, reason: closeReason(code) });
+  const onClosed: Parameters<typeof table.on<'closed'>>[1] = (bolt, { reason }) =>
+    tower.send({ type: 'bolt.closed', cname: bolt.cname, boltId: bolt.boltId, reason });
   table.on('connected', onConnected);
   table.on('capability', onCapability);
   table.on('closed', onClosed);

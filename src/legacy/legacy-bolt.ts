@@ -3,8 +3,8 @@
  * `LegacyConnection`, so the bolt table, `/clients`, `/proxy` and the minion machines treat it like
  * a WebSocket bolt. The capability is checked locally before anything is sent, as the original did.
  */
-import type { ErrorCode } from '../bolt/protocol/frames.js';
 import { BoltBase } from '../link/bolt.js';
+import type { CloseReason } from '../link/close-reason.js';
 import type { RelayOptions, RelayRequest, RelayResponse } from '../link/relay.js';
 import type { LegacyConnection } from './legacy-connection.js';
 
@@ -40,7 +40,7 @@ export class LegacyBolt extends BoltBase {
     return this.connection.relay(port, request, options);
   }
 
-  close(code: ErrorCode, reason: string): void {
-    this.connection.close(code, reason);
+  close(reason: CloseReason, detail: string): void {
+    this.connection.close(reason, detail);
   }
 }

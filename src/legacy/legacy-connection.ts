@@ -9,12 +9,12 @@
  * not moved for the validity window.
  */
 import type { Socket } from 'node:net';
-import { ErrorCode, errorCodeName } from '../bolt/protocol/frames.js';
+import type { CloseReason } from '../link/close-reason.js';
 import type { RelayOptions, RelayRequest, RelayResponse } from '../link/relay.js';
 import type { Logger } from '../log/logger.js';
 import { BeaconChannel } from './beacon-channel.js';
 import { answerCapability, askCapability, CAPABILITY } from './capability-channel.js';
-import { errorCodeFor, LegacyProtocolError } from './legacy-error.js';
+import { LegacyProtocolError } from './legacy-error.js';
 import type { LegacyLimits } from './legacy-limits.js';
 import type { LegacyStream } from './legacy-stream.js';
 import { encodeLine, LineDecoder } from './line-codec.js';
@@ -33,9 +33,9 @@ export interface LegacyConnectionHooks {
   /** Every port list the agent sends; the first one makes the connection ready. */
   capability(ports: readonly number[]): void;
   /** Called once, whoever ended the connection; Backlog when the agent stopped reading. */
-  closed(code: ErrorCode, reason: string): void;
+  closed(reason: CloseReason, detail: string): void;
   /** The agent broke the protocol (the connection is closing): for a log line, throttled per agent. */
-  rejected(fields: { readonly code: string; readonly error: string; readonly reason: string }): void;
+  rejected(fields: { readonly error: string; readonly reason: string }): void;
 }
 
 // How long a graceful close waits for the agent to take our FIN before the socket is destroyed.
@@ -71,19 +71,19 @@ export class LegacyConnection {
       accept: (stream) => this.accept(stream),
     });
     this.beacon = new BeaconChannel(options.beaconValidityMs, {
-      expire: (silentMs) => this.close(ErrorCode.Expired, `expired: no beacon for ${silentMs} ms`, true),
+      expire: (silentMs) => this.close('expired', `expired: no beacon for ${silentMs} ms`, true),
       outputStuckSince: () => (socket.writableLength > 0 ? this.outputMovedAt : undefined),
       stalled: (stuckMs) =>
-        this.close(ErrorCode.Backlog, `the agent took none of its output for ${stuckMs} ms`, true),
+        this.close('backlog', `the agent took none of its output for ${stuckMs} ms`, true),
     });
     this.capabilityTimer = setTimeout(
-      () => this.close(ErrorCode.Expired, `no capability within ${options.capabilityTimeoutMs} ms`, true),
+      () => this.close('capability-timeout', `no capability within ${options.capabilityTimeoutMs} ms`, true),
       options.capabilityTimeoutMs,
     );
 
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', (error) => log.debug({ err: error }, 'legacy bolt socket error'));
-    socket.on('close', () => this.finish(ErrorCode.ConnectionLost, 'connection lost'));
+    socket.on('close', () => this.finish('closed', 'connection lost'));
 
     askCapability(this.session, (ports) => this.announce(ports));
   }
@@ -114,9 +114,9 @@ export class LegacyConnection {
    * Closes the connection (idempotent). `force` drops the socket at once, for a peer presumed gone
    * or misbehaving; otherwise it is ended and given a moment to flush.
    */
-  close(code: ErrorCode, reason: string, force = false): void {
+  close(reason: CloseReason, detail: string, force = false): void {
     if (this.closed) return;
-    this.finish(code, reason);
+    this.finish(reason, detail);
     if (force) {
       this.socket.destroy();
       return;
@@ -139,14 +139,13 @@ export class LegacyConnection {
       }
       // A bug of ours, not the agent's; still this connection only.
       this.log.error({ err: error }, 'legacy bolt: internal error');
-      this.close(ErrorCode.Internal, 'internal error', true);
+      this.close('internal', 'internal error', true);
     }
   }
 
   private reject(error: LegacyProtocolError): void {
-    const code = errorCodeFor[error.code];
-    this.hooks.rejected({ code: errorCodeName(code), error: error.code, reason: error.message });
-    this.close(code, error.message, true);
+    this.hooks.rejected({ error: error.code, reason: error.message });
+    this.close('protocol', error.message, true);
   }
 
   private send(line: string): void {
@@ -156,7 +155,7 @@ export class LegacyConnection {
     const limit = this.options.limits.maxWriteBacklogBytes;
     // Not `reject`: the listener logs a backlog once per agent, not once per connection.
     if (this.socket.writableLength > limit) {
-      this.close(ErrorCode.Backlog, `over ${limit} bytes of output wait for the agent to read them`, true);
+      this.close('backlog', `over ${limit} bytes of output wait for the agent to read them`, true);
     }
   }
 
@@ -185,12 +184,12 @@ export class LegacyConnection {
     this.hooks.capability(ports);
   }
 
-  private finish(code: ErrorCode, reason: string): void {
+  private finish(reason: CloseReason, detail: string): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.capabilityTimer);
     this.beacon.stop();
     this.session.lost();
-    this.hooks.closed(code, reason);
+    this.hooks.closed(reason, detail);
   }
 }

@@ -2,10 +2,8 @@
  * Why the tower gave up on a legacy connection: the agent broke the line framing or a limit.
  *
  * These close that one connection (never the process or another bolt), each with a stable code for
- * the log line and the `ErrorCode` the bolt table reports, the way the WebSocket bolt's codec does.
+ * the log line, the way the WebSocket bolt's codec does; the table reports them as `protocol`.
  */
-import { ErrorCode } from '../bolt/protocol/frames.js';
-
 export type LegacyErrorCode =
   | 'invalid-json' // a line that does not parse as JSON, a blank line included
   | 'line-too-long' // a line (or an unterminated rest) past the line limit
@@ -20,10 +18,3 @@ export class LegacyProtocolError extends Error {
     super(message);
   }
 }
-
-/** The bolt-table close code for each failure, so `/clients` consumers see the same vocabulary. */
-export const errorCodeFor: Record<LegacyErrorCode, ErrorCode> = {
-  'invalid-json': ErrorCode.Protocol,
-  'line-too-long': ErrorCode.FrameSize,
-  'too-many-streams': ErrorCode.RefusedStream,
-};

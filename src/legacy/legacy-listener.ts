@@ -10,7 +10,6 @@
  */
 import type { AddressInfo, Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
-import { closeCodeFor, ErrorCode, errorCodeName } from '../bolt/protocol/frames.js';
 import { AgentCertificateRule } from '../certs/agent-certificate.js';
 import type { BoltTable } from '../link/bolt-table.js';
 import { CapabilityGate, CapabilityRules } from '../link/capability-gate.js';
@@ -123,12 +122,12 @@ export async function listenForLegacyBolts(
             { cname, remote, transport: 'legacy', ...fields },
             'legacy bolt closed: bad input',
           ),
-        closed: (code, reason) => {
+        closed: (reason, detail) => {
           connections.delete(connection);
           capability?.stop();
-          if (code === ErrorCode.Backlog) {
+          if (reason === 'backlog') {
             // An agent that keeps redialling and not reading costs one warning, not one per connection.
-            const fields = { cname, remote, transport: 'legacy', reason };
+            const fields = { cname, remote, transport: 'legacy', reason: detail };
             limitLog.hit(
               cname,
               'outputBacklogLimit',
@@ -137,8 +136,8 @@ export async function listenForLegacyBolts(
             );
           }
           // Deployed agents cannot read a close code: a refused one is just closed, and logged as a conflict.
-          if (bolt && table.removed(bolt, closeCodeFor(code), reason))
-            connectionLog.info({ code: errorCodeName(code), reason }, 'legacy bolt closed');
+          if (bolt && table.removed(bolt, reason, detail))
+            connectionLog.info({ reason, detail }, 'legacy bolt closed');
         },
       },
       connectionLog,
@@ -155,8 +154,7 @@ export async function listenForLegacyBolts(
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        for (const connection of [...connections])
-          connection.close(ErrorCode.GoingAway, 'tower shutting down', true);
+        for (const connection of [...connections]) connection.close('shutdown', 'tower shutting down', true);
         for (const socket of sockets) socket.destroy();
       }),
   };

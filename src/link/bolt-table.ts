@@ -1,19 +1,22 @@
 /**
- * The tower's table of connected bolts, one per cname, whatever transport carries them.
+ * The tower's table of connected bolts, one per cname, whatever transport carries them, and the one
+ * place that decides which bolt holds a cname.
  *
  * One cname, one agent. A second bolt for a held cname is a conflict when the holder is alive (heard
- * from within `liveWindowMs`): by default the newcomer is refused (closed with `Conflict`, 4015) and
- * the holder keeps the cname, so two agents sharing a certificate never take turns; with
- * `onDuplicate: 'replace'` the newcomer takes the cname and the holder is closed with `Replaced`
- * (4013). A holder silent for longer is presumed gone (a crashed agent's half-open connection) and is
- * replaced either way, so a restarted agent is never locked out until expiry.
+ * from within `liveWindowMs`): by default the newcomer is refused (closed with `conflict`) and the
+ * holder keeps the cname, so two agents sharing a certificate never take turns; with
+ * `onDuplicate: 'replace'` the newcomer takes the cname and the holder is closed as `replaced`. A
+ * holder silent for longer is presumed gone (a crashed agent's half-open connection) and is replaced
+ * either way, so a restarted agent is never locked out until expiry.
  *
- * An entry is only ever removed by its own bolt's close, so a replaced bolt closing late can never
- * deregister its replacement (the old stormbolt did exactly that); a refused bolt was never an entry.
+ * What listeners can rely on, per cname: `closed` of a replaced bolt comes before `connected` of its
+ * successor, and nothing is reported about a bolt after its `closed`, so a replaced bolt closing late
+ * can never deregister its replacement (the old stormbolt did exactly that). A refused bolt was never
+ * listed and is never reported.
  */
 import { EventEmitter } from 'node:events';
-import { ErrorCode } from '../bolt/protocol/frames.js';
 import type { Bolt } from './bolt.js';
+import type { BoltEnding, CloseReason } from './close-reason.js';
 
 export type DuplicatePolicy = 'refuse' | 'replace';
 
@@ -34,14 +37,14 @@ export interface BoltConflict {
 export interface BoltTableEvents {
   connected: [Bolt];
   capability: [Bolt];
-  closed: [Bolt, { code: number; reason: string }];
+  closed: [Bolt, BoltEnding];
   conflict: [BoltConflict];
 }
 
 export class BoltTable extends EventEmitter<BoltTableEvents> {
   private readonly bolts = new Map<string, Bolt>();
-  // Closed by `add` itself: their close is not news to anyone listening.
-  private readonly refused = new WeakSet<Bolt>();
+  // Bolts whose end is already settled: refused ones (never listed) and replaced ones (reported when replaced).
+  private readonly settled = new WeakMap<Bolt, 'refused' | 'replaced'>();
   private readonly onDuplicate: DuplicatePolicy;
   private readonly liveWindowMs: number;
 
@@ -71,19 +74,25 @@ export class BoltTable extends EventEmitter<BoltTableEvents> {
     if (contended && this.onDuplicate === 'refuse') {
       holder.conflicts += 1;
       holder.lastConflictAddress = bolt.address;
-      this.refused.add(bolt);
+      this.settled.set(bolt, 'refused');
       this.emit('conflict', { holder, contender: bolt, outcome: 'refused' });
-      bolt.close(ErrorCode.Conflict, 'another live bolt holds this cname');
+      bolt.close('conflict', 'another live bolt holds this cname');
       return false;
     }
-    if (contended) {
-      // The count follows the cname from bolt to bolt, so agents taking turns show as a growing number.
-      bolt.conflicts = holder.conflicts + 1;
-      bolt.lastConflictAddress = holder.address;
-      this.emit('conflict', { holder, contender: bolt, outcome: 'replaced' });
+    if (holder) {
+      if (contended) {
+        // The count follows the cname from bolt to bolt, so agents taking turns show as a growing number.
+        bolt.conflicts = holder.conflicts + 1;
+        bolt.lastConflictAddress = holder.address;
+        this.emit('conflict', { holder, contender: bolt, outcome: 'replaced' });
+      }
+      const detail = 'replaced by a newer bolt with the same cname';
+      this.bolts.delete(holder.cname);
+      this.settled.set(holder, 'replaced');
+      this.emit('closed', holder, { reason: 'replaced', detail });
+      holder.close('replaced', detail);
     }
     this.bolts.set(bolt.cname, bolt);
-    holder?.close(ErrorCode.Replaced, 'replaced by a newer bolt with the same cname');
     this.emit('connected', bolt);
     return true;
   }
@@ -93,16 +102,21 @@ export class BoltTable extends EventEmitter<BoltTableEvents> {
     if (this.bolts.get(bolt.cname) === bolt) this.emit('capability', bolt);
   }
 
-  /** `bolt` has closed; false when the table had refused it, so there is nothing to report. */
-  removed(bolt: Bolt, code: number, reason: string): boolean {
-    if (this.refused.has(bolt)) return false;
+  /**
+   * `bolt`'s transport has closed. Reports it unless its end was settled already; false when the
+   * table had refused it, so the transport has nothing to log.
+   */
+  removed(bolt: Bolt, reason: CloseReason, detail: string): boolean {
+    const settled = this.settled.get(bolt);
+    if (settled === 'refused') return false;
+    if (settled === 'replaced') return true;
     if (this.bolts.get(bolt.cname) === bolt) this.bolts.delete(bolt.cname);
-    this.emit('closed', bolt, { code, reason });
+    this.emit('closed', bolt, { reason, detail });
     return true;
   }
 
-  closeAll(code: ErrorCode, reason: string): void {
-    for (const bolt of [...this.bolts.values()]) bolt.close(code, reason);
+  closeAll(reason: CloseReason, detail: string): void {
+    for (const bolt of [...this.bolts.values()]) bolt.close(reason, detail);
   }
 
   private isAlive(holder: Bolt): boolean {

@@ -3,7 +3,7 @@
  * bolt or the legacy stormbolt TLS link. The bolt table, the API and the minion links use only this.
  */
 import { randomBytes } from 'node:crypto';
-import type { ErrorCode } from '../bolt/protocol/frames.js';
+import type { CloseReason } from './close-reason.js';
 import type { RelayOptions, RelayRequest, RelayResponse } from './relay.js';
 import { RelayError } from './relay-error.js';
 
@@ -32,7 +32,7 @@ export interface Bolt {
   /** Relays one HTTP exchange to `port`; rejects with `RelayError`. */
   relay(port: number, request: RelayRequest, options: RelayOptions): Promise<RelayResponse>;
   /** Closes the bolt (idempotent); the transport then reports it closed to the bolt table. */
-  close(code: ErrorCode, reason: string): void;
+  close(reason: CloseReason, detail: string): void;
 }
 
 /**
@@ -77,5 +77,5 @@ export abstract class BoltBase implements Bolt {
   /** Carries one exchange over the transport, once the local checks passed. */
   protected abstract send(port: number, request: RelayRequest, options: RelayOptions): Promise<RelayResponse>;
 
-  abstract close(code: ErrorCode, reason: string): void;
+  abstract close(reason: CloseReason, detail: string): void;
 }

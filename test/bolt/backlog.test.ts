@@ -11,13 +11,13 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { encodeFrame, joinFrames } from '../../src/bolt/protocol/codec.js';
 import { closeCodeFor, ErrorCode, FrameType, Limits } from '../../src/bolt/protocol/frames.js';
 import { WsBolt } from '../../src/bolt/tower/ws-bolt.js';
+import type { BoltEnding } from '../../src/link/close-reason.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { RunningTower } from '../../src/tower.js';
 import { agent, closeAll, nextEvent, onCloseAll, rawBolt, tower } from '../helpers/harness.js';
 import { testPki } from '../helpers/pki.js';
 
 const MIB = 1024 * 1024;
-const BACKLOG = closeCodeFor(ErrorCode.Backlog);
 
 afterEach(closeAll);
 
@@ -47,7 +47,7 @@ function wsBolt(t: RunningTower, cname: string): WsBolt {
 }
 
 /** Resolves with the close code and reason the tower reports for `bolt`. */
-function closedWith(t: RunningTower, bolt: WsBolt): Promise<{ code: number; reason: string }> {
+function closedWith(t: RunningTower, bolt: WsBolt): Promise<BoltEnding> {
   return new Promise((resolve) => {
     t.table.on('closed', (closed, how) => {
       if (closed === bolt) resolve(how);
@@ -102,7 +102,7 @@ describe('a bolt that floods Pings and never reads', () => {
       );
       expect(peak).toBeLessThanOrEqual(limit);
       expect(bolt.isOpen).toBe(false);
-      expect(await within(closed, 5_000)).toMatchObject({ code: BACKLOG });
+      expect(await within(closed, 5_000)).toMatchObject({ reason: 'backlog' });
     }
     const warned = lines.filter((line) => line.limit === 'outputBacklogLimit');
     expect(warned).toHaveLength(1);
@@ -125,8 +125,8 @@ describe('a bolt that floods Pings and never reads', () => {
     const chatter = setInterval(() => socket.send(pong), 100);
     try {
       expect(await within(closed, 15_000)).toEqual({
-        code: BACKLOG,
-        reason: expect.stringContaining('took none of its output'),
+        reason: 'backlog',
+        detail: expect.stringContaining('took none of its output'),
       });
     } finally {
       clearInterval(chatter);
@@ -173,7 +173,7 @@ describe('an agent whose tower floods Pings and never reads', () => {
     const peak = await peakOf(() => client.outputBacklog, dropped);
     stop = true;
     expect(peak).toBeLessThanOrEqual(limit);
-    expect(await dropped).toMatchObject({ code: BACKLOG });
+    expect(await dropped).toMatchObject({ code: closeCodeFor(ErrorCode.Backlog) });
   });
 
   it('drops the bolt with 4016 when its output sits untaken for the validity window, though the tower keeps sending', async () => {
@@ -196,6 +196,9 @@ describe('an agent whose tower floods Pings and never reads', () => {
     client.once('disconnected', () => {
       over = true;
     });
-    expect(await dropped).toMatchObject({ code: BACKLOG, reason: expect.stringContaining('took none') });
+    expect(await dropped).toMatchObject({
+      code: closeCodeFor(ErrorCode.Backlog),
+      reason: expect.stringContaining('took none'),
+    });
   });
 });

@@ -4,7 +4,6 @@
  * Time is faked (`Date` only), bolts are fakes: the rule, not the transport.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { closeCodeFor, ErrorCode } from '../../src/bolt/protocol/frames.js';
 import { type BoltConflict, BoltTable, type BoltTableOptions } from '../../src/link/bolt-table.js';
 import { FakeBolt } from '../helpers/fake-bolt.js';
 
@@ -22,7 +21,7 @@ function table(options: BoltTableOptions = {}) {
   /** A bolt that reports its close to the table, as both transports do. */
   const bolt = (cname: string, address: string) => {
     const fake = new FakeBolt(cname, address);
-    fake.onClose = (code) => bolts.removed(fake, closeCodeFor(code), 'closed');
+    fake.onClose = (reason) => bolts.removed(fake, reason, 'closed');
     return fake;
   };
   return { bolts, conflicts, closed, bolt };
@@ -38,7 +37,7 @@ describe('BoltTable, one cname', () => {
     for (const address of ['10.0.0.2', '10.0.0.3']) {
       const contender = bolt('twin', address);
       expect(bolts.add(contender)).toBe(false);
-      expect(contender.closes).toEqual([ErrorCode.Conflict]);
+      expect(contender.closes).toEqual(['conflict']);
     }
     expect(bolts.get('twin')).toBe(holder);
     expect(holder.closes).toEqual([]);
@@ -58,7 +57,7 @@ describe('BoltTable, one cname', () => {
     vi.advanceTimersByTime(WINDOW_MS);
     const restarted = bolt('phoenix', '10.0.0.1');
     expect(bolts.add(restarted)).toBe(true);
-    expect(stale.closes).toEqual([ErrorCode.Replaced]);
+    expect(stale.closes).toEqual(['replaced']);
     expect(bolts.get('phoenix')).toBe(restarted);
     expect(restarted).toMatchObject({ conflicts: 0, lastConflictAddress: null });
     expect(conflicts).toEqual([]);
@@ -79,20 +78,43 @@ describe('BoltTable, one cname', () => {
     const b = bolt('flap', '10.0.0.2');
     const c = bolt('flap', '10.0.0.1');
     for (const next of [a, b, c]) expect(bolts.add(next)).toBe(true);
-    expect(a.closes).toEqual([ErrorCode.Replaced]);
-    expect(b.closes).toEqual([ErrorCode.Replaced]);
+    expect(a.closes).toEqual(['replaced']);
+    expect(b.closes).toEqual(['replaced']);
     expect(bolts.get('flap')).toBe(c);
     expect(c).toMatchObject({ conflicts: 2, lastConflictAddress: '10.0.0.2' });
     expect(conflicts.map(({ outcome }) => outcome)).toEqual(['replaced', 'replaced']);
-    // Replaced bolts closing are reported, and never remove their successor.
+    // Replaced bolts are reported once, when replaced, and never remove their successor.
     expect(closed).toEqual([a.boltId, b.boltId]);
+  });
+
+  it('reports a replaced bolt closed before its successor connected, and nothing about it after', () => {
+    const bolts = new BoltTable({ liveWindowMs: WINDOW_MS, onDuplicate: 'replace' });
+    const events: string[] = [];
+    bolts.on('connected', (bolt) => events.push(`connected ${bolt.address}`));
+    bolts.on('closed', (bolt, { reason }) => events.push(`closed ${bolt.address} ${reason}`));
+    bolts.on('capability', (bolt) => events.push(`capability ${bolt.address}`));
+    // A transport whose close is reported later, as a real socket's is.
+    const old = new FakeBolt('late', '10.0.0.1');
+    const successor = new FakeBolt('late', '10.0.0.2');
+    bolts.add(old);
+    bolts.add(successor);
+    bolts.announce(old, [5000]);
+    expect(bolts.removed(old, 'closed', 'the socket closed')).toBe(true);
+    bolts.announce(successor, [5000]);
+    expect(events).toEqual([
+      'connected 10.0.0.1',
+      'closed 10.0.0.1 replaced',
+      'connected 10.0.0.2',
+      'capability 10.0.0.2',
+    ]);
+    expect(bolts.get('late')).toBe(successor);
   });
 
   it('lets the next bolt in at once when the holder has closed', () => {
     const { bolts, conflicts, bolt } = table();
     const first = bolt('next', '10.0.0.1');
     bolts.add(first);
-    first.close(ErrorCode.GoingAway);
+    first.close('shutdown', 'agent stopping');
     expect(bolts.get('next')).toBeUndefined();
     expect(bolts.add(bolt('next', '10.0.0.2'))).toBe(true);
     expect(conflicts).toEqual([]);

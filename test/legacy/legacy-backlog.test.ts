@@ -4,15 +4,14 @@
  * expires it though it keeps beaconing. Both close with Backlog (4016), logged once per agent.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeCodeFor, ErrorCode } from '../../src/bolt/protocol/frames.js';
 import { LegacyBolt } from '../../src/legacy/legacy-bolt.js';
 import type { Bolt } from '../../src/link/bolt.js';
+import type { BoltEnding } from '../../src/link/close-reason.js';
 import { closeAll, eventually } from '../helpers/harness.js';
 import type { LegacyAgent } from './legacy-agent.js';
 import { framesOf, type LegacyTower, legacyAgent, legacyAnnounced, legacyTower } from './legacy-harness.js';
 
 const MIB = 1024 * 1024;
-const BACKLOG = closeCodeFor(ErrorCode.Backlog);
 
 afterEach(closeAll);
 
@@ -38,7 +37,7 @@ async function flood(agent: LegacyAgent, block: string, stop: () => boolean, bud
 
 /** The close code and reason the tower reports for `bolt`, or 'timed out' after a generous `ms`. */
 function closedWith(legacy: LegacyTower, bolt: Bolt, ms: number) {
-  return new Promise<{ code: number; reason: string } | 'timed out'>((resolve) => {
+  return new Promise<BoltEnding | 'timed out'>((resolve) => {
     legacy.t.table.on('closed', (closed, how) => {
       if (closed === bolt) resolve(how);
     });
@@ -61,7 +60,7 @@ describe('a legacy agent that stops reading', () => {
       clearInterval(sampler);
       // The check follows each write: one reply line may sit past the limit when it trips.
       expect(peak).toBeLessThanOrEqual(limit + 1024);
-      expect(await closed).toMatchObject({ code: BACKLOG });
+      expect(await closed).toMatchObject({ reason: 'backlog' });
       await agent.close();
     }
     const warned = legacy.logs.filter((line) => line.limit === 'outputBacklogLimit');
@@ -81,8 +80,8 @@ describe('a legacy agent that stops reading', () => {
     const chatter = setInterval(() => agent.sendRaw(beacon), 100);
     try {
       expect(await closed).toEqual({
-        code: BACKLOG,
-        reason: expect.stringContaining('took none of its output'),
+        reason: 'backlog',
+        detail: expect.stringContaining('took none of its output'),
       });
     } finally {
       clearInterval(chatter);

@@ -6,8 +6,8 @@
  */
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeCodeFor, ErrorCode } from '../../src/bolt/protocol/frames.js';
 import { issueServerCertificate } from '../../src/certs/authority.js';
+import type { CloseReason } from '../../src/link/close-reason.js';
 import { agent, announced, api, closeAll, eventually } from '../helpers/harness.js';
 import { testPki } from '../helpers/pki.js';
 import { LegacyAgent } from './legacy-agent.js';
@@ -16,9 +16,9 @@ import { framesOf, type LegacyTower, legacyAgent, legacyAnnounced, legacyTower }
 afterEach(closeAll);
 
 const closesOf = (legacy: LegacyTower) => {
-  const closes: { cname: string; boltId: string; code: number }[] = [];
-  legacy.t.table.on('closed', (bolt, { code }) =>
-    closes.push({ cname: bolt.cname, boltId: bolt.boltId, code }),
+  const closes: { cname: string; boltId: string; reason: CloseReason }[] = [];
+  legacy.t.table.on('closed', (bolt, { reason }) =>
+    closes.push({ cname: bolt.cname, boltId: bolt.boltId, reason }),
   );
   return closes;
 };
@@ -40,7 +40,7 @@ describe('legacy bolt lifecycle', () => {
     const silentFor = Date.now() - quiet.lastBeaconAt;
     expect(silentFor).toBeGreaterThanOrEqual(1000);
     expect(silentFor).toBeLessThan(1000 + 600);
-    expect(closes).toEqual([{ cname: 'quiet', boltId: first.boltId, code: closeCodeFor(ErrorCode.Expired) }]);
+    expect(closes).toEqual([{ cname: 'quiet', boltId: first.boltId, reason: 'expired' }]);
 
     // 0.4.3 notices the drop, dials again, and is a new bolt of the same name.
     const second = await eventually(() => {
@@ -69,13 +69,14 @@ describe('legacy bolt lifecycle', () => {
     // The tower answered the agent's own capability all the same: the agent counts itself connected.
     await eventually(() => mute.towerPorts === '5000,8000');
     await mute.closed();
-    expect(closes).toEqual([{ cname: 'mute', boltId: listed.boltId, code: closeCodeFor(ErrorCode.Expired) }]);
+    expect(closes).toEqual([{ cname: 'mute', boltId: listed.boltId, reason: 'capability-timeout' }]);
     expect(legacy.t.table.get('mute')).toBeUndefined();
     expect(legacy.logs).toContainEqual(
       expect.objectContaining({
         cname: 'mute',
         msg: 'legacy bolt closed',
-        reason: 'no capability within 500 ms',
+        reason: 'capability-timeout',
+        detail: 'no capability within 500 ms',
       }),
     );
   });
@@ -98,9 +99,7 @@ describe('legacy bolt lifecycle', () => {
       return bolt?.ports?.[0] === 2222 ? bolt : undefined;
     });
     await older.closed();
-    expect(closes).toEqual([
-      { cname: 'twin', boltId: olderBolt.boltId, code: closeCodeFor(ErrorCode.Replaced) },
-    ]);
+    expect(closes).toEqual([{ cname: 'twin', boltId: olderBolt.boltId, reason: 'replaced' }]);
     // Well after the older socket is gone, the newer bolt is still the one listed, and still beaconing.
     const replies = newer.beaconReplies;
     await eventually(() => newer.beaconReplies > replies + 1);
@@ -134,9 +133,7 @@ describe('legacy bolt lifecycle', () => {
     await Promise.all([legacyAnnounced(legacy, 'old-one'), announced(legacy.t, 'new-one')]);
     await legacy.legacy.close();
     await old.closed();
-    expect(closes.map(({ cname, code }) => [cname, code])).toEqual([
-      ['old-one', closeCodeFor(ErrorCode.GoingAway)],
-    ]);
+    expect(closes.map(({ cname, reason }) => [cname, reason])).toEqual([['old-one', 'shutdown']]);
     expect(legacy.t.table.get('new-one')?.isOpen).toBe(true);
   });
 });

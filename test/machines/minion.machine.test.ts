@@ -31,7 +31,7 @@ describe('minionMachine lifecycle', () => {
     await h.advance(1);
     expect(h.state()).toBe('removed');
     expect(h.view().removedReason).toBe('capability-timeout');
-    expect(h.link.closes).toEqual(['capability timeout']);
+    expect(h.link.closes).toEqual(['capability-timeout']);
     expect(h.actor.getSnapshot().status).toBe('done');
     expect(h.actor.getSnapshot().output).toEqual({
       cname: CNAME,

@@ -23,9 +23,10 @@ import { LimitLog } from '../../log/limit-log.js';
 import type { Logger } from '../../log/logger.js';
 import { BoltSession } from '../mux/bolt-session.js';
 import { ProtocolError } from '../protocol/codec.js';
-import { closeCodeFor, ErrorCode, errorCodeName } from '../protocol/frames.js';
+import { errorCodeName } from '../protocol/frames.js';
 import { decodeHello } from '../protocol/heads.js';
 import { LinkAcceptor, type LinkListener, type OpenLink } from '../ws-link.js';
+import { reasonForCloseCode } from './close-codes.js';
 import { WsBolt } from './ws-bolt.js';
 
 export interface BoltListenerOptions {
@@ -95,7 +96,7 @@ class AcceptedBolt implements LinkListener {
         { cname, remote: address, code, reason: error instanceof Error ? error.message : String(error) },
         'bolt closed: bad input',
       );
-      if (!(error instanceof ProtocolError)) this.session.close(ErrorCode.Internal, 'internal error');
+      if (!(error instanceof ProtocolError)) this.bolt.close('internal', 'internal error');
     }
   }
 
@@ -108,24 +109,24 @@ class AcceptedBolt implements LinkListener {
     this.capability.offer(hello.ports, hello.agent);
   }
 
-  private closed(code: number, reason: string): void {
+  private closed(code: number, detail: string): void {
     const { cname, address } = this.bolt;
+    const reason = this.bolt.closedAs ?? reasonForCloseCode(code);
     this.capability.stop();
-    if (code === BACKLOG) {
+    if (reason === 'backlog') {
       // A peer that keeps reconnecting and not reading costs one warning, not one per bolt.
       this.limits.hit(
         cname,
         'outputBacklogLimit',
-        { cname, remote: address, reason },
+        { cname, remote: address, reason: detail },
         'bolt closed: the agent does not read what it is sent',
       );
     }
     // A bolt the table refused (its cname held by a live bolt) was logged as a conflict already.
-    if (this.table.removed(this.bolt, code, reason)) this.log.info({ cname, code, reason }, 'bolt closed');
+    if (this.table.removed(this.bolt, reason, detail))
+      this.log.info({ cname, code, reason, detail }, 'bolt closed');
   }
 }
-
-const BACKLOG = closeCodeFor(ErrorCode.Backlog);
 
 export async function listenForBolts(
   options: BoltListenerOptions,
@@ -188,7 +189,7 @@ export async function listenForBolts(
     address,
     close: () =>
       new Promise<void>((resolve) => {
-        table.closeAll(ErrorCode.GoingAway, 'tower shutting down');
+        table.closeAll('shutdown', 'tower shutting down');
         server.close(() => resolve());
         guard.close();
         http.closeAllConnections();

@@ -3,9 +3,10 @@
  */
 
 import { BoltBase } from '../../link/bolt.js';
+import type { CloseReason } from '../../link/close-reason.js';
 import type { RelayOptions, RelayRequest, RelayResponse } from '../../link/relay.js';
 import type { BoltSession } from '../mux/bolt-session.js';
-import type { ErrorCode } from '../protocol/frames.js';
+import { errorCodeForReason } from './close-codes.js';
 import { relay } from './relay-client.js';
 
 export class WsBolt extends BoltBase {
@@ -40,7 +41,11 @@ export class WsBolt extends BoltBase {
     return relay(this.session, port, request, options);
   }
 
-  close(code: ErrorCode, reason: string): void {
-    this.session.close(code, reason);
+  /** The reason the tower closed it with, if it did: the close code alone would not tell them all apart. */
+  closedAs: CloseReason | undefined;
+
+  close(reason: CloseReason, detail: string): void {
+    if (!this.session.isClosed) this.closedAs ??= reason;
+    this.session.close(errorCodeForReason(reason), detail);
   }
 }
