@@ -2,9 +2,9 @@
  * The registry as a pure fold over per-minion events: `(step, event) => step`, run by `scan`. Each
  * step carries the current immutable view and the change the event published, if any.
  *
- * Ownership: an entry remembers the actor (bolt) that made it. A cname's successor bolt arrives later
- * than the bolt it replaces (higher `seq`), takes the entry over with its first good document, and from
- * then on the old bolt's late snapshots are ignored; a `left` only removes an entry of its own bolt.
+ * One minion actor per cname at a time: the bolt table reports a replaced bolt closed before its
+ * successor connects, and the tower stops a minion when its bolt closes, so an actor's events all come
+ * before its successor's. The fold relies on that order and keeps no rule of its own about it.
  */
 import { type OperatorFunction, scan } from 'rxjs';
 import type { MinionState } from '../../machines/minion-snapshot.js';
@@ -33,10 +33,7 @@ const changeTo = (
   checksum: string | null,
 ): RegistryChange => withLazyGlobal({ type, id, checksum }, () => view.global);
 
-function leave(view: FleetView, { id, boltId }: Pick<MinionLeft, 'id' | 'boltId'>): RegistryStep | null {
-  const held = view.entries.get(id);
-  // Only the bolt that owns the entry may take it away: a replaced bolt's late removal must not.
-  if (held === undefined || held.boltId !== boltId) return null;
+function leave(view: FleetView, { id }: Pick<MinionLeft, 'id'>): RegistryStep | null {
   const edit = view.entries.delete(id);
   if (edit === null) return null;
   const next = view.with({ entries: edit.map, rehashFrom: edit.from, idsChanged: true });
@@ -44,14 +41,12 @@ function leave(view: FleetView, { id, boltId }: Pick<MinionLeft, 'id' | 'boltId'
 }
 
 function update(view: FleetView, { seq, state, view: minion }: MinionUpdated): RegistryStep | null {
-  if (state === 'removed') return leave(view, { id: minion.cname, boltId: minion.boltId });
+  if (state === 'removed') return leave(view, { id: minion.cname });
   const held = view.entries.get(minion.cname);
-  // A replaced bolt's late snapshot: its successor already holds the entry.
-  if (held !== undefined && held.seq > seq) return null;
   // Nothing to serve yet. A minion never drops a document it holds, so this never empties an entry.
   if (!isServing(minion)) return null;
-  // Entering (or a successor taking over) needs a first good document, i.e. `ready` or `changed`.
-  if ((held === undefined || held.seq !== seq) && !SERVING_STATES.has(state)) return null;
+  // Entering needs a first good document, i.e. `ready` or `changed`.
+  if (held === undefined && !SERVING_STATES.has(state)) return null;
   const entry = toEntry(held, seq, state, minion);
   if (entry === held) return null;
   const edit = view.entries.set(entry);
