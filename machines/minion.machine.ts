@@ -8,8 +8,8 @@
  * Polling runs beside those states, inside this one actor: a `poll.due` timer spawns a short-lived
  * `poll` child (slot, then request), whose `poll.settled` is recorded as `status.received` or
  * `status.failed` and schedules the next `poll.due` (see poll-cadence.ts); `poll.expired` is the
- * timeout of the request in flight. A separate poller actor per minion cost a second actor, its
- * mailbox, observers and timers for each of 10,000 bolts, for state that fits in two context fields.
+ * timeout of the request in flight. No separate poller actor per minion: that would be a second
+ * actor, mailbox, observers and timers per bolt for state that fits in two context fields.
  *
  * Failures never change the state: they are recorded (`lastError`, `consecutiveFailures`) and a held
  * document stays served. A success clears both (`lastError` back to null: it describes the current

@@ -70,8 +70,8 @@ export const pollActor = fromCallback<EventObject, PollInput>(({ input, sendBack
     },
   );
   return () => {
-    // Only a poll still waiting or on its way needs aborting. Aborting a settled one cost a
-    // DOMException (with its stack) and an abort event per poll: a tenth of a 10,000-fleet tower.
+    // Only a poll still waiting or on its way needs aborting: aborting a settled one would build a
+    // DOMException (with its stack) and an abort event per poll for nothing.
     if (!finished) controller.abort();
     finished = true;
     release?.();

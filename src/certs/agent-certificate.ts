@@ -39,7 +39,7 @@ export class AgentCertificateRule {
 
   /**
    * `check` for a peer's certificate known by its SHA-256 `fingerprint`, parsed by `parse` only when
-   * it is not judged already: parsing and verifying a signature cost about 0.2 ms a connection.
+   * it is not judged already, so a fleet reconnecting does not parse and verify each certificate again.
    */
   checkPeer(
     fingerprint: string,

@@ -40,8 +40,8 @@ export interface Bolt {
  * anything is sent (a port not offered, a bolt already closed). A transport supplies the rest.
  */
 export abstract class BoltBase implements Bolt {
-  // Hex from one native call is one flat string; `randomUUID()` builds its text from ~20 concatenated
-  // pieces, kept as a tree of cons strings (about 0.7 KB) for as long as the bolt lives.
+  // Hex from one native call is one flat string, where `randomUUID()` text is a tree of concatenated
+  // pieces held for as long as the bolt lives.
   readonly boltId = randomBytes(16).toString('hex');
   readonly connectedAt = new Date();
   ports: readonly number[] | null = null;

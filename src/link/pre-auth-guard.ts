@@ -5,7 +5,7 @@
  * port), the upgrade request.
  *
  * Node does not do this for us: its `handshakeTimeout` (120 s by default) only emits `tlsClientError`
- * and leaves the socket open, so silent peers used to hold descriptors for as long as they liked.
+ * and leaves the socket open, so a silent peer would hold its descriptor for as long as it liked.
  * A connection over a cap is dropped at once; every limit hit is logged once per address.
  */
 import type { Server, Socket } from 'node:net';

@@ -27,7 +27,7 @@ export interface RelayResponse {
 
 /**
  * The part of an `AbortSignal` a relay listens to. An AbortSignal fits; so does a lighter object
- * for the proxy's hot path, where building an AbortController per request cost 3% of the tower.
+ * for the proxy's hot path, which then builds no AbortController per request.
  */
 export interface CancelSignal {
   readonly aborted: boolean;

@@ -10,7 +10,7 @@ import { lowerBound } from './lower-bound.js';
 
 /**
  * Also the global checksum's re-hash granularity: smaller chunks re-hash less around a change, larger
- * ones keep fewer hash states to copy after it. 128 measured best for 10,000 minions.
+ * ones keep fewer hash states to copy after it (the size is chosen in bench/PROFILES.md).
  */
 export const MAX_CHUNK = 128;
 /** A chunk this small after a removal is merged into a neighbour, so removals cannot fragment the list. */

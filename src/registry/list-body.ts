@@ -2,9 +2,8 @@
  * The `GET /minions` body: a JSON array of every served document, in id order, as UTF-8 bytes.
  *
  * Assembled from the entry chunks, each encoded once and shared by every view that holds the same
- * chunk (chunks are immutable): after a change only the chunk it touched is encoded again. In a
- * 10,000-minion fleet that changes hundreds of times a second, building the whole list per view
- * (joining 10,000 strings, then encoding tens of megabytes) blocked the tower for 60 ms per GET.
+ * chunk (chunks are immutable): after a change only the chunk it touched is encoded again, so a GET
+ * never encodes the whole fleet.
  */
 import type { Chunk } from './entry-chunks.js';
 import type { OwnedEntry } from './registry-entry.js';
@@ -26,8 +25,8 @@ function chunkBytes(chunk: Chunk<OwnedEntry>): Buffer {
 }
 
 /**
- * The body as pieces to write one after the other: never joined, since copying tens of megabytes
- * into one fresh buffer (page faults included) cost more than encoding the changed chunk.
+ * The body as pieces to write one after the other, never joined: copying tens of megabytes into one
+ * fresh buffer would cost more than encoding the changed chunk.
  */
 export function listBody(chunks: readonly Chunk<OwnedEntry>[]): ListBody {
   const parts: Buffer[] = [OPEN];

@@ -3,8 +3,7 @@
  * internals: `MinionActorLike` is the little the registry needs, and XState actor refs satisfy it.
  *
  * A fleet holds thousands of actors for hours, so following one costs one small observer object and
- * nothing else: no operator chain per actor (an RxJS `defer`/`concat`/`takeWhile`/`map` pipeline per
- * minion held about 8 KB of subscribers and closures each, the largest per-bolt cost of the tower).
+ * nothing else: no RxJS operator chain per actor, whose subscribers and closures would be held per bolt.
  */
 import { Observable, type Subscriber } from 'rxjs';
 import type { MinionState, MinionView } from '../../machines/minion-snapshot.js';

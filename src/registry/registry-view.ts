@@ -3,9 +3,8 @@
  * chunks, checksum states, the ids list) are shared with the previous view, so making one costs
  * O(√n) pointer copies.
  *
- * The global checksum is worked out when first read, not per change: re-hashing the fleet's text after
- * each change cost a 10,000-minion tower a fifth of a core in package changes alone, and most views are
- * never read. A view only remembers the last worked-out checksum and the first chunk changed since, so
+ * The global checksum is worked out when first read, not per change: most views are never read, and
+ * re-hashing the fleet's text per change was the registry's largest cost (bench/PROFILES.md). A view only remembers the last worked-out checksum and the first chunk changed since, so
  * a burst of changes is hashed once, from the earliest of them, by whoever reads first; and unread
  * views never hold on to each other.
  *

@@ -7,9 +7,8 @@
  * more. Until the upgrade, a connection is under the pre-auth guard: capped, and closed past deadlines.
  *
  * It is a TLS server handing its sockets to a plain HTTP server rather than `https.createServer`,
- * because HTTPS always offers ALPN, and Node copies the ALPN list into a new pooled `Buffer` for every
- * connection: 9 bytes that pin an 8 KB pool slab shared with short-lived buffers, kept for as long as
- * the bolt lives (about 1.5 KB a bolt). Bolts speak HTTP/1.1 only and need no ALPN.
+ * because HTTPS always offers ALPN, and Node's per-connection copy of the ALPN list pins a pooled
+ * buffer slab for as long as the bolt lives. Bolts speak HTTP/1.1 only and need no ALPN.
  */
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
