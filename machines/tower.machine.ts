@@ -7,11 +7,12 @@
  * close) is decided in one place, in order. Shards are spawned on first use: a small fleet shows the
  * operator a tower with a few shards, not a wall of empty ones.
  */
-import { type ActorRefFrom, assign, emit, enqueueActions, setup } from 'xstate';
+import { type ActorRefFrom, assign, emit, enqueueActions, raise, setup } from 'xstate';
 import { type MinionSettings, type MinionTimings, minionSettings, type Warn } from './minion.machine.js';
 import {
   type BoltEvent,
   type MinionEntry,
+  type MinionRef,
   type MinionSpawned,
   minionShardMachine,
 } from './minion-shard.machine.js';
@@ -61,6 +62,8 @@ export function shardOf(cname: string): number {
 
 const shardActorId = (index: number): string => `shard:${index}`;
 
+const ERROR_EVENT_PREFIX = 'xstate.error.actor.';
+
 /** The live minion of a cname, if it has one. */
 export function findMinion(context: TowerContext, cname: string): MinionEntry | undefined {
   return context.shards[shardOf(cname)]?.getSnapshot().context.minions.get(cname);
@@ -75,38 +78,33 @@ export const towerMachine = setup({
   types: {} as { context: TowerContext; input: TowerInput; events: TowerEvent; emitted: TowerEmitted },
   actors: { shard: minionShardMachine },
   actions: {
-    // Must run before `routeToShard` in the same transition.
     spawnShard: assign({
-      shards: ({ context, event, spawn }) => {
-        if (event.type !== 'bolt.connected') return context.shards;
-        const index = shardOf(event.cname);
-        if (context.shards[index]) return context.shards;
-        const shards = [...context.shards];
-        shards[index] = spawn('shard', { id: shardActorId(index), input: context.defaults });
-        return shards;
-      },
+      shards: ({ context, spawn }, params: { index: number }) =>
+        context.shards.map((shard, k) =>
+          k === params.index ? spawn('shard', { id: shardActorId(k), input: context.defaults }) : shard,
+        ),
     }),
-    routeToShard: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'bolt.connected' && event.type !== 'bolt.capability' && event.type !== 'bolt.closed')
-        return;
-      const shard = context.shards[shardOf(event.cname)];
-      if (shard) enqueue.sendTo(shard, event);
+    // Handled again once the shard exists, by the transition that routes it.
+    retry: raise((_, params: { event: BoltEvent }) => params.event),
+    routeToShard: enqueueActions(({ context, enqueue }, params: { event: BoltEvent }) => {
+      const shard = context.shards[shardOf(params.event.cname)];
+      if (shard) enqueue.sendTo(shard, params.event);
     }),
-    announceMinion: emit(({ event }) => {
-      if (event.type !== 'minion.spawned') throw new Error('announceMinion handles minion.spawned');
-      return event;
-    }),
+    announceMinion: emit(
+      (_, params: { ref: MinionRef }): TowerEmitted => ({
+        type: 'minion.spawned',
+        ref: params.ref,
+      }),
+    ),
     // Its minions went with it; their agents reconnect into a fresh shard.
-    dropFailedShard: enqueueActions(({ context, event, enqueue }) => {
-      if (!('error' in event)) return;
-      const actorId = event.type.slice('xstate.error.actor.'.length);
-      const index = context.shards.findIndex((shard) => shard?.id === actorId);
+    dropFailedShard: enqueueActions(({ context, enqueue }, params: { actorId: string; error: unknown }) => {
+      const index = context.shards.findIndex((shard) => shard?.id === params.actorId);
       if (index < 0) return;
       enqueue(() => {
         try {
           context.defaults.warn('minion shard failed; its minions are dropped', {
-            actorId,
-            error: event.error,
+            actorId: params.actorId,
+            error: params.error,
           });
         } catch {
           // A failing logger must not take the tower down.
@@ -117,6 +115,10 @@ export const towerMachine = setup({
     shutdownShards: enqueueActions(({ context, enqueue }) => {
       for (const shard of context.shards) if (shard) enqueue.sendTo(shard, { type: 'tower.shutdown' });
     }),
+  },
+  guards: {
+    hasShardFor: ({ context }, params: { cname: string }) =>
+      context.shards[shardOf(params.cname)] !== undefined,
   },
 }).createMachine({
   id: 'tower',
@@ -131,11 +133,33 @@ export const towerMachine = setup({
   states: {
     running: {
       on: {
-        'bolt.connected': { actions: ['spawnShard', 'routeToShard'] },
-        'bolt.capability': { actions: 'routeToShard' },
-        'bolt.closed': { actions: 'routeToShard' },
-        'minion.spawned': { actions: 'announceMinion' },
-        'xstate.error.actor.*': { actions: 'dropFailedShard' },
+        'bolt.connected': [
+          {
+            guard: { type: 'hasShardFor', params: ({ event }) => ({ cname: event.cname }) },
+            actions: { type: 'routeToShard', params: ({ event }) => ({ event }) },
+          },
+          {
+            actions: [
+              { type: 'spawnShard', params: ({ event }) => ({ index: shardOf(event.cname) }) },
+              { type: 'retry', params: ({ event }) => ({ event }) },
+            ],
+          },
+        ],
+        // A cname without a shard has no minion: there is nobody to tell.
+        'bolt.capability': { actions: { type: 'routeToShard', params: ({ event }) => ({ event }) } },
+        'bolt.closed': { actions: { type: 'routeToShard', params: ({ event }) => ({ event }) } },
+        'minion.spawned': {
+          actions: { type: 'announceMinion', params: ({ event }) => ({ ref: event.ref }) },
+        },
+        'xstate.error.actor.*': {
+          actions: {
+            type: 'dropFailedShard',
+            params: ({ event }) => ({
+              actorId: event.type.slice(ERROR_EVENT_PREFIX.length),
+              error: event.error,
+            }),
+          },
+        },
         'tower.shutdown': { target: 'stopped', actions: 'shutdownShards' },
       },
     },

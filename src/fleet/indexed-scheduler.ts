@@ -2,12 +2,12 @@
  * Makes an XState actor system's delayed-event scheduler cancel in O(own events), not O(all events).
  *
  * XState 5's `cancelAll(actor)` scans every delayed event of the whole system, and every actor runs
- * it when it stops. A tower with 10,000 minions stops a short-lived poll actor per status poll,
- * so that scan was half the tower's steady-state CPU at 2,000 minions, and shutting down or
- * reconnecting a fleet was quadratic. Indexing scheduled events by their source makes it linear.
+ * it when it stops: with a poll child stopping per status poll, a fleet's polling and its shutdown
+ * were quadratic (bench/PROFILES.md). Indexing scheduled events by their source makes them linear.
  *
- * Only public surface is touched: the system's `scheduler` object and the `clock` given to
- * `createActor`. The clock wrapper learns when an event fires, so fired events leave the index.
+ * It replaces the methods of `system.scheduler`, which XState does not document: xstate is pinned
+ * exactly, and test/fleet/xstate-scheduler-shape.test.ts says what to check when that shape moves.
+ * The clock wrapper given to `createActor` learns when an event fires, so fired events leave the index.
  */
 import type { AnyActorRef, EventObject } from 'xstate';
 

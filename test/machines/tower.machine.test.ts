@@ -58,7 +58,7 @@ describe('towerMachine', () => {
     expect(t.seen.errors).toEqual([]);
   });
 
-  it('replaces a second bolt of the same cname: old link closed, new minion under the system id', async () => {
+  it('replaces a bolt: the table closes the old one first, then the successor takes the system id', async () => {
     const t = startTower();
     const oldLink = t.connect('alpha', 'b1');
     t.tower.send({ type: 'bolt.capability', cname: 'alpha', boltId: 'b1', ports: [5000] });
@@ -66,6 +66,8 @@ describe('towerMachine', () => {
     const oldRef = t.minion('alpha');
     const oldPoll = oldLink.lastPoll();
 
+    // The bolt table's contract: a replaced bolt's close comes before its successor's connect.
+    t.tower.send({ type: 'bolt.closed', cname: 'alpha', boltId: 'b1', reason: 'replaced' });
     const newLink = t.connect('alpha', 'b2');
     const newRef = t.minion('alpha');
     expect(oldLink.closes).toEqual(['replaced']);
@@ -80,21 +82,27 @@ describe('towerMachine', () => {
     expect(t.seen.errors).toEqual([]);
   });
 
-  it('ignores late events of a replaced bolt', () => {
+  it('ignores events for a cname it holds no minion for, such as the close of one that ended itself', async () => {
     const t = startTower();
-    t.connect('alpha', 'b1');
-    const newLink = t.connect('alpha', 'b2');
-    const current = t.minion('alpha');
+    const oldLink = t.connect('alpha', 'b1');
+    const beta = t.connect('beta', 'b2');
+    t.tower.send({ type: 'bolt.capability', cname: 'beta', boltId: 'b2', ports: [5000] });
+    // alpha never announces its capability: its minion ends and closes the bolt itself.
+    await t.advance(5_000);
+    expect(oldLink.closes).toEqual(['capability timeout']);
+    expect(t.minion('alpha')).toBeUndefined();
 
-    t.tower.send({ type: 'bolt.capability', cname: 'alpha', boltId: 'b1', ports: [1] });
+    // The table then reports that close; and nobody ever connected as `nobody`.
     t.tower.send({ type: 'bolt.closed', cname: 'alpha', boltId: 'b1', reason: 'closed' });
+    t.tower.send({ type: 'bolt.capability', cname: 'nobody', boltId: 'b9', ports: [1] });
     t.tower.send({ type: 'bolt.closed', cname: 'nobody', boltId: 'b9', reason: 'closed' });
+    t.connect('alpha', 'b3');
 
-    expect(t.minion('alpha')).toBe(current);
-    expect(current?.getSnapshot().value).toBe('connecting');
-    expect(current?.getSnapshot().context.ports).toEqual([]);
-    expect(newLink.closes).toEqual([]);
-    expect(t.minions().get('alpha')?.boltId).toBe('b2');
+    expect(t.minion('alpha')?.getSnapshot().context.boltId).toBe('b3');
+    expect(t.minion('beta')?.getSnapshot().value).toBe('monitoring');
+    expect(beta.closes).toEqual([]);
+    expect([...t.minions().keys()].sort()).toEqual(['alpha', 'beta']);
+    expect(t.seen.errors).toEqual([]);
   });
 
   it('forgets a minion once it ends, and takes the cname again later', async () => {
