@@ -86,7 +86,7 @@ class AcceptedBolt implements LinkListener {
     try {
       this.session.receive(data);
     } catch (error) {
-      const code = error instanceof ProtocolError ? errorCodeName(error.code) : 'Internal';
+      const code = error instanceof ProtocolError ? error.code : errorCodeName(ErrorCode.Internal);
       const { cname, address } = this.bolt;
       // An agent that redials and sends the same bad frame again costs one line a window, not one a bolt.
       this.limits.once(
