@@ -32,17 +32,32 @@ const newFrame = (i: number) =>
   `${JSON.stringify([`flood${i}`, 'new', { meta: 'x', opts: { writable: true, readable: true } }])}\n`;
 
 const badInputs: [string, string | Buffer, ErrorCode, string][] = [
-  ['a blank line', '\n', ErrorCode.Protocol, 'invalid-json'],
-  ['a line of spaces', '   \n', ErrorCode.Protocol, 'invalid-json'],
-  ['a line of invalid JSON', '["abc","data",\n', ErrorCode.Protocol, 'invalid-json'],
-  ['a line of invalid UTF-8 and JSON', Buffer.from([0xff, 0xfe, 0x0a]), ErrorCode.Protocol, 'invalid-json'],
-  ['an oversized line', `["x","data","${'a'.repeat(MIB)}"]\n`, ErrorCode.FrameSize, 'line-too-long'],
-  ['an oversized line with no newline yet', 'b'.repeat(MIB + 1), ErrorCode.FrameSize, 'line-too-long'],
+  ['a blank line', '\n', ErrorCode.Protocol, 'LEGACY_ERR_INVALID_JSON'],
+  ['a line of spaces', '   \n', ErrorCode.Protocol, 'LEGACY_ERR_INVALID_JSON'],
+  ['a line of invalid JSON', '["abc","data",\n', ErrorCode.Protocol, 'LEGACY_ERR_INVALID_JSON'],
+  [
+    'a line of invalid UTF-8 and JSON',
+    Buffer.from([0xff, 0xfe, 0x0a]),
+    ErrorCode.Protocol,
+    'LEGACY_ERR_INVALID_JSON',
+  ],
+  [
+    'an oversized line',
+    `["x","data","${'a'.repeat(MIB)}"]\n`,
+    ErrorCode.FrameSize,
+    'LEGACY_ERR_LINE_TOO_LONG',
+  ],
+  [
+    'an oversized line with no newline yet',
+    'b'.repeat(MIB + 1),
+    ErrorCode.FrameSize,
+    'LEGACY_ERR_LINE_TOO_LONG',
+  ],
   [
     'a flood of new frames',
     Array.from({ length: 300 }, (_, i) => newFrame(i)).join(''),
     ErrorCode.RefusedStream,
-    'too-many-streams',
+    'LEGACY_ERR_TOO_MANY_STREAMS',
   ],
 ];
 
