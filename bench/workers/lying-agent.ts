@@ -11,6 +11,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { createSecureContext } from 'node:tls';
+import { DrainedRequest } from '../../src/bolt/agent/local-responder.js';
 import { BoltSession } from '../../src/bolt/mux/bolt-session.js';
 import type { MuxStream } from '../../src/bolt/mux/mux-stream.js';
 import { ErrorCode, FrameType } from '../../src/bolt/protocol/frames.js';
@@ -28,7 +29,7 @@ let stopping = false;
 const SILENCE_MS = 300;
 
 function lie(stream: MuxStream): void {
-  stream.events.data = (chunk) => stream.consumed(chunk.length);
+  stream.listen(new DrainedRequest(stream));
   const short = counters.relays++ % 2 === 0;
   const [declared, body] = short ? [100_000, Buffer.alloc(10, 0x61)] : [10, Buffer.alloc(10_000, 0x62)];
   const headers = ['content-type', 'text/plain', 'content-length', String(declared)];

@@ -53,7 +53,10 @@ export class LineDecoder {
   private hold(bytes: number): void {
     this.pendingBytes += bytes;
     if (this.pendingBytes > this.maxLineBytes) {
-      throw new LegacyProtocolError('line-too-long', `a line passed the ${this.maxLineBytes}-byte limit`);
+      throw new LegacyProtocolError(
+        'LEGACY_ERR_LINE_TOO_LONG',
+        `a line passed the ${this.maxLineBytes}-byte limit`,
+      );
     }
   }
 }
@@ -64,7 +67,7 @@ function parseLine(line: Buffer): unknown {
     return JSON.parse(text);
   } catch {
     const shown = text.length > 40 ? `${JSON.stringify(text.slice(0, 40))}...` : JSON.stringify(text);
-    throw new LegacyProtocolError('invalid-json', `a line is not JSON: ${shown}`);
+    throw new LegacyProtocolError('LEGACY_ERR_INVALID_JSON', `a line is not JSON: ${shown}`);
   }
 }
 

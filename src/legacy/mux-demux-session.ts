@@ -107,7 +107,7 @@ export class MuxDemuxSession {
     this.peerOpened++;
     if (this.peerOpened > this.options.maxPeerStreams) {
       throw new LegacyProtocolError(
-        'too-many-streams',
+        'LEGACY_ERR_TOO_MANY_STREAMS',
         `the agent opened more than ${this.options.maxPeerStreams} streams on one connection`,
       );
     }

@@ -9,6 +9,7 @@
  * which the tower ignores, and its connection stays healthy.
  */
 
+import { ExchangeDeadline } from '../link/exchange-deadline.js';
 import { hasNoBody } from '../link/http-headers.js';
 import type { RelayOptions, RelayRequest, RelayResponse } from '../link/relay.js';
 import { RelayError } from '../link/relay-error.js';
@@ -29,63 +30,49 @@ export function relayOverMux(
   options: RelayOptions,
 ): Promise<RelayResponse> {
   return new Promise((resolve, reject) => {
-    if (options.signal?.aborted) return reject(new RelayError('upstream-failed', 'request aborted'));
-    let settled = false;
     let stream: LegacyStream | undefined;
     let body: RelayBody | undefined;
     const reading = new AbortController();
-
-    const settle = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      return true;
-    };
-    const fail = (error: RelayError) => {
-      if (!settle()) return;
+    const deadline = new ExchangeDeadline(options, 'reply', (error) => {
       reading.abort();
       stream?.destroy();
       reject(error);
-    };
-    const timer = setTimeout(
-      () => fail(new RelayError('timeout', `no reply within ${options.timeoutMs} ms`)),
-      options.timeoutMs,
-    );
-    const onAbort = () => fail(new RelayError('upstream-failed', 'request aborted'));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    if (deadline.settled) return;
 
     const finished = (cause: StreamEndCause, what: string) => {
       const error =
         cause === 'lost'
           ? new RelayError('bolt-lost', 'the legacy bolt closed mid-exchange')
           : new RelayError('upstream-failed', what);
-      if (settled) body?.fail(error);
-      else fail(error);
+      if (deadline.settled) body?.fail(error);
+      else deadline.fail(error);
     };
 
     const send = (data: PreambleData) => {
       stream = session.open(`${RELAY_PREFIX}${port}`, { writable: true, readable: true }, true);
       if (!stream) {
-        return fail(
+        deadline.fail(
           session.isClosed
             ? new RelayError('bolt-lost', 'the legacy bolt closed before the request could be sent')
             : new RelayError('refused', 'too many relays are open on this legacy bolt'),
         );
+        return;
       }
       const open = stream;
       open.listener = {
         data: (payload) => {
-          if (settled) return body?.push(payload);
+          if (deadline.settled) return body?.push(payload);
           let head: ReturnType<typeof parseReplyPreamble>;
           try {
             head = parseReplyPreamble(payload);
           } catch (error) {
-            return fail(
+            deadline.fail(
               error instanceof RelayError ? error : new RelayError('protocol', 'bad reply preamble'),
             );
+            return;
           }
-          settle();
+          deadline.settle();
           const bodyless = hasNoBody(request.method, head.status);
           if (!bodyless) {
             body = relayBody(open, {
@@ -96,9 +83,10 @@ export function relayOverMux(
           resolve({ status: head.status, headers: head.headers, body: body?.body ?? null });
         },
         end: () => {
-          if (!settled) {
+          if (!deadline.settled) {
             // What a 0.4.3 agent does for a port it does not allow, or a preamble it cannot parse.
-            return fail(new RelayError('upstream-failed', `the agent ended relay:${port} without a reply`));
+            deadline.fail(new RelayError('upstream-failed', `the agent ended relay:${port} without a reply`));
+            return;
           }
           body?.end();
         },
@@ -115,10 +103,11 @@ export function relayOverMux(
     // The body is read first: a refusal (415, 413) must leave nothing on the wire.
     readJsonBody(request, limits.maxRequestBodyBytes, reading.signal).then(
       (data) => {
-        if (!settled) send(data);
+        if (!deadline.settled) send(data);
       },
-      (error: unknown) =>
-        fail(error instanceof RelayError ? error : new RelayError('upstream-failed', String(error))),
+      (error: unknown) => {
+        deadline.fail(error instanceof RelayError ? error : new RelayError('upstream-failed', String(error)));
+      },
     );
   });
 }

@@ -23,7 +23,11 @@ describe('bad input in the log', () => {
       await eventually(() => t.table.get('repeat-offender') === undefined);
     }
     expect(lines.filter((line) => line.msg === 'bolt closed: bad input')).toEqual([
-      expect.objectContaining({ cname: 'repeat-offender', code: 'Protocol', remote: '127.0.0.1' }),
+      expect.objectContaining({
+        cname: 'repeat-offender',
+        code: 'BOLT_ERR_EMPTY_MESSAGE',
+        remote: '127.0.0.1',
+      }),
     ]);
   });
 
@@ -38,7 +42,11 @@ describe('bad input in the log', () => {
       await eventually(() => legacy.t.table.get('legacy-offender') === undefined);
     }
     expect(legacy.logs.filter((line) => line.msg === 'legacy bolt closed: bad input')).toEqual([
-      expect.objectContaining({ cname: 'legacy-offender', error: 'invalid-json', remote: '127.0.0.1' }),
+      expect.objectContaining({
+        cname: 'legacy-offender',
+        error: 'LEGACY_ERR_INVALID_JSON',
+        remote: '127.0.0.1',
+      }),
     ]);
   });
 });

@@ -3,6 +3,7 @@
  * enforces, and fast-check properties over any bytes (a failure prints its seed and a shrunk input).
  */
 
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -22,6 +23,7 @@ import {
   FrameType,
   Limits,
 } from '../../src/bolt/protocol/frames.js';
+import { protocolErrorCodes } from '../../src/bolt/protocol/protocol-error.js';
 import { codeOf } from '../helpers/protocol-error.js';
 
 /** A frame built by hand, independently of the encoder; `declared` lets the length field lie. */
@@ -133,29 +135,31 @@ describe('round trips', () => {
 
 describe('violations', () => {
   it('an empty message is a protocol error', () => {
-    expect(codeOf(() => decodeMessage(Buffer.alloc(0)))).toBe(ErrorCode.Protocol);
+    expect(codeOf(() => decodeMessage(Buffer.alloc(0)))).toBe('BOLT_ERR_EMPTY_MESSAGE');
   });
 
   it('a truncated header is a protocol error, alone or after a good frame', () => {
     const good = raw(FrameType.Data, 0, 1, bytes('ok'));
     for (let size = 1; size < FRAME_HEADER_SIZE; size++) {
-      expect(codeOf(() => decodeMessage(good.subarray(0, size)))).toBe(ErrorCode.Protocol);
+      expect(codeOf(() => decodeMessage(good.subarray(0, size)))).toBe('BOLT_ERR_TRUNCATED_HEADER');
       expect(codeOf(() => decodeMessage(Buffer.concat([good, good.subarray(0, size)])))).toBe(
-        ErrorCode.Protocol,
+        'BOLT_ERR_TRUNCATED_HEADER',
       );
     }
   });
 
   it('a truncated payload is a protocol error', () => {
-    expect(codeOf(() => decodeMessage(raw(FrameType.Data, 0, 1, bytes('abc'), 4)))).toBe(ErrorCode.Protocol);
+    expect(codeOf(() => decodeMessage(raw(FrameType.Data, 0, 1, bytes('abc'), 4)))).toBe(
+      'BOLT_ERR_TRUNCATED_PAYLOAD',
+    );
     expect(codeOf(() => decodeMessage(raw(FrameType.Ping, 0, 0, Buffer.alloc(7), 8)))).toBe(
-      ErrorCode.Protocol,
+      'BOLT_ERR_TRUNCATED_PAYLOAD',
     );
   });
 
   it('an unknown type is a protocol error', () => {
     for (const type of [0x00, 0x09, 0x7f, 0xff]) {
-      expect(codeOf(() => decodeMessage(raw(type, 0, 1, bytes('x'))))).toBe(ErrorCode.Protocol);
+      expect(codeOf(() => decodeMessage(raw(type, 0, 1, bytes('x'))))).toBe('BOLT_ERR_UNKNOWN_FRAME');
     }
   });
 
@@ -165,11 +169,11 @@ describe('violations', () => {
       const endAllowed = type === FrameType.Request || type === FrameType.Response || type === FrameType.Data;
       expect(codeOf(() => decodeMessage(raw(type, 0, streamId, validPayload(type))))).toBeUndefined();
       expect(codeOf(() => decodeMessage(raw(type, FLAG_END_STREAM, streamId, validPayload(type))))).toBe(
-        endAllowed ? undefined : ErrorCode.Protocol,
+        endAllowed ? undefined : 'BOLT_ERR_BAD_FLAGS',
       );
       for (const flags of [0x02, 0x80, 0xff]) {
         expect(codeOf(() => decodeMessage(raw(type, flags, streamId, validPayload(type))))).toBe(
-          ErrorCode.Protocol,
+          'BOLT_ERR_BAD_FLAGS',
         );
       }
     }
@@ -177,10 +181,10 @@ describe('violations', () => {
 
   it('puts Hello, Ping and Pong on stream 0 and every other type off it', () => {
     for (const type of ZERO_STREAM_TYPES) {
-      expect(codeOf(() => decodeMessage(raw(type, 0, 1, validPayload(type))))).toBe(ErrorCode.Protocol);
+      expect(codeOf(() => decodeMessage(raw(type, 0, 1, validPayload(type))))).toBe('BOLT_ERR_BAD_STREAM_ID');
     }
     for (const type of STREAM_TYPES) {
-      expect(codeOf(() => decodeMessage(raw(type, 0, 0, validPayload(type))))).toBe(ErrorCode.Protocol);
+      expect(codeOf(() => decodeMessage(raw(type, 0, 0, validPayload(type))))).toBe('BOLT_ERR_BAD_STREAM_ID');
     }
   });
 
@@ -194,31 +198,33 @@ describe('violations', () => {
     for (const [type, streamId, max] of limits) {
       expect(codeOf(() => decodeMessage(raw(type, 0, streamId, Buffer.alloc(max))))).toBeUndefined();
       expect(codeOf(() => decodeMessage(raw(type, 0, streamId, Buffer.alloc(max + 1))))).toBe(
-        ErrorCode.FrameSize,
+        'BOLT_ERR_FRAME_TOO_LARGE',
       );
     }
     const longReset = Buffer.concat([Buffer.from([0, 1]), Buffer.alloc(Limits.maxResetMessage, 0x61)]);
     expect(codeOf(() => decodeMessage(raw(FrameType.Reset, 0, 1, longReset)))).toBeUndefined();
     expect(
       codeOf(() => decodeMessage(raw(FrameType.Reset, 0, 1, Buffer.concat([longReset, bytes('a')])))),
-    ).toBe(ErrorCode.FrameSize);
+    ).toBe('BOLT_ERR_FRAME_TOO_LARGE');
   });
 
   it('checks the declared length against the limit before looking for the bytes', () => {
     expect(codeOf(() => decodeMessage(raw(FrameType.Data, 0, 1, Buffer.alloc(0), 0xffffffff)))).toBe(
-      ErrorCode.FrameSize,
+      'BOLT_ERR_FRAME_TOO_LARGE',
     );
   });
 
   it('needs exactly 8 bytes in Ping and Pong and exactly 4 in Window', () => {
     for (const type of [FrameType.Ping, FrameType.Pong]) {
       for (const size of [0, 7, 9]) {
-        expect(codeOf(() => decodeMessage(raw(type, 0, 0, Buffer.alloc(size))))).toBe(ErrorCode.FrameSize);
+        expect(codeOf(() => decodeMessage(raw(type, 0, 0, Buffer.alloc(size))))).toBe(
+          'BOLT_ERR_BAD_FRAME_SIZE',
+        );
       }
     }
     for (const size of [0, 3, 5]) {
       expect(codeOf(() => decodeMessage(raw(FrameType.Window, 0, 1, Buffer.alloc(size, 1))))).toBe(
-        ErrorCode.FrameSize,
+        'BOLT_ERR_BAD_FRAME_SIZE',
       );
     }
   });
@@ -226,19 +232,21 @@ describe('violations', () => {
   it('rejects a Window increment of 0 or above 2^31-1 with FlowControl', () => {
     for (const increment of [0, 0x80000000, 0xffffffff]) {
       expect(codeOf(() => decodeMessage(joinFrames([encodeWindow(1, increment)])))).toBe(
-        ErrorCode.FlowControl,
+        'BOLT_ERR_BAD_WINDOW_INCREMENT',
       );
     }
   });
 
   it('rejects a Reset without a code (FrameSize) or with a message that is not UTF-8 (Protocol)', () => {
-    expect(codeOf(() => decodeMessage(raw(FrameType.Reset, 0, 1)))).toBe(ErrorCode.FrameSize);
+    expect(codeOf(() => decodeMessage(raw(FrameType.Reset, 0, 1)))).toBe('BOLT_ERR_RESET_TOO_SHORT');
     expect(codeOf(() => decodeMessage(raw(FrameType.Reset, 0, 1, Buffer.from([6]))))).toBe(
-      ErrorCode.FrameSize,
+      'BOLT_ERR_RESET_TOO_SHORT',
     );
     for (const bad of ['ff', 'c3', 'e282', 'eda080', 'c0af']) {
       const payload = Buffer.concat([Buffer.from([0, 6]), bytes('ok '), Buffer.from(bad, 'hex')]);
-      expect(codeOf(() => decodeMessage(raw(FrameType.Reset, 0, 1, payload)))).toBe(ErrorCode.Protocol);
+      expect(codeOf(() => decodeMessage(raw(FrameType.Reset, 0, 1, payload)))).toBe(
+        'BOLT_ERR_RESET_NOT_UTF8',
+      );
     }
   });
 
@@ -247,7 +255,22 @@ describe('violations', () => {
       raw(FrameType.Data, 0, 1, bytes('ok')),
       raw(FrameType.Hello, 0, 3, bytes('{}')),
     ]);
-    expect(codeOf(() => decodeMessage(message))).toBe(ErrorCode.Protocol);
+    expect(codeOf(() => decodeMessage(message))).toBe('BOLT_ERR_BAD_STREAM_ID');
+  });
+});
+
+describe('error codes', () => {
+  it('each names the wire code the bolt closes with', () => {
+    const wire = (code: (typeof protocolErrorCodes)[number]) => new ProtocolError(code, 'x').wireCode;
+    expect(wire('BOLT_ERR_UNKNOWN_FRAME')).toBe(ErrorCode.Protocol);
+    expect(wire('BOLT_ERR_FRAME_TOO_LARGE')).toBe(ErrorCode.FrameSize);
+    expect(wire('BOLT_ERR_BAD_WINDOW_INCREMENT')).toBe(ErrorCode.FlowControl);
+    expect(wire('BOLT_ERR_TOO_MANY_HEADERS')).toBe(ErrorCode.FrameSize);
+  });
+
+  it('are all listed in docs/protocol.md', () => {
+    const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
+    for (const code of protocolErrorCodes) expect(doc, code).toContain(`\`${code}\``);
   });
 });
 
@@ -309,7 +332,7 @@ function reencode(frames: Frame[]): Buffer {
   );
 }
 
-const KNOWN_CODES = new Set<number>(Object.values(ErrorCode));
+const KNOWN_CODES = new Set<string>(protocolErrorCodes);
 const PAYLOAD_LIMIT: Record<number, number> = {
   [FrameType.Hello]: Limits.maxHelloSize,
   [FrameType.Ping]: 8,

@@ -20,6 +20,7 @@ import {
 } from '../../src/bolt/protocol/codec.js';
 import { ErrorCode, FLAG_END_STREAM, FrameType, Limits } from '../../src/bolt/protocol/frames.js';
 import { decodeHello, encodeJson } from '../../src/bolt/protocol/heads.js';
+import { handlersOf } from '../helpers/stream-handlers.js';
 
 interface CloseCall {
   code: number;
@@ -182,13 +183,13 @@ function slowReader(stream: MuxStream) {
     }
     if (!state.ended || pending.length > 0) setImmediate(pump);
   };
-  stream.events.data = (chunk) => {
+  handlersOf(stream).data = (chunk) => {
     chunks.push(Buffer.from(chunk));
     pending.push(chunk.length);
     state.delivered += chunk.length;
     state.maxOutstanding = Math.max(state.maxOutstanding, state.delivered - state.consumed);
   };
-  stream.events.end = () => {
+  handlersOf(stream).end = () => {
     state.ended = true;
   };
   setImmediate(pump);
@@ -242,12 +243,12 @@ describe('opening exchanges', () => {
     );
     const stream = tower.session.openStream(requestHead(), true);
     const seen: string[] = [];
-    stream.events = {
+    handlersOf(stream, {
       head: (payload, endStream) => seen.push(`head ${Buffer.from(payload).toString()} ${endStream}`),
       data: (chunk) => seen.push(`data ${Buffer.from(chunk).toString()}`),
       end: () => seen.push('end'),
       reset: (error) => seen.push(`reset ${error.code}`),
-    };
+    });
     await until(() => seen.includes('end'), 'the end of the response');
     expect(seen).toEqual([
       `head ${responseHead().toString()} false`,
@@ -268,7 +269,7 @@ describe('opening exchanges', () => {
     );
     const stream = tower.session.openStream(requestHead(), true);
     let ended = false;
-    stream.events.head = (_payload, endStream) => {
+    handlersOf(stream).head = (_payload, endStream) => {
       ended = endStream;
     };
     await until(
@@ -331,14 +332,14 @@ describe('flow control', () => {
     let stalledBytes = 0;
     let flowingBytes = 0;
     let flowingEnded = false;
-    stalled.events.data = (chunk) => {
+    handlersOf(stalled).data = (chunk) => {
       stalledBytes += chunk.length; // never consumed
     };
-    flowing.events.data = (chunk) => {
+    handlersOf(flowing).data = (chunk) => {
       flowingBytes += chunk.length;
       flowing.consumed(chunk.length);
     };
-    flowing.events.end = () => {
+    handlersOf(flowing).end = () => {
       flowingEnded = true;
     };
     await until(() => flowingEnded, 'the flowing stream to end');
@@ -351,11 +352,11 @@ describe('flow control', () => {
 
     // Consuming again releases it.
     let stalledEnded = false;
-    stalled.events.data = (chunk) => {
+    handlersOf(stalled).data = (chunk) => {
       stalledBytes += chunk.length;
       stalled.consumed(chunk.length);
     };
-    stalled.events.end = () => {
+    handlersOf(stalled).end = () => {
       stalledEnded = true;
     };
     stalled.consumed(stalledBytes);
@@ -428,7 +429,7 @@ describe('resets', () => {
     );
     const stream = tower.session.openStream(requestHead(), true);
     const resets: number[] = [];
-    stream.events.reset = (error) => resets.push(error.code);
+    handlersOf(stream).reset = (error) => resets.push(error.code);
     await until(() => resets.length === 1, 'the reset');
     expect(resets).toEqual([ErrorCode.Protocol]);
     expect(tower.session.isClosed).toBe(false);
@@ -447,8 +448,8 @@ describe('resets', () => {
     const stream = tower.session.openStream(requestHead(), true);
     const heads: number[] = [];
     const resets: number[] = [];
-    stream.events.head = () => heads.push(1);
-    stream.events.reset = (error) => resets.push(error.code);
+    handlersOf(stream).head = () => heads.push(1);
+    handlersOf(stream).reset = (error) => resets.push(error.code);
     await until(() => resets.length === 1, 'the reset');
     expect(heads).toHaveLength(1);
     expect(resets).toEqual([ErrorCode.Protocol]);
@@ -460,7 +461,7 @@ describe('resets', () => {
       {},
       {
         onRequest: (stream) => {
-          stream.events.reset = (error) => resets.push(error);
+          handlersOf(stream).reset = (error) => resets.push(error);
         },
       },
     );
@@ -486,7 +487,7 @@ describe('resets', () => {
     );
     const stream = tower.session.openStream(requestHead(), false);
     const resets: StreamResetError[] = [];
-    stream.events.reset = (error) => resets.push(error);
+    handlersOf(stream).reset = (error) => resets.push(error);
     // More than one window: the write waits for credit the agent never grants.
     const write = stream.write(Buffer.alloc(Limits.initialWindow * 2)).catch((error: unknown) => error);
     await until(() => resets.length === 1, 'the reset');
@@ -521,11 +522,10 @@ describe('stream ids', () => {
 
     agent.link.inject([encodeFrame(FrameType.Data, 0, 2, Buffer.from('never opened'))]);
     await until(() => tower.session.isClosed, 'the tower to close');
-    expect(tower.closes).toEqual([
-      { code: 4001, reason: expect.stringMatching(/^Protocol: .*never opened/) },
-    ]);
+    expect(tower.closes).toEqual([{ code: 4001, reason: expect.stringMatching(/^Protocol: /) }]);
     expect(tower.link.closeCalls).toMatchObject([{ code: 4001, force: false }]);
     expect(tower.link.receiveErrors[0]).toBeInstanceOf(ProtocolError);
+    expect(tower.link.receiveErrors[0]).toMatchObject({ code: 'BOLT_ERR_UNKNOWN_STREAM' });
     await until(() => agent.closes.length === 1, 'the agent to hear');
     expect(agent.closes[0]?.code).toBe(4001);
   });
@@ -549,6 +549,7 @@ describe('stream ids', () => {
     tower.link.inject([encodeWindow(7, 1000)]);
     await until(() => agent.session.isClosed, 'the agent to close');
     expect(agent.closes).toMatchObject([{ code: 4001 }]);
+    expect(agent.link.receiveErrors).toMatchObject([{ code: 'BOLT_ERR_UNKNOWN_STREAM' }]);
   });
 
   it('the agent closes with Protocol on a request that reuses a stream id', async () => {
@@ -557,7 +558,8 @@ describe('stream ids', () => {
     await until(() => agent.session.openStreams === 1, 'the request');
     tower.link.inject([encodeFrame(FrameType.Request, 0, 1, requestHead())]);
     await until(() => agent.session.isClosed, 'the agent to close');
-    expect(agent.closes).toMatchObject([{ code: 4001, reason: expect.stringContaining('reused') }]);
+    expect(agent.closes).toMatchObject([{ code: 4001 }]);
+    expect(agent.link.receiveErrors).toMatchObject([{ code: 'BOLT_ERR_STREAM_ID_REUSED' }]);
   });
 });
 
@@ -566,9 +568,8 @@ describe('who may send what', () => {
     const { tower, agent } = connect();
     agent.session.openStream(requestHead(), true);
     await until(() => tower.session.isClosed, 'the tower to close');
-    expect(tower.closes).toMatchObject([
-      { code: 4001, reason: expect.stringContaining('may not open streams') },
-    ]);
+    expect(tower.closes).toMatchObject([{ code: 4001 }]);
+    expect(tower.link.receiveErrors).toMatchObject([{ code: 'BOLT_ERR_WRONG_SENDER' }]);
     await until(() => agent.session.isClosed, 'the agent to hear');
     expect(agent.closes).toMatchObject([{ code: 4001 }]);
   });
@@ -577,7 +578,8 @@ describe('who may send what', () => {
     const { tower, agent } = connect();
     tower.session.hello(encodeJson({ v: 1, ports: [] }));
     await until(() => agent.session.isClosed, 'the agent to close');
-    expect(agent.closes).toMatchObject([{ code: 4001, reason: expect.stringContaining('hello') }]);
+    expect(agent.closes).toMatchObject([{ code: 4001 }]);
+    expect(agent.link.receiveErrors).toMatchObject([{ code: 'BOLT_ERR_WRONG_SENDER' }]);
     expect(agent.link.closeCalls).toMatchObject([{ code: 4001 }]);
   });
 
@@ -588,6 +590,7 @@ describe('who may send what', () => {
     tower.link.inject([encodeFrame(FrameType.Response, 0, 1, responseHead())]);
     await until(() => agent.session.isClosed, 'the agent to close');
     expect(agent.closes).toMatchObject([{ code: 4001 }]);
+    expect(agent.link.receiveErrors).toMatchObject([{ code: 'BOLT_ERR_WRONG_SENDER' }]);
   });
 });
 
@@ -598,10 +601,13 @@ describe('closing', () => {
     await until(() => tower.session.isClosed, 'the tower to close');
     await until(() => agent.session.isClosed, 'the agent to hear');
     await ticks(10);
-    expect(tower.closes).toEqual([{ code: 4001, reason: expect.stringContaining('unknown frame type') }]);
+    expect(tower.closes).toEqual([{ code: 4001, reason: expect.stringMatching(/^Protocol: /) }]);
     expect(tower.link.closeCalls).toHaveLength(1);
     expect(tower.link.receiveErrors).toHaveLength(1);
-    expect(tower.link.receiveErrors[0]).toMatchObject({ code: ErrorCode.Protocol });
+    expect(tower.link.receiveErrors[0]).toMatchObject({
+      code: 'BOLT_ERR_UNKNOWN_FRAME',
+      wireCode: ErrorCode.Protocol,
+    });
     expect(agent.closes).toEqual([{ code: 4001, reason: expect.any(String) }]);
 
     // After the close nothing is sent and nothing received.
@@ -618,7 +624,8 @@ describe('closing', () => {
     agent.link.inject(Buffer.alloc(0));
     await until(() => tower.session.isClosed, 'the tower to close');
     expect(tower.link.closeCalls).toMatchObject([{ code: 4001 }]);
-    expect(tower.closes).toEqual([{ code: 4001, reason: expect.stringContaining('empty message') }]);
+    expect(tower.closes).toEqual([{ code: 4001, reason: expect.stringMatching(/^Protocol: /) }]);
+    expect(tower.link.receiveErrors).toMatchObject([{ code: 'BOLT_ERR_EMPTY_MESSAGE' }]);
   });
 
   it('close() fails every open stream with ConnectionLost on both sides', async () => {
@@ -627,13 +634,13 @@ describe('closing', () => {
       {},
       {
         onRequest: (stream) => {
-          stream.events.reset = (error) => agentResets.push(error.code);
+          handlersOf(stream).reset = (error) => agentResets.push(error.code);
         },
       },
     );
     const streams = [1, 2, 3].map(() => tower.session.openStream(requestHead(), false));
     const towerResets: StreamResetError[] = [];
-    for (const stream of streams) stream.events.reset = (error) => towerResets.push(error);
+    for (const stream of streams) handlersOf(stream).reset = (error) => towerResets.push(error);
     const write = streams[0]?.write(Buffer.alloc(Limits.initialWindow * 2)).catch((error: unknown) => error);
     await until(() => agent.session.openStreams === 3, 'the requests');
 
@@ -662,7 +669,7 @@ describe('closing', () => {
     const open = (count: number) =>
       Array.from({ length: count }, () => {
         const stream = tower.session.openStream(requestHead(), false);
-        stream.events.reset = (error) => resets.set(stream.id, error.code);
+        handlersOf(stream).reset = (error) => resets.set(stream.id, error.code);
         return stream;
       });
     const streams = open(Limits.maxConcurrentStreams + 2);
@@ -773,7 +780,7 @@ describe('output backlog', () => {
     const session = link.session as BoltSession;
     const stream = session.openStream(requestHead(`/${'x'.repeat(2048)}`), true);
     const resets: number[] = [];
-    stream.events.reset = (error) => resets.push(error.code);
+    handlersOf(stream).reset = (error) => resets.push(error.code);
     expect(session.isClosed).toBe(false);
     await tick();
     expect(resets).toEqual([ErrorCode.ConnectionLost]);
@@ -914,9 +921,9 @@ describe('known bugs', () => {
     const first = tower.session.openStream(requestHead(), true);
     const second = tower.session.openStream(requestHead(), true);
     const resets: number[] = [];
-    first.events.reset = (error) => resets.push(error.code);
+    handlersOf(first).reset = (error) => resets.push(error.code);
     let answered = false;
-    second.events.head = () => {
+    handlersOf(second).head = () => {
       answered = true;
     };
     await until(() => agent.link.receiveErrors.length > 0 || answered, 'the agent to act', 2_000);

@@ -1,9 +1,9 @@
 /**
  * For decoder tests: which ProtocolError code a call throws, letting any other exception fail the test.
  */
-import { ProtocolError } from '../../src/bolt/protocol/codec.js';
+import { ProtocolError, type ProtocolErrorCode } from '../../src/bolt/protocol/protocol-error.js';
 
-export function codeOf(fn: () => unknown): number | undefined {
+export function codeOf(fn: () => unknown): ProtocolErrorCode | undefined {
   try {
     fn();
   } catch (error) {

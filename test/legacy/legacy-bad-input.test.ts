@@ -31,13 +31,17 @@ const newFrame = (i: number) =>
   `${JSON.stringify([`flood${i}`, 'new', { meta: 'x', opts: { writable: true, readable: true } }])}\n`;
 
 const badInputs: [string, string | Buffer, string][] = [
-  ['a blank line', '\n', 'invalid-json'],
-  ['a line of spaces', '   \n', 'invalid-json'],
-  ['a line of invalid JSON', '["abc","data",\n', 'invalid-json'],
-  ['a line of invalid UTF-8 and JSON', Buffer.from([0xff, 0xfe, 0x0a]), 'invalid-json'],
-  ['an oversized line', `["x","data","${'a'.repeat(MIB)}"]\n`, 'line-too-long'],
-  ['an oversized line with no newline yet', 'b'.repeat(MIB + 1), 'line-too-long'],
-  ['a flood of new frames', Array.from({ length: 300 }, (_, i) => newFrame(i)).join(''), 'too-many-streams'],
+  ['a blank line', '\n', 'LEGACY_ERR_INVALID_JSON'],
+  ['a line of spaces', '   \n', 'LEGACY_ERR_INVALID_JSON'],
+  ['a line of invalid JSON', '["abc","data",\n', 'LEGACY_ERR_INVALID_JSON'],
+  ['a line of invalid UTF-8 and JSON', Buffer.from([0xff, 0xfe, 0x0a]), 'LEGACY_ERR_INVALID_JSON'],
+  ['an oversized line', `["x","data","${'a'.repeat(MIB)}"]\n`, 'LEGACY_ERR_LINE_TOO_LONG'],
+  ['an oversized line with no newline yet', 'b'.repeat(MIB + 1), 'LEGACY_ERR_LINE_TOO_LONG'],
+  [
+    'a flood of new frames',
+    Array.from({ length: 300 }, (_, i) => newFrame(i)).join(''),
+    'LEGACY_ERR_TOO_MANY_STREAMS',
+  ],
 ];
 
 /** The good peers are still there and still relay. */

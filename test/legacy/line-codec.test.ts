@@ -48,7 +48,7 @@ describe('line decoder', () => {
     for (const line of ['\n', '   \n', '["a",\n', 'undefined\n', '{"a":1}}\n']) {
       const error = thrown(() => [...new LineDecoder(1024).push(Buffer.from(line))]);
       expect(error, JSON.stringify(line)).toBeInstanceOf(LegacyProtocolError);
-      expect((error as LegacyProtocolError).code).toBe('invalid-json');
+      expect((error as LegacyProtocolError).code).toBe('LEGACY_ERR_INVALID_JSON');
     }
   });
 
@@ -58,7 +58,7 @@ describe('line decoder', () => {
     const decoder = new LineDecoder(100);
     expect([...decoder.push(Buffer.from('x'.repeat(60)))]).toEqual([]);
     expect((thrown(() => [...decoder.push(Buffer.from('x'.repeat(41)))]) as LegacyProtocolError).code).toBe(
-      'line-too-long',
+      'LEGACY_ERR_LINE_TOO_LONG',
     );
     expect(
       (
@@ -66,7 +66,7 @@ describe('line decoder', () => {
           ...new LineDecoder(100).push(Buffer.from(`"${'y'.repeat(99)}"\n`)),
         ]) as LegacyProtocolError
       ).code,
-    ).toBe('line-too-long');
+    ).toBe('LEGACY_ERR_LINE_TOO_LONG');
   });
 });
 
@@ -219,7 +219,7 @@ describe('multiplex under random frames (fast-check)', () => {
             const error = thrown(() => session.receive(value));
             if (error === undefined) continue;
             expect(error).toBeInstanceOf(LegacyProtocolError);
-            expect((error as LegacyProtocolError).code).toBe('too-many-streams');
+            expect((error as LegacyProtocolError).code).toBe('LEGACY_ERR_TOO_MANY_STREAMS');
             break;
           }
           session.lost();

@@ -7,12 +7,16 @@
  * Back-pressure: a chunk the stream cannot take at once (no credit, or a full socket) pauses
  * undici (`onData` returns false) until it has been queued, which waits for credit and for the
  * session to drain; so memory stays within one window and the agent never resumes in a loop.
+ *
+ * It is also its stream's one listener: a reset aborts the local request, and request body bytes
+ * go to the body sink the relay server hands it (the early collector, then the Readable undici reads).
  */
 import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
 import { endToEndHeaders, hasNoBody } from '../../link/http-headers.js';
 import type { HeaderList } from '../../link/relay.js';
-import type { MuxStream } from '../mux/mux-stream.js';
+import type { BodySink } from '../mux/early-body.js';
+import type { MuxStream, StreamListener } from '../mux/mux-stream.js';
 import { ErrorCode, FrameType, Limits } from '../protocol/frames.js';
 import { encodeJson } from '../protocol/heads.js';
 
@@ -26,7 +30,7 @@ function headerList(raw: readonly Buffer[]): HeaderList {
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-export class LocalExchange implements Dispatcher.DispatchHandlers {
+export class LocalExchange implements Dispatcher.DispatchHandlers, StreamListener {
   private abortLocal: ((error: Error) => void) | undefined;
   private cancelled = false;
   private resumeLocal: (() => void) | undefined;
@@ -34,6 +38,7 @@ export class LocalExchange implements Dispatcher.DispatchHandlers {
   private discardBody = false;
   /** The chunk still waiting for credit, if any; undici is paused meanwhile. */
   private pending: Promise<void> | undefined;
+  private requestBody: BodySink | undefined;
 
   constructor(
     private readonly stream: MuxStream,
@@ -41,11 +46,33 @@ export class LocalExchange implements Dispatcher.DispatchHandlers {
     /** `host:port`, for error messages. */
     private readonly target: string,
   ) {
-    stream.events.reset = () => {
-      this.cancelled = true;
-      this.abortLocal?.(new Error('the relay stream was reset'));
-    };
+    stream.listen(this);
   }
+
+  /** Where the request body bytes arriving from here on go. */
+  receiveBody(sink: BodySink): void {
+    this.requestBody = sink;
+  }
+
+  // --- StreamListener: what the tower sends on this stream ---
+
+  /** The request head came with the stream; the stream itself refuses a second one. */
+  head(): void {}
+
+  data(chunk: Uint8Array): void {
+    this.requestBody?.push(chunk);
+  }
+
+  end(): void {
+    this.requestBody?.end();
+  }
+
+  reset(): void {
+    this.cancelled = true;
+    this.abortLocal?.(new Error('the relay stream was reset'));
+  }
+
+  // --- undici's DispatchHandlers: the local service's answer ---
 
   onConnect(abort: (error?: Error) => void): void {
     if (this.cancelled) abort(new Error('the relay stream was reset'));

@@ -4,7 +4,7 @@
  */
 
 import type { HeaderList } from '../../link/relay.js';
-import type { MuxStream } from '../mux/mux-stream.js';
+import type { MuxStream, StreamListener } from '../mux/mux-stream.js';
 import { ErrorCode, FrameType } from '../protocol/frames.js';
 import { encodeJson, type RequestHead } from '../protocol/heads.js';
 import { acceptRelayHead } from './relay-head.js';
@@ -26,7 +26,7 @@ export function serveFromMemory(
 ): void {
   const head = acceptRelayHead(stream, headPayload, allowedPorts);
   if (!head) return;
-  stream.events.data = (chunk) => stream.consumed(chunk.length);
+  stream.listen(new DrainedRequest(stream));
   Promise.resolve()
     .then(() => respond(head))
     .then(
@@ -51,4 +51,15 @@ export function serveFromMemory(
     .catch(() => {
       // The stream was reset while writing: nothing left to do.
     });
+}
+
+/** Takes the request body only to return its credit: the responder answers from the head alone. */
+export class DrainedRequest implements StreamListener {
+  constructor(private readonly stream: MuxStream) {}
+  head(): void {}
+  data(chunk: Uint8Array): void {
+    this.stream.consumed(chunk.length);
+  }
+  end(): void {}
+  reset(): void {}
 }

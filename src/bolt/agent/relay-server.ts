@@ -7,11 +7,12 @@
  * and response chunks are taken only as fast as the bolt's credit allows, so memory stays within
  * one window per stream in both directions.
  */
+import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import type { HeaderList } from '../../link/relay.js';
-import { collectEarlyBody } from '../mux/early-body.js';
+import { EarlyBody } from '../mux/early-body.js';
 import type { MuxStream } from '../mux/mux-stream.js';
-import { inboundNodeBody } from '../mux/node-body.js';
+import { InboundNodeBody } from '../mux/node-body.js';
 import type { RequestHead } from '../protocol/heads.js';
 import { LocalExchange } from './local-exchange.js';
 import { acceptRelayHead } from './relay-head.js';
@@ -51,28 +52,31 @@ export function serveRelayStream(
 ): void {
   const head = acceptRelayHead(stream, headPayload, options.allowedPorts);
   if (!head) return;
+  const exchange = new LocalExchange(stream, head.method, `${options.host ?? '127.0.0.1'}:${head.port}`);
   if (endStream) {
-    dispatchLocal(stream, head, null, options);
+    dispatchLocal(exchange, head, null, options);
     return;
   }
   // A body that came whole with the head is sent as bytes, sparing a Readable per request.
-  collectEarlyBody(stream, (early, ended) => {
-    if (stream.error) return;
-    const body = ended ? Buffer.concat(early) : inboundNodeBody(stream, early);
-    dispatchLocal(stream, head, body, options);
-  });
+  exchange.receiveBody(
+    new EarlyBody((early) => {
+      if (stream.error) return;
+      if (early.ended) return dispatchLocal(exchange, head, Buffer.concat(early.chunks), options);
+      const body = new InboundNodeBody(stream, early.chunks);
+      exchange.receiveBody(body);
+      dispatchLocal(exchange, head, body.body, options);
+    }),
+  );
 }
 
 function dispatchLocal(
-  stream: MuxStream,
+  exchange: LocalExchange,
   head: RequestHead,
-  body: Buffer | ReturnType<typeof inboundNodeBody> | null,
+  body: Buffer | Readable | null,
   options: RelayServerOptions,
 ): void {
-  const target = `${options.host ?? '127.0.0.1'}:${head.port}`;
-  const exchange = new LocalExchange(stream, head.method, target);
   const request: Dispatcher.DispatchOptions = {
-    origin: `http://${target}`,
+    origin: `http://${options.host ?? '127.0.0.1'}:${head.port}`,
     path: head.path,
     method: head.method as Dispatcher.HttpMethod,
     headers: requestHeaders(head),

@@ -130,7 +130,7 @@ export class BoltSession implements StreamHost {
       }
     } catch (error) {
       if (error instanceof ProtocolError) {
-        this.close(error.code, `${errorCodeName(error.code)}: ${error.message}`, false);
+        this.close(error.wireCode, `${errorCodeName(error.wireCode)}: ${error.message}`, false);
       }
       throw error;
     }
@@ -243,7 +243,7 @@ export class BoltSession implements StreamHost {
         return; // hearing it is the point; heard() already ran
       case FrameType.Hello:
         if (this.options.role !== 'tower')
-          throw new ProtocolError(ErrorCode.Protocol, 'hello sent to an agent');
+          throw new ProtocolError('BOLT_ERR_WRONG_SENDER', 'hello sent to an agent');
         this.options.onHello?.(frame.payload);
         return;
       case FrameType.Request:
@@ -258,7 +258,7 @@ export class BoltSession implements StreamHost {
       const highest = this.options.role === 'tower' ? this.lastLocalStreamId : this.lastPeerStreamId;
       if (frame.streamId > highest) {
         throw new ProtocolError(
-          ErrorCode.Protocol,
+          'BOLT_ERR_UNKNOWN_STREAM',
           `frame for stream ${frame.streamId}, which was never opened`,
         );
       }
@@ -267,7 +267,7 @@ export class BoltSession implements StreamHost {
     switch (frame.type) {
       case FrameType.Response:
         if (this.options.role !== 'tower')
-          throw new ProtocolError(ErrorCode.Protocol, 'response sent to an agent');
+          throw new ProtocolError('BOLT_ERR_WRONG_SENDER', 'response sent to an agent');
         stream.receiveHead(frame.payload, frame.flags !== 0);
         return;
       case FrameType.Data:
@@ -284,8 +284,9 @@ export class BoltSession implements StreamHost {
 
   private openPeerStream(id: number, head: Uint8Array, endStream: boolean): void {
     if (this.options.role !== 'agent')
-      throw new ProtocolError(ErrorCode.Protocol, 'an agent may not open streams');
-    if (id <= this.lastPeerStreamId) throw new ProtocolError(ErrorCode.Protocol, `stream id ${id} reused`);
+      throw new ProtocolError('BOLT_ERR_WRONG_SENDER', 'an agent may not open streams');
+    if (id <= this.lastPeerStreamId)
+      throw new ProtocolError('BOLT_ERR_STREAM_ID_REUSED', `stream id ${id} reused`);
     this.lastPeerStreamId = id;
     const stream = new MuxStream(id, this);
     if (this.streams.size >= Limits.maxConcurrentStreams) {

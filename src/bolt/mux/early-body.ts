@@ -5,18 +5,27 @@
  * longer streams from what has arrived so far. Used for responses on the tower and requests on the
  * agent alike.
  */
-import type { MuxStream } from './mux-stream.js';
 
-/** Collects the stream's body until the current message is dispatched, then calls `then` with it. */
-export function collectEarlyBody(
-  stream: MuxStream,
-  then: (chunks: Uint8Array[], ended: boolean) => void,
-): void {
-  const chunks: Uint8Array[] = [];
-  let ended = false;
-  stream.events.data = (chunk) => chunks.push(chunk);
-  stream.events.end = () => {
-    ended = true;
-  };
-  queueMicrotask(() => then(chunks, ended));
+/** Where a stream's owner puts the body bytes it receives: the early collector, then a body reader. */
+export interface BodySink {
+  push(chunk: Uint8Array): void;
+  end(): void;
+}
+
+/** Holds the body until the current message is dispatched, then calls `then` with what came. */
+export class EarlyBody implements BodySink {
+  readonly chunks: Uint8Array[] = [];
+  ended = false;
+
+  constructor(then: (early: EarlyBody) => void) {
+    queueMicrotask(() => then(this));
+  }
+
+  push(chunk: Uint8Array): void {
+    this.chunks.push(chunk);
+  }
+
+  end(): void {
+    this.ended = true;
+  }
 }

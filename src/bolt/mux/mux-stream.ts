@@ -4,6 +4,10 @@
  * Credit is per stream, so a reader that stops reading stalls only its own stream and the bytes
  * buffered for it never exceed one window. The consumer reports what it has finished with through
  * `consumed(n)`; only then is the peer granted more credit.
+ *
+ * The stream's life is one `StreamState` (stream-state.ts). What arrives goes to one listener, set
+ * once by the stream's owner (the relay client on the tower, the relay server on the agent), which
+ * feeds the body readers itself: nobody else overwrites or chains its callbacks.
  */
 import type { EncodedFrame } from '../protocol/codec.js';
 import { encodeFrame, encodeReset, encodeWindow } from '../protocol/codec.js';
@@ -14,6 +18,15 @@ import {
   FrameType,
   Limits,
 } from '../protocol/frames.js';
+import {
+  awaitingHead,
+  isFinished,
+  localEnded,
+  nextStreamState,
+  remoteEnded,
+  type StreamEvent,
+  type StreamState,
+} from './stream-state.js';
 
 /** What a stream needs from its session: a way out for frames, and back-pressure from the socket. */
 export interface StreamHost {
@@ -35,27 +48,30 @@ export class StreamResetError extends Error {
   }
 }
 
-export interface StreamEvents {
-  head?: (payload: Uint8Array, endStream: boolean) => void;
-  data?: (chunk: Uint8Array) => void;
-  end?: () => void;
-  reset?: (error: StreamResetError) => void;
+/** What arrives on a stream, delivered to its one owner. Nothing is delivered after `reset`. */
+export interface StreamListener {
+  /** The peer's head (the response, on the tower; the agent gets its request head with the stream). */
+  head(payload: Uint8Array, endStream: boolean): void;
+  data(chunk: Uint8Array): void;
+  /** The peer ended its direction. */
+  end(): void;
+  /** Reset by either side, or the bolt went away. */
+  reset(error: StreamResetError): void;
 }
+
+// A stream without an owner yet drops what arrives, as a body nobody reads.
+const unowned: StreamListener = { head() {}, data() {}, end() {}, reset() {} };
 
 // Grant credit back in lumps: one Window frame per quarter window read, not one per Data frame.
 const CREDIT_THRESHOLD = Limits.initialWindow / 4;
 
 export class MuxStream {
-  /** Handlers set by whoever owns the stream (the relay client on the tower, the relay server on the agent). */
-  events: StreamEvents = {};
+  private listener = unowned;
+  private current: StreamState = 'awaiting-head';
   private sendWindow = Limits.initialWindow;
   private receiveWindow = Limits.initialWindow;
   private creditOwed = 0;
   private windowWaiter: (() => void) | undefined;
-  private localEnded = false;
-  private remoteEnded = false;
-  /** The peer's head has arrived (a stream the peer opened came with its head). */
-  private headReceived = false;
   private resetError: StreamResetError | undefined;
 
   constructor(
@@ -63,8 +79,18 @@ export class MuxStream {
     private readonly host: StreamHost,
   ) {}
 
+  get state(): StreamState {
+    return this.current;
+  }
+
   get isOpen(): boolean {
-    return this.resetError === undefined && !(this.localEnded && this.remoteEnded);
+    return !isFinished(this.current);
+  }
+
+  /** Makes `listener` the stream's owner; a stream has one, for its whole life. */
+  listen(listener: StreamListener): void {
+    if (this.listener !== unowned) throw new Error(`stream ${this.id} already has a listener`);
+    this.listener = listener;
   }
 
   get error(): StreamResetError | undefined {
@@ -77,7 +103,7 @@ export class MuxStream {
     payload: Uint8Array,
     endStream: boolean,
   ): void {
-    if (!this.isOpen || this.localEnded) return;
+    if (localEnded(this.current)) return;
     this.host.enqueue(encodeFrame(type, endStream ? FLAG_END_STREAM : 0, this.id, payload));
     if (endStream) this.finishLocal();
   }
@@ -91,7 +117,7 @@ export class MuxStream {
     let offset = 0;
     while (offset < chunk.length) {
       if (this.resetError) throw this.resetError;
-      if (this.localEnded) throw new StreamResetError(Codes.StreamClosed, 'write after end');
+      if (localEnded(this.current)) throw new StreamResetError(Codes.StreamClosed, 'write after end');
       if (this.sendWindow === 0) {
         await new Promise<void>((resolve) => {
           this.windowWaiter = resolve;
@@ -117,7 +143,7 @@ export class MuxStream {
    * a promise per chunk.
    */
   tryWrite(chunk: Uint8Array): boolean {
-    if (this.resetError || this.localEnded) return false;
+    if (localEnded(this.current)) return false;
     // An empty chunk needs neither credit nor room: refusing it would make a producer pause and
     // resume with nothing to wait for, which spun the agent in microtasks.
     if (chunk.length === 0) return true;
@@ -132,7 +158,7 @@ export class MuxStream {
 
   /** Ends the body this side sends. */
   end(): void {
-    if (!this.isOpen || this.localEnded) return;
+    if (localEnded(this.current)) return;
     this.host.enqueue(encodeFrame(FrameType.Data, FLAG_END_STREAM, this.id));
     this.finishLocal();
   }
@@ -146,7 +172,7 @@ export class MuxStream {
 
   /** The consumer is done with `bytes` of received body: the peer may send that much more. */
   consumed(bytes: number): void {
-    if (!this.isOpen || this.remoteEnded || bytes <= 0) return;
+    if (remoteEnded(this.current) || bytes <= 0) return;
     this.creditOwed += bytes;
     if (this.creditOwed >= CREDIT_THRESHOLD || this.receiveWindow === 0) {
       this.receiveWindow += this.creditOwed;
@@ -159,32 +185,32 @@ export class MuxStream {
 
   /** The peer opened this stream; its request head is handed to the owner directly. */
   openedByPeer(endStream: boolean): void {
-    this.headReceived = true;
-    if (endStream) this.remoteEnded = true;
+    this.move('head-remote');
+    if (endStream) this.move('end-remote');
   }
 
   /** A head arrived from the peer. */
   receiveHead(payload: Uint8Array, endStream: boolean): void {
-    if (this.remoteEnded) {
+    if (remoteEnded(this.current)) {
       this.reset(Codes.StreamClosed, 'head after end of stream');
       return;
     }
-    if (this.headReceived) {
+    if (!awaitingHead(this.current)) {
       this.reset(Codes.Protocol, 'a second head on one stream');
       return;
     }
-    this.headReceived = true;
-    if (endStream) this.remoteEnded = true;
-    this.events.head?.(payload, endStream);
+    this.move('head-remote');
+    if (endStream) this.move('end-remote');
+    this.listener.head(payload, endStream);
     if (endStream) this.afterRemoteEnd();
   }
 
   receiveData(chunk: Uint8Array, endStream: boolean): void {
-    if (this.remoteEnded) {
+    if (remoteEnded(this.current)) {
       this.reset(Codes.StreamClosed, 'data after end of stream');
       return;
     }
-    if (!this.headReceived) {
+    if (awaitingHead(this.current)) {
       this.reset(Codes.Protocol, 'data before the head');
       return;
     }
@@ -193,8 +219,8 @@ export class MuxStream {
       return;
     }
     this.receiveWindow -= chunk.length;
-    if (endStream) this.remoteEnded = true;
-    if (chunk.length > 0) this.events.data?.(chunk);
+    if (endStream) this.move('end-remote');
+    if (chunk.length > 0) this.listener.data(chunk);
     if (endStream) this.afterRemoteEnd();
   }
 
@@ -215,22 +241,32 @@ export class MuxStream {
 
   /** The bolt went away: the stream dies locally, nothing is sent. */
   abort(error: StreamResetError): void {
-    if (this.resetError || (this.localEnded && this.remoteEnded)) return;
+    if (isFinished(this.current)) return;
+    this.current = 'reset';
     this.resetError = error;
     const waiter = this.windowWaiter;
     this.windowWaiter = undefined;
     waiter?.();
     this.host.streamFinished(this);
-    this.events.reset?.(error);
+    this.listener.reset(error);
+  }
+
+  /** Every change of state but a reset goes through here, along the table in stream-state.ts. */
+  private move(event: StreamEvent): void {
+    const next = nextStreamState(this.current, event);
+    if (next === undefined) throw new Error(`stream ${this.id}: ${event} in state ${this.current}`);
+    this.current = next;
   }
 
   private afterRemoteEnd(): void {
-    this.events.end?.();
-    if (this.localEnded) this.host.streamFinished(this);
+    // The owner may have reset the stream while taking the body; then it has had its last word.
+    if (this.current === 'reset') return;
+    this.listener.end();
+    if (this.current === 'closed') this.host.streamFinished(this);
   }
 
   private finishLocal(): void {
-    this.localEnded = true;
-    if (this.remoteEnded) this.host.streamFinished(this);
+    this.move('end-local');
+    if (this.current === 'closed') this.host.streamFinished(this);
   }
 }

@@ -6,30 +6,37 @@
  * back only its own stream.
  */
 import { Readable } from 'node:stream';
+import type { BodySink } from './early-body.js';
 import type { MuxStream } from './mux-stream.js';
 
-/** `initial`: chunks that arrived before the body was made; they come first and count as received. */
-export function inboundNodeBody(stream: MuxStream, initial: readonly Uint8Array[] = []): Readable {
-  let received = 0;
-  let acknowledged = 0;
-  const body = new Readable({
-    highWaterMark: 64 * 1024,
-    read() {
-      const consumed = received - body.readableLength - acknowledged;
-      if (consumed > 0) {
-        acknowledged += consumed;
-        stream.consumed(consumed);
-      }
-    },
-  });
-  for (const chunk of initial) {
-    received += chunk.length;
-    body.push(chunk);
+/** The stream's owner pushes what arrives; the local client reads `body`. */
+export class InboundNodeBody implements BodySink {
+  readonly body: Readable;
+  private received = 0;
+  private acknowledged = 0;
+
+  /** `initial`: chunks that arrived before the body was made; they come first and count as received. */
+  constructor(stream: MuxStream, initial: readonly Uint8Array[] = []) {
+    const body = new Readable({
+      highWaterMark: 64 * 1024,
+      read: () => {
+        const consumed = this.received - body.readableLength - this.acknowledged;
+        if (consumed > 0) {
+          this.acknowledged += consumed;
+          stream.consumed(consumed);
+        }
+      },
+    });
+    this.body = body;
+    for (const chunk of initial) this.push(chunk);
   }
-  stream.events.data = (chunk) => {
-    received += chunk.length;
-    body.push(chunk);
-  };
-  stream.events.end = () => body.push(null);
-  return body;
+
+  push(chunk: Uint8Array): void {
+    this.received += chunk.length;
+    this.body.push(chunk);
+  }
+
+  end(): void {
+    this.body.push(null);
+  }
 }

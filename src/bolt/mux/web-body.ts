@@ -6,62 +6,62 @@
  * only its own stream. Outbound: any async iterable of bytes is pumped in at the pace credit allows.
  */
 import { ErrorCode, Limits } from '../protocol/frames.js';
+import type { BodySink } from './early-body.js';
 import type { MuxStream, StreamResetError } from './mux-stream.js';
 
-export interface InboundBody {
+/**
+ * A response body read by the HTTP side: the stream's owner pushes what arrives, and fails it with
+ * the stream's reset (e.g. the bolt went away mid-download).
+ */
+export class InboundWebBody implements BodySink {
   readonly body: ReadableStream<Uint8Array>;
-  /** Fails the body with the stream's reset, e.g. the bolt went away mid-download. */
-  fail(error: StreamResetError): void;
-}
+  private received = 0;
+  private acknowledged = 0;
+  private open = true;
+  private control: ReadableStreamDefaultController<Uint8Array> | undefined;
 
-/** `initial`: chunks that arrived before the body stream was made; they come first and count as received. */
-export function inboundBody(stream: MuxStream, initial: readonly Uint8Array[] = []): InboundBody {
-  let received = 0;
-  let acknowledged = 0;
-  let open = true;
-  let control: ReadableStreamDefaultController<Uint8Array> | undefined;
-  const body = new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        control = controller;
-        for (const chunk of initial) {
-          received += chunk.length;
-          controller.enqueue(chunk);
-        }
-        stream.events.data = (chunk) => {
-          if (!open) return;
-          received += chunk.length;
-          controller.enqueue(chunk);
-        };
-        stream.events.end = () => {
-          if (!open) return;
-          open = false;
-          controller.close();
-        };
+  /** `initial`: chunks that arrived before the body was made; they come first and count as received. */
+  constructor(stream: MuxStream, initial: readonly Uint8Array[] = []) {
+    this.body = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.control = controller;
+          for (const chunk of initial) this.push(chunk);
+        },
+        pull: (controller) => {
+          const queued = Limits.initialWindow - (controller.desiredSize ?? 0);
+          const consumed = this.received - Math.max(queued, 0) - this.acknowledged;
+          if (consumed > 0) {
+            this.acknowledged += consumed;
+            stream.consumed(consumed);
+          }
+        },
+        cancel: () => {
+          this.open = false;
+          stream.reset(ErrorCode.Cancel, 'the reader went away');
+        },
       },
-      pull(controller) {
-        const queued = Limits.initialWindow - (controller.desiredSize ?? 0);
-        const consumed = received - Math.max(queued, 0) - acknowledged;
-        if (consumed > 0) {
-          acknowledged += consumed;
-          stream.consumed(consumed);
-        }
-      },
-      cancel() {
-        open = false;
-        stream.reset(ErrorCode.Cancel, 'the reader went away');
-      },
-    },
-    new ByteLengthQueuingStrategy({ highWaterMark: Limits.initialWindow }),
-  );
-  return {
-    body,
-    fail(error) {
-      if (!open) return;
-      open = false;
-      control?.error(error);
-    },
-  };
+      new ByteLengthQueuingStrategy({ highWaterMark: Limits.initialWindow }),
+    );
+  }
+
+  push(chunk: Uint8Array): void {
+    if (!this.open) return;
+    this.received += chunk.length;
+    this.control?.enqueue(chunk);
+  }
+
+  end(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.control?.close();
+  }
+
+  fail(error: StreamResetError): void {
+    if (!this.open) return;
+    this.open = false;
+    this.control?.error(error);
+  }
 }
 
 /**

@@ -5,17 +5,17 @@
  * checked against the grammar in docs/protocol.md and any violation throws a `ProtocolError` with a
  * stable code, which closes that bolt only. Payloads are views into the message, never copies.
  */
-import { ErrorCode, FLAG_END_STREAM, FRAME_HEADER_SIZE, type Frame, FrameType, Limits } from './frames.js';
+import {
+  type ErrorCode,
+  FLAG_END_STREAM,
+  FRAME_HEADER_SIZE,
+  type Frame,
+  FrameType,
+  Limits,
+} from './frames.js';
+import { ProtocolError } from './protocol-error.js';
 
-export class ProtocolError extends Error {
-  override readonly name = 'ProtocolError';
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ProtocolError } from './protocol-error.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -38,33 +38,36 @@ const payloadRule: Record<
 export function decodeMessage(message: Buffer): Frame[] {
   const frames: Frame[] = [];
   let offset = 0;
-  if (message.length === 0) throw new ProtocolError(ErrorCode.Protocol, 'empty message');
+  if (message.length === 0) throw new ProtocolError('BOLT_ERR_EMPTY_MESSAGE', 'empty message');
   while (offset < message.length) {
     if (message.length - offset < FRAME_HEADER_SIZE) {
-      throw new ProtocolError(ErrorCode.Protocol, `truncated frame header at byte ${offset}`);
+      throw new ProtocolError('BOLT_ERR_TRUNCATED_HEADER', `truncated frame header at byte ${offset}`);
     }
     const type = message.readUInt8(offset);
     const flags = message.readUInt8(offset + 1);
     const streamId = message.readUInt32BE(offset + 2);
     const length = message.readUInt32BE(offset + 6);
     const rule = payloadRule[type];
-    if (!rule) throw new ProtocolError(ErrorCode.Protocol, `unknown frame type 0x${type.toString(16)}`);
+    if (!rule) throw new ProtocolError('BOLT_ERR_UNKNOWN_FRAME', `unknown frame type 0x${type.toString(16)}`);
     if ((flags & ~rule.flags) !== 0) {
       throw new ProtocolError(
-        ErrorCode.Protocol,
+        'BOLT_ERR_BAD_FLAGS',
         `flags 0x${flags.toString(16)} not allowed on type ${type}`,
       );
     }
     if ((rule.stream === 'zero') !== (streamId === 0)) {
-      throw new ProtocolError(ErrorCode.Protocol, `frame type ${type} on stream ${streamId}`);
+      throw new ProtocolError('BOLT_ERR_BAD_STREAM_ID', `frame type ${type} on stream ${streamId}`);
     }
-    if (length > rule.max || (rule.exact && length !== rule.max)) {
-      throw new ProtocolError(ErrorCode.FrameSize, `frame type ${type} with a ${length}-byte payload`);
+    if (rule.exact && length !== rule.max) {
+      throw new ProtocolError('BOLT_ERR_BAD_FRAME_SIZE', `frame type ${type} with a ${length}-byte payload`);
+    }
+    if (length > rule.max) {
+      throw new ProtocolError('BOLT_ERR_FRAME_TOO_LARGE', `frame type ${type} with a ${length}-byte payload`);
     }
     const start = offset + FRAME_HEADER_SIZE;
     const end = start + length;
     if (end > message.length)
-      throw new ProtocolError(ErrorCode.Protocol, `truncated frame payload at ${start}`);
+      throw new ProtocolError('BOLT_ERR_TRUNCATED_PAYLOAD', `truncated frame payload at ${start}`);
     frames.push(decodePayload(type, flags, streamId, message.subarray(start, end)));
     offset = end;
   }
@@ -76,17 +79,17 @@ function decodePayload(type: number, flags: number, streamId: number, payload: B
     case FrameType.Window: {
       const increment = payload.readUInt32BE(0);
       if (increment === 0 || increment > Limits.maxWindow) {
-        throw new ProtocolError(ErrorCode.FlowControl, `window increment ${increment}`);
+        throw new ProtocolError('BOLT_ERR_BAD_WINDOW_INCREMENT', `window increment ${increment}`);
       }
       return { type, flags, streamId, increment };
     }
     case FrameType.Reset: {
-      if (payload.length < 2) throw new ProtocolError(ErrorCode.FrameSize, 'reset without a code');
+      if (payload.length < 2) throw new ProtocolError('BOLT_ERR_RESET_TOO_SHORT', 'reset without a code');
       let message: string;
       try {
         message = strictUtf8.decode(payload.subarray(2));
       } catch {
-        throw new ProtocolError(ErrorCode.Protocol, 'reset message is not UTF-8');
+        throw new ProtocolError('BOLT_ERR_RESET_NOT_UTF8', 'reset message is not UTF-8');
       }
       return { type, flags, streamId, code: payload.readUInt16BE(0), message };
     }
@@ -98,7 +101,7 @@ function decodePayload(type: number, flags: number, streamId: number, payload: B
     case FrameType.Data:
       return { type, flags, streamId, payload };
     default:
-      throw new ProtocolError(ErrorCode.Protocol, `unknown frame type 0x${type.toString(16)}`);
+      throw new ProtocolError('BOLT_ERR_UNKNOWN_FRAME', `unknown frame type 0x${type.toString(16)}`);
   }
 }
 

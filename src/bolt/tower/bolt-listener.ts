@@ -22,7 +22,6 @@ import { LimitLog } from '../../log/limit-log.js';
 import type { Logger } from '../../log/logger.js';
 import { BoltSession } from '../mux/bolt-session.js';
 import { ProtocolError } from '../protocol/codec.js';
-import { errorCodeName } from '../protocol/frames.js';
 import { decodeHello } from '../protocol/heads.js';
 import { LinkAcceptor, type LinkListener, type OpenLink } from '../ws-link.js';
 import { reasonForCloseCode } from './close-codes.js';
@@ -86,7 +85,7 @@ class AcceptedBolt implements LinkListener {
     try {
       this.session.receive(data);
     } catch (error) {
-      const code = error instanceof ProtocolError ? errorCodeName(error.code) : 'Internal';
+      const code = error instanceof ProtocolError ? error.code : 'Internal';
       const { cname, address } = this.bolt;
       // An agent that redials and sends the same bad frame again costs one line a window, not one a bolt.
       this.limits.once(

@@ -3,15 +3,16 @@
  * resolves with the response head and a streamed body.
  */
 
+import { ExchangeDeadline } from '../../link/exchange-deadline.js';
 import { isBodylessStatus } from '../../link/http-headers.js';
 import type { RelayOptions, RelayRequest, RelayResponse } from '../../link/relay.js';
 import { RelayError, type RelayErrorCode } from '../../link/relay-error.js';
 import type { BoltSession } from '../mux/bolt-session.js';
-import { collectEarlyBody } from '../mux/early-body.js';
-import type { StreamResetError } from '../mux/mux-stream.js';
-import { inboundBody, pumpBody } from '../mux/web-body.js';
+import { type BodySink, EarlyBody } from '../mux/early-body.js';
+import type { MuxStream, StreamListener, StreamResetError } from '../mux/mux-stream.js';
+import { InboundWebBody, pumpBody } from '../mux/web-body.js';
 import { ErrorCode } from '../protocol/frames.js';
-import { decodeResponseHead, encodeJson } from '../protocol/heads.js';
+import { decodeResponseHead, encodeJson, type ResponseHead } from '../protocol/heads.js';
 
 const relayCodeFor: Partial<Record<number, RelayErrorCode>> = {
   [ErrorCode.PortNotAllowed]: 'port-not-allowed',
@@ -25,6 +26,8 @@ const relayCodeFor: Partial<Record<number, RelayErrorCode>> = {
 const toRelayError = (error: StreamResetError): RelayError =>
   new RelayError(relayCodeFor[error.code] ?? 'protocol', error.message);
 
+const noUpload = (): void => {};
+
 export function relay(
   session: BoltSession,
   port: number,
@@ -32,87 +35,112 @@ export function relay(
   options: RelayOptions,
 ): Promise<RelayResponse> {
   return new Promise((resolve, reject) => {
-    if (options.signal?.aborted) return reject(new RelayError('upstream-failed', 'request aborted'));
+    new RelayExchange(session, port, request, options, resolve, reject);
+  });
+}
+
+/** One exchange, and the one listener of its stream: it feeds the response body itself. */
+class RelayExchange implements StreamListener {
+  private readonly deadline: ExchangeDeadline;
+  private stream: MuxStream | undefined;
+  private stopUpload = noUpload;
+  /** Where response body bytes go: the early collector, then the body the caller reads. */
+  private body: BodySink | undefined;
+  private streamed: InboundWebBody | undefined;
+
+  constructor(
+    session: BoltSession,
+    port: number,
+    request: RelayRequest,
+    options: RelayOptions,
+    private readonly resolve: (response: RelayResponse) => void,
+    private readonly reject: (error: RelayError) => void,
+  ) {
+    this.deadline = new ExchangeDeadline(options, 'response', (error) => this.abandon(error));
+    if (this.deadline.settled) return;
     const head = encodeJson({ port, method: request.method, path: request.path, headers: request.headers });
-    let stream: ReturnType<BoltSession['openStream']>;
+    let stream: MuxStream;
     try {
       stream = session.openStream(head, request.body === null);
     } catch {
-      return reject(new RelayError('bolt-lost', 'the bolt closed before the request could be sent'));
+      this.deadline.fail(new RelayError('bolt-lost', 'the bolt closed before the request could be sent'));
+      return;
     }
-    let answered = false;
-    let failBody: ((error: StreamResetError) => void) | undefined;
-    const stopUpload = request.body ? pumpBody(request.body, stream) : () => {};
+    this.stream = stream;
+    stream.listen(this);
+    if (request.body) this.stopUpload = pumpBody(request.body, stream);
+  }
 
-    const settle = () => {
-      answered = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-    };
-    const timer = setTimeout(() => {
-      settle();
-      stopUpload();
-      stream.reset(ErrorCode.Cancel, 'relay timeout');
-      reject(new RelayError('timeout', `no response within ${options.timeoutMs} ms`));
-    }, options.timeoutMs);
-    const onAbort = () => {
-      settle();
-      stopUpload();
-      stream.reset(ErrorCode.Cancel, 'the client went away');
-      reject(new RelayError('upstream-failed', 'request aborted'));
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    // Once the response is complete the exchange is over: an upload still running is abandoned with
-    // NoError (as RFC 9113 8.1 allows), or it would hold the stream and the agent's local request forever.
-    const responseComplete = () => {
-      stopUpload();
-      stream.reset(ErrorCode.NoError, 'response complete');
-    };
-
-    stream.events.reset = (error) => {
-      stopUpload();
-      if (answered) return failBody?.(error);
-      settle();
-      reject(toRelayError(error));
-    };
-    stream.events.head = (payload, endStream) => {
-      if (answered) return;
-      let response: ReturnType<typeof decodeResponseHead>;
-      try {
-        response = decodeResponseHead(payload);
-        if (!endStream && isBodylessStatus(response.status)) {
-          throw new Error(`status ${response.status} cannot carry a body`);
-        }
-      } catch (error) {
-        settle(); // the reset below may not fire events.reset (a head with END_STREAM ends the stream)
-        stream.reset(ErrorCode.Protocol, 'malformed response head');
-        return reject(
-          new RelayError('protocol', error instanceof Error ? error.message : 'malformed response head'),
-        );
+  head(payload: Uint8Array, endStream: boolean): void {
+    if (this.deadline.settled) return;
+    let response: ResponseHead;
+    try {
+      response = decodeResponseHead(payload);
+      if (!endStream && isBodylessStatus(response.status)) {
+        throw new Error(`status ${response.status} cannot carry a body`);
       }
-      settle();
-      if (endStream) {
-        responseComplete();
-        resolve({ status: response.status, headers: response.headers, body: null });
-        return;
-      }
-      collectEarlyBody(stream, (early, ended) => {
-        if (ended) {
-          responseComplete();
-          resolve({ status: response.status, headers: response.headers, body: Buffer.concat(early) });
-          return;
-        }
-        if (stream.error) return reject(toRelayError(stream.error));
-        const inbound = inboundBody(stream, early);
-        failBody = inbound.fail;
-        const bodyEnded = stream.events.end;
-        stream.events.end = () => {
-          bodyEnded?.();
-          responseComplete();
-        };
-        resolve({ status: response.status, headers: response.headers, body: inbound.body });
-      });
-    };
-  });
+    } catch (error) {
+      // Settled first, so the reset below (a no-op when the head ended the stream) reports nothing.
+      this.deadline.settle();
+      this.stream?.reset(ErrorCode.Protocol, 'malformed response head');
+      this.reject(
+        new RelayError('protocol', error instanceof Error ? error.message : 'malformed response head'),
+      );
+      return;
+    }
+    this.deadline.settle();
+    if (endStream) {
+      this.responseComplete();
+      this.resolve({ status: response.status, headers: response.headers, body: null });
+      return;
+    }
+    this.body = new EarlyBody((early) => this.earlyBodyDone(response, early));
+  }
+
+  data(chunk: Uint8Array): void {
+    this.body?.push(chunk);
+  }
+
+  end(): void {
+    this.body?.end();
+    if (this.streamed) this.responseComplete();
+  }
+
+  reset(error: StreamResetError): void {
+    this.stopUpload();
+    if (!this.deadline.settled) this.deadline.fail(toRelayError(error));
+    else this.streamed?.fail(error);
+  }
+
+  private earlyBodyDone(response: ResponseHead, early: EarlyBody): void {
+    const stream = this.stream;
+    if (!stream) return;
+    if (early.ended) {
+      this.responseComplete();
+      this.resolve({ status: response.status, headers: response.headers, body: Buffer.concat(early.chunks) });
+      return;
+    }
+    if (stream.error) {
+      this.reject(toRelayError(stream.error));
+      return;
+    }
+    const streamed = new InboundWebBody(stream, early.chunks);
+    this.streamed = streamed;
+    this.body = streamed;
+    this.resolve({ status: response.status, headers: response.headers, body: streamed.body });
+  }
+
+  /** Fails the exchange before its head: the upload stops and the agent hears why. */
+  private abandon(error: RelayError): void {
+    this.stopUpload();
+    this.stream?.reset(ErrorCode.Cancel, error.code === 'timeout' ? 'relay timeout' : 'the client went away');
+    this.reject(error);
+  }
+
+  // Once the response is complete the exchange is over: an upload still running is abandoned with
+  // NoError (as RFC 9113 8.1 allows), or it would hold the stream and the agent's local request forever.
+  private responseComplete(): void {
+    this.stopUpload();
+    this.stream?.reset(ErrorCode.NoError, 'response complete');
+  }
 }
