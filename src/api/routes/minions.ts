@@ -7,6 +7,7 @@
  * GET bodies are encodings the view cached, so a GET never re-encodes JSON either.
  */
 import { Hono } from 'hono';
+import type { ApiEnv } from '../bindings.js';
 import { apiError } from '../errors.js';
 import type { RegistrySource } from '../feed/registry-source.js';
 
@@ -15,8 +16,8 @@ const EVENTS_SEGMENT = 'events';
 
 const JSON_TYPE = 'application/json';
 
-export function minionRoutes(registry: RegistrySource): Hono {
-  return new Hono()
+export function minionRoutes(registry: RegistrySource): Hono<ApiEnv> {
+  return new Hono<ApiEnv>()
     .get('/minions', (c) => {
       // Hono answers HEAD through this GET handler, dropping the body; returning before listBody()
       // keeps HEAD from building a body nobody receives.
