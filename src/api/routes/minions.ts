@@ -35,8 +35,7 @@ export function minionRoutes(registry: RegistrySource): Hono<ApiEnv> {
     })
     .get('/minions/:id', (c, next) => {
       const id = c.req.param('id');
-      // Route registration order is the lead's to choose; falling through keeps the stream reachable
-      // whichever of the two route modules is mounted first.
+      // Falling through keeps the stream reachable whichever of the two route modules is mounted first.
       if (id === EVENTS_SEGMENT) return next();
       const entry = registry.current().entries.get(id);
       if (!entry) {
