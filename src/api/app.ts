@@ -7,6 +7,7 @@ import type { BoltTable } from '../link/bolt-table.js';
 import { LimitLog } from '../log/limit-log.js';
 import type { Logger } from '../log/logger.js';
 import { bearerAuth } from './auth.js';
+import type { ApiEnv } from './bindings.js';
 import { apiError, errorHandler } from './errors.js';
 import type { ChangeFeed } from './feed/change-feed.js';
 import type { RegistrySource } from './feed/registry-source.js';
@@ -36,8 +37,8 @@ export interface ApiOptions {
   readonly headerRelay?: boolean;
 }
 
-export function createApp(options: ApiOptions): Hono {
-  const app = new Hono();
+export function createApp(options: ApiOptions): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
   app.onError(errorHandler(options.log));
   app.notFound(() => {
     throw apiError(404, 'not-found', 'no such route');

@@ -6,11 +6,12 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import type { ApiEnv } from './bindings.js';
 import { apiError } from './errors.js';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
-export function bearerAuth(token: string): MiddlewareHandler {
+export function bearerAuth(token: string): MiddlewareHandler<ApiEnv> {
   const expected = digest(token);
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';

@@ -11,6 +11,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { isValidCname } from '../certs/cname.js';
 import type { BoltTable } from '../link/bolt-table.js';
+import type { ApiEnv } from './bindings.js';
 import { apiError } from './errors.js';
 import { type ProxyOptions, relayToBolt } from './routes/proxy.js';
 
@@ -18,7 +19,7 @@ export const TARGET_HEADER = 'stormbolt-target';
 
 export type HeaderRelayOptions = ProxyOptions;
 
-export function headerRelay(table: BoltTable, options: HeaderRelayOptions): MiddlewareHandler {
+export function headerRelay(table: BoltTable, options: HeaderRelayOptions): MiddlewareHandler<ApiEnv> {
   const relayOptions: ProxyOptions = {
     ...options,
     dropHeaders: new Set([...options.dropHeaders, TARGET_HEADER]),

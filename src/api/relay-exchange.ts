@@ -5,15 +5,16 @@
  *
  * On the Node server the raw `IncomingMessage`/`ServerResponse` are used directly: reading the
  * header list and writing the answer with `writeHead` spares the WHATWG Request, Headers and
- * Response objects (and an AbortController) that would otherwise be built per request, which cost
- * more than the rest of a small relay on the tower. Elsewhere (`app.request()` in tests, other
- * runtimes) the same exchange is made of the WHATWG objects.
+ * Response objects (and an AbortController) that would otherwise be built per request. Without
+ * Node bindings (`app.request()`) the same exchange is made of the WHATWG objects: node-server always
+ * passes the bindings, so this path serves in-process tests of `/proxy` (`test/api/proxy.test.ts`),
+ * which check the same framing, errors and bodies.
  */
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import type { Context } from 'hono';
 import type { CancelSignal, RelayResponse } from '../link/relay.js';
 import type { LimitLog } from '../log/limit-log.js';
+import { type ApiContext, clientAddress, nodeBindings } from './bindings.js';
 import { writeBody } from './node-response.js';
 import { idleBounded } from './request-body.js';
 import { type BodyWatch, type FramedResponse, frameResponse, LengthGuard } from './response-framing.js';
@@ -41,8 +42,9 @@ export interface ExchangeOptions {
   readonly limitLog: LimitLog;
 }
 
-export function relayExchange(c: Context, options: ExchangeOptions): RelayExchange {
-  return nodeExchange(c, options) ?? webExchange(c, options);
+export function relayExchange(c: ApiContext, options: ExchangeOptions): RelayExchange {
+  const node = nodeBindings(c);
+  return node ? nodeExchange(c, node, options) : webExchange(c, options);
 }
 
 /** Fires once, when the client's connection closes before the answer was written in full. */
@@ -65,15 +67,13 @@ class ClientGone implements CancelSignal {
   }
 }
 
-function nodeExchange(c: Context, options: ExchangeOptions): RelayExchange | undefined {
-  const env = c.env as Partial<HttpBindings> | undefined;
-  const { incoming, outgoing } = env ?? {};
-  if (!incoming?.rawHeaders || !outgoing) return undefined;
+function nodeExchange(c: ApiContext, node: HttpBindings, options: ExchangeOptions): RelayExchange {
+  const { incoming, outgoing } = node;
   const gone = new ClientGone();
   outgoing.once('close', () => {
     if (!outgoing.writableFinished) gone.fire();
   });
-  const remoteAddress = incoming.socket?.remoteAddress;
+  const remoteAddress = clientAddress(c);
   const watch = bodyWatch(options, remoteAddress);
   const method = c.req.method;
   return {
@@ -99,7 +99,7 @@ function nodeExchange(c: Context, options: ExchangeOptions): RelayExchange | und
   };
 }
 
-function webExchange(c: Context, options: ExchangeOptions): RelayExchange {
+function webExchange(c: ApiContext, options: ExchangeOptions): RelayExchange {
   const headers: string[] = [];
   c.req.raw.headers.forEach((value, name) => {
     headers.push(name, value);

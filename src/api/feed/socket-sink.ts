@@ -1,22 +1,16 @@
 /**
- * A subscriber's stream written straight to its Node response (`c.env.outgoing` under
+ * A subscriber's stream written straight to its Node response (the `outgoing` binding of
  * @hono/node-server), bypassing web streams: one `socket.write` of a shared, pre-framed Buffer per
  * message, with no per-subscriber encoding, promise or microtask.
  *
  * The backlog is the socket's own: bytes the kernel would not take yet wait in `writableLength`.
  */
-import { ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { CloseSignal } from './close-signal.js';
 import type { SseFrame } from './sse-frame.js';
 import type { SseSink } from './sse-sink.js';
 import { SSE_HEADERS } from './sse-wire.js';
-
-/** The HTTP/1 response @hono/node-server passes as `c.env.outgoing`, if this request has one. */
-export function nodeResponseOf(env: unknown): ServerResponse | undefined {
-  if (typeof env !== 'object' || env === null || !('outgoing' in env)) return undefined;
-  return env.outgoing instanceof ServerResponse ? env.outgoing : undefined;
-}
 
 export class SocketSink implements SseSink {
   readonly #res: ServerResponse;

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Bolt } from '../../link/bolt.js';
 import type { BoltTable } from '../../link/bolt-table.js';
+import type { ApiEnv } from '../bindings.js';
 import { apiError } from '../errors.js';
 
 /** The minion actor's side of a bolt: its lifecycle state and last poll error, when it has one. */
@@ -50,8 +51,8 @@ export function clientsChecksum(bolts: readonly Bolt[]): string {
   return hash.digest('hex');
 }
 
-export function clientRoutes(table: BoltTable, minionStatus?: MinionStatusLookup): Hono {
-  return new Hono()
+export function clientRoutes(table: BoltTable, minionStatus?: MinionStatusLookup): Hono<ApiEnv> {
+  return new Hono<ApiEnv>()
     .get('/clients', (c) => {
       // Hono answers HEAD through this GET handler and drops the body, so the digest is set here.
       const bolts = table.list();

@@ -25,11 +25,12 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
 import { LimitLog } from '../../log/limit-log.js';
 import { type Logger, silentLogger } from '../../log/logger.js';
+import { type ApiEnv, clientAddress, nodeBindings } from '../bindings.js';
 import { apiError } from '../errors.js';
 import type { ChangeFeed } from '../feed/change-feed.js';
 import { FeedFanOut } from '../feed/fan-out.js';
 import { SnapshotCache } from '../feed/snapshot-cache.js';
-import { nodeResponseOf, SocketSink } from '../feed/socket-sink.js';
+import { SocketSink } from '../feed/socket-sink.js';
 import { type FeedParts, type SubscriberOptions, serveSubscriber } from '../feed/sse-subscriber.js';
 import { parseLastEventId, SSE_HEADERS } from '../feed/sse-wire.js';
 import { WebStreamSink } from '../feed/web-stream-sink.js';
@@ -47,7 +48,7 @@ export interface MinionEventOptions {
   readonly log?: Logger;
 }
 
-export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions = {}): Hono {
+export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions = {}): Hono<ApiEnv> {
   const parts: FeedParts = {
     feed,
     fanOut: new FeedFanOut(feed, {
@@ -59,13 +60,13 @@ export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions 
   const backlogLimit = options.backlogLimit ?? 1024 * 1024;
   const dropGraceMs = options.dropGraceMs ?? 5000;
   const limits = new LimitLog(options.log ?? silentLogger());
-  return new Hono().get('/minions/events', (c) => {
+  return new Hono<ApiEnv>().get('/minions/events', (c) => {
     if (feed.closed) throw apiError(503, 'feed-closed', 'the minion change feed has stopped');
     // Hono answers HEAD with this handler and drops the body; a stream opened here would never be
     // read or cancelled, so it would hold a feed subscription forever.
     if (c.req.method === 'HEAD') return c.body(null, 200, { 'Content-Type': 'text/event-stream' });
-    const outgoing = nodeResponseOf(c.env);
-    const remote = outgoing?.socket?.remoteAddress ?? 'in-process';
+    const outgoing = nodeBindings(c)?.outgoing;
+    const remote = clientAddress(c) ?? 'in-process';
     const subscriber: SubscriberOptions = {
       lastEventId: parseLastEventId(c.req.header('Last-Event-ID')),
       backlogLimit,

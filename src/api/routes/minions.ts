@@ -7,6 +7,7 @@
  * GET bodies are encodings the view cached, so a GET never re-encodes JSON either.
  */
 import { Hono } from 'hono';
+import type { ApiEnv } from '../bindings.js';
 import { apiError } from '../errors.js';
 import type { RegistrySource } from '../feed/registry-source.js';
 
@@ -15,8 +16,8 @@ const EVENTS_SEGMENT = 'events';
 
 const JSON_TYPE = 'application/json';
 
-export function minionRoutes(registry: RegistrySource): Hono {
-  return new Hono()
+export function minionRoutes(registry: RegistrySource): Hono<ApiEnv> {
+  return new Hono<ApiEnv>()
     .get('/minions', (c) => {
       // Hono answers HEAD through this GET handler, dropping the body; returning before listBody()
       // keeps HEAD from building a body nobody receives.
@@ -34,8 +35,7 @@ export function minionRoutes(registry: RegistrySource): Hono {
     })
     .get('/minions/:id', (c, next) => {
       const id = c.req.param('id');
-      // Route registration order is the lead's to choose; falling through keeps the stream reachable
-      // whichever of the two route modules is mounted first.
+      // Falling through keeps the stream reachable whichever of the two route modules is mounted first.
       if (id === EVENTS_SEGMENT) return next();
       const entry = registry.current().entries.get(id);
       if (!entry) {

@@ -6,7 +6,7 @@
  * fields are the tower's (`forwarding.ts`). `relayToBolt` is the relay itself, shared with the
  * `stormbolt-target` header relay.
  */
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CNAME_CHARS } from '../../certs/cname.js';
 import type { Bolt } from '../../link/bolt.js';
@@ -14,6 +14,7 @@ import type { BoltTable } from '../../link/bolt-table.js';
 import { endToEndHeaders } from '../../link/http-headers.js';
 import { RelayError, type RelayErrorCode } from '../../link/relay-error.js';
 import type { LimitLog } from '../../log/limit-log.js';
+import type { ApiContext, ApiEnv } from '../bindings.js';
 import { apiError } from '../errors.js';
 import { addForwarding, type TrustedProxies } from '../forwarding.js';
 import { relayExchange } from '../relay-exchange.js';
@@ -46,8 +47,8 @@ export interface ProxyOptions {
 // /proxy/<cname>@<port>[/<rest>]; the cname charset has no "@" or "/".
 const TARGET = new RegExp(`^/proxy/(${CNAME_CHARS})@(\\d{1,5})(/.*)?$`);
 
-export function proxyRoutes(table: BoltTable, options: ProxyOptions): Hono {
-  const handler = new Hono();
+export function proxyRoutes(table: BoltTable, options: ProxyOptions): Hono<ApiEnv> {
+  const handler = new Hono<ApiEnv>();
   handler.all('/proxy/*', async (c) => {
     const url = new URL(c.req.url);
     const match = TARGET.exec(url.pathname);
@@ -73,7 +74,7 @@ export function proxyRoutes(table: BoltTable, options: ProxyOptions): Hono {
  * shape for a `RelayError`.
  */
 export async function relayToBolt(
-  c: Context,
+  c: ApiContext,
   url: URL,
   bolt: Bolt,
   port: number,
