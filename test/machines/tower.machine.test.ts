@@ -89,7 +89,7 @@ describe('towerMachine', () => {
     t.tower.send({ type: 'bolt.capability', cname: 'beta', boltId: 'b2', ports: [5000] });
     // alpha never announces its capability: its minion ends and closes the bolt itself.
     await t.advance(5_000);
-    expect(oldLink.closes).toEqual(['capability timeout']);
+    expect(oldLink.closes).toEqual(['capability-timeout']);
     expect(t.minion('alpha')).toBeUndefined();
 
     // The table then reports that close; and nobody ever connected as `nobody`.
