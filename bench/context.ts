@@ -5,7 +5,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Peers } from './peers/find-or-install.js';
+import type { Peers } from './peers/find-peers.js';
 
 export interface RunContext {
   /** Every scenario briefly, to check the suite itself works. */

@@ -6,8 +6,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { repositoryRoot } from './context.js';
-import type { Peers } from './peers/find-or-install.js';
-import { isAvailable } from './peers/find-or-install.js';
+import type { Peers } from './peers/find-peers.js';
+import { isAvailable } from './peers/find-peers.js';
 import type { Row, ScenarioReport } from './types.js';
 
 export interface Machine {

@@ -1,17 +1,19 @@
 /**
- * `npm run bench`: finds or installs the peers (nginx, OpenSSH, wrk), runs every scenario on
- * loopback, prints one table and writes BENCHMARKS.md plus the raw JSON.
+ * `npm run bench`: finds the peers (nginx, OpenSSH, wrk; a missing one is skipped, never installed),
+ * runs every scenario on loopback, prints one table, writes BENCHMARKS.md plus the raw JSON, and
+ * exits non-zero when a scenario crashed or a row is missing (`check-report.ts`).
  *
  *   node dist/bench/run.js [--quick] [--out DIR] [--only relay-small,relay-bulk,change-feed,dead-agent,attacks,fleet]
  *
  * `--quick` runs every scenario briefly, to check the suite itself; `--out DIR` writes
  * DIR/BENCHMARKS.md and DIR/results/ instead of the repository's BENCHMARKS.md and bench/results/.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
+import { checkReport } from './check-report.js';
 import { builtPaths, type RunContext, repositoryRoot } from './context.js';
-import { findOrInstallPeers } from './peers/find-or-install.js';
+import { findPeers } from './peers/find-peers.js';
 import { commandLog } from './procs/command-log.js';
 import { killAllNow, stopAll } from './procs/spawn.js';
 import { describeMachine, describePeers, goalsLine, textTable, writeReport } from './report.js';
@@ -82,7 +84,7 @@ async function main(): Promise<number> {
   commandLog.alias(process.execPath, 'node');
   const log = (line: string) =>
     process.stderr.write(`[bench ${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
-  const peers = await findOrInstallPeers(log);
+  const peers = await findPeers(log);
   const ctx: RunContext = {
     quick: options.quick,
     root,
@@ -162,7 +164,13 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${textTable(rows)}\n\n${goalsLine(rows)}\n\n`);
   for (const path of written) log(`wrote ${path}`);
   await rm(tmp, { recursive: true, force: true });
-  return failed ? 1 : 0;
+  const ran = SCENARIOS.filter((s) => options.only.includes(s));
+  const problems = [...checkReport(report, ran, await readFile(join(outDir, 'BENCHMARKS.md'), 'utf8'))];
+  // --out must leave the committed BENCHMARKS.md and bench/results/ alone.
+  if (options.out && written.some((path) => !path.startsWith(outDir)))
+    problems.push(`--out ${outDir} but wrote ${written.join(', ')}`);
+  for (const problem of problems) log(`CHECK FAILED: ${problem}`);
+  return failed || problems.length > 0 ? 1 : 0;
 }
 
 process.on('exit', killAllNow);

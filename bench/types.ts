@@ -21,7 +21,7 @@ export interface Goal {
 }
 
 export interface Row {
-  /** Stable id, e.g. `relay-small.get.stormtower`: the quick test looks rows up by it. */
+  /** Stable id, e.g. `relay-small.get.stormtower`: the report check looks rows up by it. */
   readonly key: string;
   readonly scenario: string;
   readonly label: string;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { isListening, waitForConnect } from '../procs/ports.js';
 import { run, type Spawned, start } from '../procs/spawn.js';
 import { waitFor } from '../procs/wait.js';
-import { isAvailable, type Peers } from './find-or-install.js';
+import { isAvailable, type Peers } from './find-peers.js';
 
 export interface SshTools {
   readonly sshd: string;

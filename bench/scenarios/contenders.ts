@@ -5,7 +5,7 @@
  * with one request before it is measured; one that cannot start is kept with the reason.
  */
 import { freshDir, type RunContext } from '../context.js';
-import { isAvailable } from '../peers/find-or-install.js';
+import { isAvailable } from '../peers/find-peers.js';
 import { startNginx } from '../peers/nginx.js';
 import { sshTools, startSshd, startTunnel } from '../peers/sshd.js';
 import { startAgent, towerForOneAgent } from '../peers/stormtower.js';

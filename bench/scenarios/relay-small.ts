@@ -5,7 +5,7 @@
  */
 import type { RunContext } from '../context.js';
 import { int, ms, preciseRatio, ratio, signedMs } from '../format.js';
-import { isAvailable } from '../peers/find-or-install.js';
+import { isAvailable } from '../peers/find-peers.js';
 import { postScript, runWrk, type WrkResult } from '../peers/wrk.js';
 import { describeCpu, meterCpu } from '../procs/cpu-account.js';
 import type { Row } from '../types.js';

@@ -78,6 +78,21 @@ export class ChaosProcess {
     }
   }
 
+  /**
+   * Times the main thread has blocked of its own accord (voluntary context switches): an event loop
+   * that waits in epoll adds one each wake-up, a spinning thread none.
+   */
+  sleeps(): number | undefined {
+    try {
+      if (!this.running) return undefined;
+      const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+      const count = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1];
+      return count === undefined ? undefined : Number(count);
+    } catch {
+      return undefined;
+    }
+  }
+
   rss(): number | undefined {
     return this.running ? rssBytes(this.pid) : undefined;
   }

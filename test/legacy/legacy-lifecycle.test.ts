@@ -35,11 +35,10 @@ describe('legacy bolt lifecycle', () => {
 
     quiet.silence();
     await eventually(() => closes.some(({ boltId }) => boltId === first.boltId));
-    // Measured from the last beacon the agent wrote (the tower heard it a moment later): a full
-    // validity window, and not much more, since the countdown is no longer in 5 s steps.
-    const silentFor = Date.now() - quiet.lastBeaconAt;
-    expect(silentFor).toBeGreaterThanOrEqual(1000);
-    expect(silentFor).toBeLessThan(1000 + 600);
+    // Measured from the last beacon the agent wrote (the tower heard it a moment later): never
+    // before a full validity window. That it lands at the window itself, not in 5 s steps, is
+    // beacon-channel.test.ts's to show on a fake clock: a busy machine delays any real timer.
+    expect(Date.now() - quiet.lastBeaconAt).toBeGreaterThanOrEqual(1000);
     expect(closes).toEqual([{ cname: 'quiet', boltId: first.boltId, reason: 'expired' }]);
 
     // 0.4.3 notices the drop, dials again, and is a new bolt of the same name.

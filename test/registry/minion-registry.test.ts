@@ -3,16 +3,11 @@
  */
 import { Subject, type Subscription } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MinionRef } from '../../machines/tower.machine.js';
 import type { MinionActorLike } from '../../src/registry/minion-actor.js';
 import { createRegistry, type MinionRegistry } from '../../src/registry/minion-registry.js';
 import { EMPTY_CHECKSUM, type RegistryChange, type RegistryView } from '../../src/registry/registry-types.js';
 import { checksumOf, document, expectedGlobal, listText, md5, prng, sorted } from './helpers.js';
 import { startTestMinion, type TestMinion } from './test-minion.js';
-
-// Compile-time: XState actor refs, the real minion's included, are what the registry accepts.
-const acceptsTestMinion = (ref: TestMinion): MinionActorLike => ref;
-const acceptsMinion = (ref: MinionRef): MinionActorLike => ref;
 
 interface Fleet {
   readonly minions$: Subject<MinionActorLike>;
@@ -64,11 +59,6 @@ function fleet(): Fleet {
 const nextMacrotask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
 
 describe('createRegistry', () => {
-  it('accepts XState actor refs as minion actors', () => {
-    expect(typeof acceptsTestMinion).toBe('function');
-    expect(typeof acceptsMinion).toBe('function');
-  });
-
   it('starts empty, with the checksum of the empty string', () => {
     const { registry, globals, changes } = fleet();
     expect(registry.current().global).toBe(EMPTY_CHECKSUM);
