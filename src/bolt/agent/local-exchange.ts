@@ -2,7 +2,7 @@
  * One relayed request made to the local service, as an undici dispatch handler: undici's
  * lowest-level API, which hands over the response head and body chunks as callbacks. Against
  * `agent.request()` this spares, per request, an AbortController, a Readable for the body, its async
- * iterator and a promise per chunk, which together were a fifth of the agent's time on small relays.
+ * iterator and a promise per chunk (bench/PROFILES.md has what they cost).
  *
  * Back-pressure: a chunk the stream cannot take at once (no credit, or a full socket) pauses
  * undici (`onData` returns false) until it has been queued, which waits for credit and for the
