@@ -8,7 +8,8 @@
  * 1-128 characters of A-Z a-z 0-9 . _ : - (no spaces, slashes or anything outside ASCII), unanchored so
  * a route can embed it; `CNAME_PATTERN` is the whole-string test.
  */
-export const CNAME_CHARS = '[A-Za-z0-9._:-]{1,128}';
+export const CNAME_ALPHABET = 'A-Za-z0-9._:-';
+export const CNAME_CHARS = `[${CNAME_ALPHABET}]{1,128}`;
 export const CNAME_PATTERN = new RegExp(`^${CNAME_CHARS}$`);
 
 export function isValidCname(s: string): boolean {

@@ -2,6 +2,7 @@
  * Settings of `stormtower simulate`: how many agents, which towers, and how lively they are.
  */
 import { z } from 'zod';
+import { CNAME_ALPHABET } from '../certs/cname.js';
 import { towerUrl } from './agent-config.js';
 import { checkBeaconTiming, logLevel, positiveInt, seconds } from './tower-config.js';
 
@@ -14,7 +15,9 @@ export const simulateConfigSchema = z
     dataDir: z.string().min(1, { error: 'must not be empty' }).default('./.stormtower'),
     prefix: z
       .string()
-      .regex(/^[A-Za-z0-9._:-]{1,100}$/, { error: 'expected 1-100 characters of A-Z a-z 0-9 . _ : -' })
+      .regex(new RegExp(`^[${CNAME_ALPHABET}]{1,100}$`), {
+        error: 'expected 1-100 characters of A-Z a-z 0-9 . _ : -',
+      })
       .default('sim'),
     /** Mean seconds between package changes on one agent; 0 turns changes off. */
     changeEvery: z.number({ error: 'expected a number of seconds' }).min(0).default(30),
