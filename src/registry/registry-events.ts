@@ -3,6 +3,7 @@
  * fold can be tested with marbles and no actors at all.
  */
 import type { MinionState, MinionView } from '../../machines/minion-snapshot.js';
+import type { RegistryEntry } from './registry-types.js';
 
 /**
  * Tells actors apart in arrival order (the index of the actor on `minions$`). A cname's successor
@@ -26,4 +27,19 @@ export interface MinionLeft {
   readonly boltId: string;
 }
 
-export type RegistryEvent = MinionUpdated | MinionLeft;
+/** The `seq` of entries that describe another tower's minion: no local actor has it. */
+export const REMOTE_SEQ: ActorSeq = -1;
+
+/** Another tower holds this minion (from the cluster's shared bucket), as it last published it. */
+export interface RemoteHeld {
+  readonly type: 'remote-held';
+  readonly entry: RegistryEntry & { readonly boltId: string };
+}
+
+/** Another tower's minion is gone from the shared bucket. */
+export interface RemoteGone {
+  readonly type: 'remote-gone';
+  readonly id: string;
+}
+
+export type RegistryEvent = MinionUpdated | MinionLeft | RemoteHeld | RemoteGone;
