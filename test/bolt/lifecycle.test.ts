@@ -103,14 +103,37 @@ describe('bolt lifecycle', () => {
     expect(after.boltId).not.toBe(before.boltId);
   });
 
-  it('goes round-robin over its towers when the first is down', async () => {
+  it('moves on to another of its towers when the one it dialled is down', async () => {
     const t = await tower();
     const dead = `wss://127.0.0.1:${await freePort()}`;
-    const client = await agent(dead, 'roamer', [1234], { towers: [dead, t.boltUrl] });
+    // The first draw picks the dead tower; after it fails, the only other one is the live tower.
+    const client = await agent(dead, 'roamer', [1234], { towers: [dead, t.boltUrl], random: () => 0 });
     const retries = collect(client, 'retrying');
     const { url } = await nextEvent(client, 'connected');
     expect(url).toBe(`${t.boltUrl}/bolt`);
     expect(retries.map(({ url }) => url)).toEqual([`${dead}/bolt`]);
     await announced(t, 'roamer');
+  });
+
+  it('spreads the agents of a lost tower over all the others', async () => {
+    const towers = [await tower(), await tower(), await tower()];
+    const urls = towers.map((each) => each.boltUrl);
+    const [lost, ...survivors] = towers;
+    if (!lost) throw new Error('three towers');
+    // All start on the first tower (the first draw is 0); each then draws its next one at random.
+    const firstThenRandom = () => {
+      let draws = 0;
+      return () => (draws++ === 0 ? 0 : Math.random());
+    };
+    for (let i = 0; i < 24; i++)
+      await agent(lost.boltUrl, `spread-${i}`, [1234], { towers: urls, random: firstThenRandom() });
+    await eventually(() => lost.table.size === 24);
+    const before = survivors.map((each) => each.table.size);
+    await lost.close();
+    await eventually(() => survivors.reduce((sum, each) => sum + each.table.size, 0) === 24);
+    // Every survivor took some of the lost tower's agents (24 agents split 1 in 2^23 onto one side).
+    const moved = survivors.map((each, i) => each.table.size - (before[i] ?? 0));
+    expect(lost.table.size).toBe(0);
+    for (const count of moved) expect(count).toBeGreaterThan(0);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The agent's bolt client: dials out to its towers, announces its capability, answers the heartbeat
- * and serves relay streams, and reconnects after any loss, round-robin over its towers, forever.
+ * and serves relay streams, and reconnects after any loss to another of its towers at random, forever.
  *
  * Usable as a library (`connectBolt`), which the CLI's `agent` command and the fleet simulator use.
  */
@@ -16,7 +16,10 @@ import { type LocalResponder, serveFromMemory } from './local-responder.js';
 import { localAgent, serveRelayStream } from './relay-server.js';
 
 export interface BoltClientOptions {
-  /** Tower bolt URLs, `wss://host:port` (the `/bolt` path is added when missing), tried round-robin. */
+  /**
+   * Tower bolt URLs, `wss://host:port` (the `/bolt` path is added when missing): a random one first,
+   * then after each loss or failed dial any other one at random.
+   */
   readonly towers: readonly string[];
   /** PEM client certificate, key and the CA that signed the tower's certificate. */
   readonly cert: string | Buffer;
@@ -44,6 +47,8 @@ export interface BoltClientOptions {
   readonly agentName?: string;
   /** Answer relayed requests from memory instead of 127.0.0.1 (the fleet simulator). */
   readonly respond?: LocalResponder;
+  /** Where tower choices draw from (tests make them repeatable); Math.random by default. */
+  readonly random?: () => number;
 }
 
 export interface BoltClientEvents {
@@ -64,7 +69,8 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
   private session: BoltSession | undefined;
   private stopped = false;
   private attempt = 0;
-  private next = 0;
+  /** Index of the tower dialled next: a random one first, so a fleet spreads over its towers. */
+  private next: number;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly localPool: Agent = localAgent();
   private readonly allowed: ReadonlySet<number>;
@@ -77,6 +83,20 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
     // The tower refuses a longer name and would close every bolt this client opens.
     if ((options.agentName?.length ?? 0) > 256) throw new Error('agentName must be at most 256 characters');
     this.allowed = new Set(options.allow);
+    this.next = Math.floor(this.random() * options.towers.length);
+  }
+
+  private random(): number {
+    return (this.options.random ?? Math.random)();
+  }
+
+  /**
+   * After a dial to tower `index`, the next one: any other tower, at random. Agents that lost the
+   * same tower then spread over the survivors instead of all moving to the one listed after it.
+   */
+  private advance(index: number): void {
+    const count = this.options.towers.length;
+    this.next = count === 1 ? 0 : (index + 1 + Math.floor(this.random() * (count - 1))) % count;
   }
 
   /** The parsed certificate, key and CA, once the first dial has built them. */
@@ -113,8 +133,9 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
 
   private async dial(): Promise<void> {
     if (this.stopped) return;
-    const url = towerUrl(this.options.towers[this.next % this.options.towers.length] ?? '');
-    this.next++;
+    const index = this.next % this.options.towers.length;
+    const url = towerUrl(this.options.towers[index] ?? '');
+    this.advance(index);
     try {
       const { ca, cert, key } = this.options;
       this.secureContext ??= this.options.secureContext ?? createSecureContext({ ca, cert, key });
