@@ -3,10 +3,12 @@
  * under the tower supervisor; the registry folds their snapshots; the Hono API serves it all.
  */
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { serve } from '@hono/node-server';
 import { createApp } from './api/app.js';
 import { createChangeFeed } from './api/feed/change-feed.js';
 import { listenForBolts } from './bolt/tower/bolt-listener.js';
+import { type Cluster, joinCluster } from './cluster/cluster.js';
 import type { TowerConfig } from './config/tower-config.js';
 import { startMinionFleet } from './fleet/minion-fleet.js';
 import { startTowerInspector, type TowerInspector } from './inspect/tower-inspector.js';
@@ -14,6 +16,7 @@ import { listenForLegacyBolts } from './legacy/legacy-listener.js';
 import { BoltTable } from './link/bolt-table.js';
 import { logConflicts } from './link/conflict-log.js';
 import type { PreAuthLimits } from './link/pre-auth-guard.js';
+import { LimitLog } from './log/limit-log.js';
 import type { Logger } from './log/logger.js';
 import { createRegistry, type MinionRegistry } from './registry/minion-registry.js';
 
@@ -57,6 +60,13 @@ export type TowerSettings = Pick<
   | 'feedBacklogLimit'
   | 'feedWriteShare'
   | 'feedDropGrace'
+  | 'cluster'
+  | 'clusterCreds'
+  | 'towerId'
+  | 'clusterPresenceTimeout'
+  | 'clusterHost'
+  | 'clusterPort'
+  | 'clusterAdvertise'
 >;
 
 export interface RunningTower {
@@ -72,7 +82,18 @@ export interface RunningTower {
   readonly legacyAddress: AddressInfo | undefined;
   /** The page an operator opens to watch the minions, when `inspect` is set. */
   readonly inspectorUrl: string | undefined;
+  /** This tower's place in a cluster, when it joined one. */
+  readonly cluster: (Cluster & { readonly relayUrl: string }) | undefined;
   close(): Promise<void>;
+}
+
+/** A stable name for a tower that was given none: the host it runs on and the port agents dial. */
+export function defaultTowerId(boltPort: number): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 100) || 'tower';
+  return `${host}-${boltPort === 0 ? `pid${process.pid}` : boltPort}`;
 }
 
 const urlHost = (address: AddressInfo, fallback: string): string => {
@@ -109,7 +130,20 @@ export async function startTower(
     },
     log,
   );
-  const registry = createRegistry(fleet.minions$);
+  const cluster =
+    settings.cluster.length === 0
+      ? undefined
+      : joinCluster(
+          {
+            servers: settings.cluster,
+            credsFile: settings.clusterCreds,
+            towerId: settings.towerId ?? defaultTowerId(settings.boltPort),
+            presenceTimeoutMs: settings.clusterPresenceTimeout * 1000,
+          },
+          log,
+          new LimitLog(log),
+        );
+  const registry = createRegistry(fleet.minions$, cluster?.remote$);
   // Ids keep increasing across restarts (1/100 ms resolution), so a subscriber resuming with an id
   // from an earlier process gets a fresh snapshot rather than this process's unrelated events.
   const feed = createChangeFeed(registry, {
@@ -166,6 +200,7 @@ export async function startTower(
     feed,
     minionStatus: fleet.status,
     headerRelay: settings.headerRelay,
+    ...(cluster ? { cluster } : {}),
     events: {
       backlogLimit: settings.feedBacklogLimit,
       writeShare: settings.feedWriteShare,
@@ -179,17 +214,24 @@ export async function startTower(
     server.once('error', reject);
   });
   const apiAddress = api.address() as AddressInfo;
+  const apiUrl = `http://${urlHost(apiAddress, '127.0.0.1')}:${apiAddress.port}`;
+  const boltUrl = `wss://${urlHost(bolts.address, 'localhost')}:${bolts.address.port}`;
+  const relayUrl = settings.clusterAdvertise ?? `https://${hostname()}:${settings.clusterPort}`;
+  cluster?.start({ registry, table, endpoints: { relayUrl, apiUrl, boltUrl } });
   return {
     table,
     registry,
     boltAddress: bolts.address,
     apiAddress,
-    apiUrl: `http://${urlHost(apiAddress, '127.0.0.1')}:${apiAddress.port}`,
-    boltUrl: `wss://${urlHost(bolts.address, 'localhost')}:${bolts.address.port}`,
+    apiUrl,
+    boltUrl,
+    cluster: cluster && Object.assign(cluster, { relayUrl }),
     inspectorUrl: inspector?.url,
     legacyAddress: legacy?.address,
     async close() {
       feed.close();
+      // First: a stopping tower leaves its minions' keys for their agents' next towers to take over.
+      await cluster?.close();
       await Promise.all([
         bolts.close(),
         legacy?.close(),

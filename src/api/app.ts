@@ -3,6 +3,7 @@
  * registry (`/minions`) and its change feed (`/minions/events`), and the one error shape.
  */
 import { Hono } from 'hono';
+import type { Cluster } from '../cluster/cluster.js';
 import type { BoltTable } from '../link/bolt-table.js';
 import { LimitLog } from '../log/limit-log.js';
 import type { Logger } from '../log/logger.js';
@@ -35,6 +36,8 @@ export interface ApiOptions {
   readonly events?: MinionEventOptions;
   /** Relay requests carrying `stormbolt-target: <cname>:<port>` (the old stormbolt header relay). */
   readonly headerRelay?: boolean;
+  /** In a cluster: its state for `/health` and `/ready`, and other towers' bolts for `/clients`. */
+  readonly cluster?: Pick<Cluster, 'status' | 'remoteRecords'>;
 }
 
 export function createApp(options: ApiOptions): Hono<ApiEnv> {
@@ -53,8 +56,15 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
     trustProxy: new TrustedProxies(options.trustProxy),
   };
   if (options.headerRelay) app.use('*', headerRelay(options.table, relay));
-  app.route('/', healthRoutes(options.table, options.startedAt ?? Date.now()));
-  app.route('/', clientRoutes(options.table, options.minionStatus));
+  const { cluster } = options;
+  app.route(
+    '/',
+    healthRoutes(options.table, options.startedAt ?? Date.now(), cluster && (() => cluster.status())),
+  );
+  app.route(
+    '/',
+    clientRoutes(options.table, options.minionStatus, cluster && (() => cluster.remoteRecords())),
+  );
   app.route('/', minionEventRoutes(options.feed, { log: options.log, ...options.events }));
   app.route('/', minionRoutes(options.registry));
   app.route('/', proxyRoutes(options.table, relay));

@@ -81,6 +81,23 @@ export function registerStartCommand(program: Command): void {
       "share of the tower's time that writing changes to event-stream subscribers may take (default 0.25)",
     )
     .option('--feed-drop-grace <seconds>', 'time a dropped subscriber has to read its last event (default 5)')
+    .option(
+      '--cluster <url>',
+      'join the cluster on this NATS server (nats:// or tls://, repeatable)',
+      collect,
+    )
+    .option('--cluster-creds <file>', 'NATS credentials file for the cluster')
+    .option('--tower-id <id>', "this tower's name in the cluster (default <host name>-<bolt port>)")
+    .option(
+      '--cluster-presence-timeout <seconds>',
+      'a tower unheard this long is dead and its minions are removed (default 15)',
+    )
+    .option('--cluster-host <host>', 'address of the listener other towers relay through (default 0.0.0.0)')
+    .option('--cluster-port <port>', 'port of that listener (default 8444)')
+    .option(
+      '--cluster-advertise <url>',
+      'https:// URL other towers dial for it (default https://<host name>:<port>)',
+    )
     .option('--inspect [port]', 'serve the XState inspector bridge on this port (default 8080)')
     .option('--name <name>', 'extra DNS name or address for a new tower certificate (repeatable)', collect)
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
@@ -117,6 +134,7 @@ export function registerStartCommand(program: Command): void {
             bolt: tower.boltUrl,
             ...(tower.legacyAddress ? { legacy: `${config.boltHost}:${tower.legacyAddress.port}` } : {}),
             ...(tower.inspectorUrl ? { inspector: tower.inspectorUrl } : {}),
+            ...(tower.cluster ? { towerId: tower.cluster.towerId, relay: tower.cluster.relayUrl } : {}),
           },
           'tower ready',
         );

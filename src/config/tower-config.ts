@@ -72,6 +72,24 @@ function checkOneApiToken(value: { apiToken?: string; apiTokenFile?: string }, c
 }
 export const DUPLICATE_POLICIES = ['refuse', 'replace'] as const;
 
+const NATS_URL = 'expected a nats:// or tls:// URL such as nats://127.0.0.1:4222';
+
+/** A NATS server of the cluster; user and password may ride in the URL. */
+const natsUrl = z.string({ error: NATS_URL }).refine(
+  (raw) => {
+    try {
+      const url = new URL(raw);
+      return (url.protocol === 'nats:' || url.protocol === 'tls:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { error: NATS_URL },
+);
+
+/** A tower's name in the cluster: also a log field and a bucket key. */
+export const TOWER_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
 export const towerConfigSchema = z
   .object({
     /** Where the tower keeps its CA, certificates and state. */
@@ -160,6 +178,28 @@ export const towerConfigSchema = z
       .default(0.25),
     /** How long a dropped subscriber has to read its final `dropped` event before it is cut off. */
     feedDropGrace: seconds().default(5),
+    /** NATS servers of the cluster to join; none means a single tower, and no NATS at all. */
+    cluster: z.array(natsUrl, { error: 'expected a list of nats:// URLs' }).default([]),
+    /** A NATS credentials file (JWT and seed) for the cluster connection. */
+    clusterCreds: z
+      .string({ error: 'expected a file path' })
+      .min(1, { error: 'must not be empty' })
+      .optional(),
+    /** This tower's name in the cluster; by default the host name and bolt port. */
+    towerId: z
+      .string({ error: 'expected a tower id' })
+      .regex(TOWER_ID_PATTERN, { error: 'expected 1-128 characters of A-Z a-z 0-9 . _ -' })
+      .optional(),
+    /** A tower unheard this long is dead; its minions that did not reconnect elsewhere are removed. */
+    clusterPresenceTimeout: seconds().default(15),
+    /** Where other towers relay to the minions this tower holds (mutual TLS). */
+    clusterHost: z
+      .string({ error: 'expected a host or address' })
+      .min(1, { error: 'must not be empty' })
+      .default('0.0.0.0'),
+    clusterPort: listenPort().default(8444),
+    /** The https:// URL other towers dial for relays; by default this host's name and the cluster port. */
+    clusterAdvertise: z.url({ protocol: /^https$/, error: 'expected an https:// URL' }).optional(),
   })
   .superRefine(checkBeaconTiming)
   .superRefine(checkOneApiToken);

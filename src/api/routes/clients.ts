@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
+import type { MinionRecord } from '../../cluster/minion-record.js';
 import type { Bolt } from '../../link/bolt.js';
 import type { BoltTable } from '../../link/bolt-table.js';
 import type { ApiEnv } from '../bindings.js';
@@ -45,23 +46,54 @@ export const clientView = (bolt: Bolt, minionStatus?: MinionStatusLookup): Clien
   };
 };
 
-export function clientsChecksum(bolts: readonly Bolt[]): string {
+export function clientsChecksum(bolts: readonly Pick<Bolt, 'cname'>[]): string {
   const hash = createHash('md5');
   for (const bolt of bolts) hash.update(`${bolt.cname}\n`);
   return hash.digest('hex');
 }
 
-export function clientRoutes(table: BoltTable, minionStatus?: MinionStatusLookup): Hono<ApiEnv> {
+/** In a cluster, the bolts other towers hold, as they published them. */
+export type RemoteClients = () => Iterable<MinionRecord>;
+
+/** Another tower's bolt, from its record; `tower` names the tower that holds it. */
+export const recordClientView = (record: MinionRecord): ClientView & { readonly tower: string } => ({
+  cname: record.cname,
+  ports: record.link?.ports ?? [],
+  address: record.link?.address ?? '',
+  connectedAt: new Date(record.connectedAt).toISOString(),
+  transport: record.link?.transport ?? 'unknown',
+  state: record.state,
+  lastError: record.lastError,
+  conflicts: 0,
+  lastConflictAddress: null,
+  tower: record.owner,
+});
+
+export function clientRoutes(
+  table: BoltTable,
+  minionStatus?: MinionStatusLookup,
+  remoteClients?: RemoteClients,
+): Hono<ApiEnv> {
+  const everyClient = (): ClientView[] => {
+    const views = table.list().map((bolt) => clientView(bolt, minionStatus));
+    if (remoteClients === undefined) return views;
+    const local = new Set(views.map((view) => view.cname));
+    for (const record of remoteClients()) if (!local.has(record.cname)) views.push(recordClientView(record));
+    return views.sort((a, b) => (a.cname < b.cname ? -1 : a.cname > b.cname ? 1 : 0));
+  };
   return new Hono<ApiEnv>()
     .get('/clients', (c) => {
       // Hono answers HEAD through this GET handler and drops the body, so the digest is set here.
-      const bolts = table.list();
-      c.header('Content-MD5', clientsChecksum(bolts));
-      return c.json(bolts.map((bolt) => clientView(bolt, minionStatus)));
+      const views = everyClient();
+      c.header('Content-MD5', clientsChecksum(views));
+      return c.json(views);
     })
     .get('/clients/:id', (c) => {
-      const bolt = table.get(c.req.param('id'));
-      if (!bolt) throw apiError(404, 'unknown-client', `no bolt is connected as "${c.req.param('id')}"`);
-      return c.json(clientView(bolt, minionStatus));
+      const id = c.req.param('id');
+      const bolt = table.get(id);
+      if (bolt) return c.json(clientView(bolt, minionStatus));
+      for (const record of remoteClients?.() ?? [])
+        if (record.cname === id) return c.json(recordClientView(record));
+      throw apiError(404, 'unknown-client', `no bolt is connected as "${id}"`);
     });
 }

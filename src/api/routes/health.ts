@@ -1,12 +1,34 @@
 /**
- * `GET /health`: liveness for load balancers and operators.
+ * `GET /health`: liveness for load balancers and operators. `GET /ready`: whether this tower can
+ * answer for the whole fleet: in a cluster, not while it is cut off from NATS (it still serves and
+ * relays to its own bolts then, so `/health` stays 200 and says `degraded`).
  */
 import { Hono } from 'hono';
+import type { ClusterStatus } from '../../cluster/cluster.js';
 import type { BoltTable } from '../../link/bolt-table.js';
 import type { ApiEnv } from '../bindings.js';
 
-export function healthRoutes(table: BoltTable, startedAt: number): Hono<ApiEnv> {
-  return new Hono<ApiEnv>().get('/health', (c) =>
-    c.json({ status: 'ok', uptime: Math.round((Date.now() - startedAt) / 1000), bolts: table.size }),
-  );
+export function healthRoutes(
+  table: BoltTable,
+  startedAt: number,
+  cluster?: () => ClusterStatus,
+): Hono<ApiEnv> {
+  return new Hono<ApiEnv>()
+    .get('/health', (c) => {
+      const status = cluster?.();
+      return c.json({
+        status: status === undefined || status.connected ? 'ok' : 'degraded',
+        uptime: Math.round((Date.now() - startedAt) / 1000),
+        bolts: table.size,
+        ...(status ? { cluster: status } : {}),
+      });
+    })
+    .get('/ready', (c) => {
+      const status = cluster?.();
+      if (status === undefined || status.connected) return c.json({ status: 'ready' });
+      return c.json(
+        { status: 'degraded', reason: 'cut off from the cluster: only this tower’s minions are current' },
+        503,
+      );
+    });
 }

@@ -1,0 +1,265 @@
+/**
+ * A tower's membership of a cluster: the minions bucket folded into this tower's registry, this
+ * tower's own minions published into it, its presence kept fresh, and dead towers' minions removed.
+ *
+ *   registry.own$ --> MinionPublisher --CAS--> [minions bucket] --watch--> remote$ --> registry
+ *                                          [towers bucket] <--> TowerPresence --> reaper
+ */
+import { type KV, Kvm, type KvWatchEntry } from '@nats-io/kv';
+import { type Observable, Subject, type Subscription } from 'rxjs';
+import type { BoltTable } from '../link/bolt-table.js';
+import type { LimitLog } from '../log/limit-log.js';
+import type { Logger } from '../log/logger.js';
+import type { MinionRegistry } from '../registry/minion-registry.js';
+import type { OwnedEntry } from '../registry/registry-entry.js';
+import { REMOTE_SEQ, type RemoteGone, type RemoteHeld } from '../registry/registry-events.js';
+import type { RegistryEntry } from '../registry/registry-types.js';
+import { bucketKey, MINIONS_BUCKET, nameOfKey, TOWERS_BUCKET } from './bucket-keys.js';
+import { type BucketWatch, watchBucket } from './bucket-watch.js';
+import { MinionPublisher } from './minion-publisher.js';
+import { type MinionRecord, parseRecord, recordEntry } from './minion-record.js';
+import { linkToNats, type NatsSettings } from './nats-link.js';
+import { TowerPresence } from './tower-presence.js';
+import type { TowerRecord } from './tower-record.js';
+
+export interface ClusterSettings extends Omit<NatsSettings, 'name'> {
+  readonly towerId: string;
+  /** A tower unheard this long is dead, and its minions that did not reconnect elsewhere are removed. */
+  readonly presenceTimeoutMs: number;
+}
+
+/** Where this tower is reached, published in its presence record. */
+export type TowerEndpoints = Pick<TowerRecord, 'relayUrl' | 'apiUrl' | 'boltUrl'>;
+
+export interface ClusterStatus {
+  readonly towerId: string;
+  readonly connected: boolean;
+  /** Live towers, this one included once its presence has gone round. */
+  readonly towers: number;
+  /** Minion keys waiting to be written (non-zero while NATS is down). */
+  readonly pendingWrites: number;
+}
+
+export interface Cluster {
+  readonly towerId: string;
+  /** Other towers' minions, for the registry. */
+  readonly remote$: Observable<RemoteHeld | RemoteGone>;
+  /** Begins publishing this tower's minions and presence. */
+  start(deps: { registry: MinionRegistry; table: BoltTable; endpoints: TowerEndpoints }): void;
+  /** The live tower holding `cname` and its relay address, when it is another tower. */
+  ownerOf(cname: string): { readonly towerId: string; readonly relayUrl: string } | undefined;
+  /** Records of minions other towers hold (for `/clients`). */
+  remoteRecords(): Iterable<MinionRecord>;
+  status(): ClusterStatus;
+  readonly up$: Observable<boolean>;
+  close(): Promise<void>;
+}
+
+/** Registry entries are `OwnedEntry` objects; the public view type just does not say so. */
+const isOwned = (entry: RegistryEntry): entry is OwnedEntry => 'seq' in entry;
+
+interface Known {
+  readonly record: MinionRecord;
+  readonly revision: number;
+}
+
+export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: LimitLog): Cluster {
+  const { towerId, presenceTimeoutMs } = settings;
+  const clusterLog = log.child({ towerId });
+  const nats = linkToNats({ ...settings, name: `stormtower ${towerId}` }, clusterLog);
+  const remote = new Subject<RemoteHeld | RemoteGone>();
+  const known = new Map<string, Known>();
+  const presence = new TowerPresence(presenceTimeoutMs);
+  /** Own keys no bolt here holds, and when that was first noticed (a previous run's, or a failed delete). */
+  const orphanSince = new Map<string, number>();
+  let connected = false;
+  let registry: MinionRegistry | undefined;
+  let table: BoltTable | undefined;
+  let endpoints: TowerEndpoints | undefined;
+  let minionsKv: KV | undefined;
+  let towersKv: KV | undefined;
+  const watches: BucketWatch[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const subscriptions: Subscription[] = [];
+  let closed = false;
+
+  const localEntry = (cname: string): OwnedEntry | undefined => {
+    const entry = registry?.current().entries.get(cname);
+    return entry !== undefined && isOwned(entry) && entry.seq !== REMOTE_SEQ ? entry : undefined;
+  };
+
+  const publisher = new MinionPublisher({
+    towerId,
+    localEntry,
+    linkOf: (cname) => {
+      const bolt = table?.get(cname);
+      return bolt
+        ? { ports: [...(bolt.ports ?? [])], address: bolt.address, transport: bolt.transport }
+        : null;
+    },
+    lost: (cname, boltId, byTower) => {
+      const bolt = table?.get(cname);
+      if (bolt === undefined || bolt.boltId !== boltId) return;
+      clusterLog.info({ cname, byTower }, 'minion reconnected to another tower; closing its stale bolt here');
+      bolt.close('replaced', `the agent reconnected to tower ${byTower}`);
+    },
+    log: clusterLog,
+  });
+
+  function onMinionKey(entry: KvWatchEntry): void {
+    const cname = nameOfKey(entry.key);
+    if (cname === undefined) {
+      limitLog.once(
+        `key:${entry.key}`,
+        'cluster-key',
+        { key: entry.key },
+        'ignored a minions-bucket key no tower writes',
+      );
+      return;
+    }
+    if (entry.operation !== 'PUT') {
+      known.delete(cname);
+      orphanSince.delete(cname);
+      publisher.forgotten(cname, entry.revision);
+      remote.next({ type: 'remote-gone', id: cname });
+      return;
+    }
+    const parsed = parseRecord(entry.value);
+    if (!parsed.ok || parsed.record.cname !== cname) {
+      const problem = parsed.ok ? 'cname does not match its key' : parsed.message;
+      limitLog.once(
+        `key:${entry.key}`,
+        'cluster-record',
+        { cname, problem },
+        'ignored a malformed minion record',
+      );
+      known.delete(cname);
+      remote.next({ type: 'remote-gone', id: cname });
+      return;
+    }
+    const { record } = parsed;
+    known.set(cname, { record, revision: entry.revision });
+    if (record.owner === towerId) {
+      // This tower's own write coming back: the registry already shows the minion from its actor.
+      remote.next({ type: 'remote-gone', id: cname });
+      return;
+    }
+    orphanSince.delete(cname);
+    publisher.overtaken(cname, entry.revision, record.owner);
+    remote.next({ type: 'remote-held', entry: recordEntry(record) });
+  }
+
+  async function beat(): Promise<void> {
+    if (!connected || towersKv === undefined || endpoints === undefined) return;
+    const record: TowerRecord = { v: 1, towerId, ...endpoints, startedAt };
+    await towersKv.put(bucketKey(towerId), JSON.stringify(record)).catch((error: unknown) => {
+      clusterLog.debug({ err: error }, 'presence write failed');
+    });
+  }
+
+  /** Removes keys whose tower is dead, and this tower's own keys that no bolt here holds any more. */
+  async function reap(): Promise<void> {
+    const kv = minionsKv;
+    if (!connected || kv === undefined) return;
+    const now = Date.now();
+    const doomed: [string, number][] = [];
+    for (const [cname, { record, revision }] of known) {
+      if (record.owner !== towerId) {
+        if (presence.isDead(record.owner)) doomed.push([cname, revision]);
+        continue;
+      }
+      if (publisher.held(cname) !== undefined || localEntry(cname) !== undefined) {
+        orphanSince.delete(cname);
+        continue;
+      }
+      const since = orphanSince.get(cname) ?? now;
+      orphanSince.set(cname, since);
+      if (now - since > presenceTimeoutMs) doomed.push([cname, revision]);
+    }
+    if (doomed.length > 0)
+      clusterLog.info({ minions: doomed.length }, 'removing minions whose tower is gone');
+    for (const [cname, revision] of doomed) {
+      // Compare-and-delete: a minion that reconnected meanwhile has a newer revision and stays.
+      await kv.delete(bucketKey(cname), { previousSeq: revision }).catch(() => {});
+    }
+  }
+
+  const startedAt = Date.now();
+
+  function resync(from: MinionRegistry): void {
+    presence.reconnected();
+    const own: string[] = [];
+    for (const id of from.current().ids) if (localEntry(id) !== undefined) own.push(id);
+    publisher.resync(own);
+    void beat();
+  }
+
+  async function open(): Promise<void> {
+    const connection = await nats.ready;
+    if (closed) return;
+    const kvm = new Kvm(connection);
+    // history 1: a key's last operation is all a tower needs, deletes included.
+    [minionsKv, towersKv] = await Promise.all([
+      kvm.create(MINIONS_BUCKET, { history: 1 }),
+      kvm.create(TOWERS_BUCKET, { history: 1 }),
+    ]);
+    if (closed) return;
+    watches.push(watchBucket(towersKv, (entry) => presence.receive(entry), clusterLog, TOWERS_BUCKET));
+    watches.push(watchBucket(minionsKv, onMinionKey, clusterLog, MINIONS_BUCKET));
+    publisher.attach(minionsKv);
+    void beat();
+  }
+
+  return {
+    towerId,
+    remote$: remote.asObservable(),
+    up$: nats.up$,
+    start(deps) {
+      registry = deps.registry;
+      table = deps.table;
+      endpoints = deps.endpoints;
+      subscriptions.push(deps.registry.own$.subscribe(({ id }) => publisher.mark(id)));
+      // Back from an outage (not the first connect): peers get a full timeout to be heard again, and
+      // every minion held here is written again (keys may have been removed by peers meanwhile).
+      let everUp = false;
+      subscriptions.push(
+        nats.up$.subscribe((up) => {
+          const back = up && everUp && !connected;
+          connected = up;
+          everUp ||= up;
+          if (back) resync(deps.registry);
+        }),
+      );
+      const every = Math.max(100, Math.floor(presenceTimeoutMs / 3));
+      timers.push(setInterval(() => void beat(), every));
+      timers.push(setInterval(() => void reap(), every));
+      open().catch((error: unknown) => {
+        if (!closed) clusterLog.error({ err: error }, 'cannot open the cluster buckets');
+      });
+    },
+    ownerOf(cname) {
+      const owner = known.get(cname)?.record.owner;
+      if (owner === undefined || owner === towerId) return undefined;
+      const tower = presence.live(owner);
+      return tower === undefined ? undefined : { towerId: owner, relayUrl: tower.relayUrl };
+    },
+    *remoteRecords() {
+      for (const { record } of known.values()) if (record.owner !== towerId) yield record;
+    },
+    status: () => ({
+      towerId,
+      connected,
+      towers: presence.towers().length,
+      pendingWrites: publisher.pending,
+    }),
+    async close() {
+      closed = true;
+      for (const timer of timers) clearInterval(timer);
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      for (const watch of watches) watch.stop();
+      publisher.stop();
+      remote.complete();
+      await nats.close();
+    },
+  };
+}

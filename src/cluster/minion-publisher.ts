@@ -1,0 +1,203 @@
+/**
+ * Publishes the minions this tower holds into the minions bucket, and holds each key by
+ * compare-and-set on its revision: a write that finds the key moved on learns that another tower took
+ * the minion over (its agent reconnected there), and this tower then lets its own stale bolt go.
+ *
+ * Writes are coalesced per cname: however often a minion changes while a write is in flight, the next
+ * write carries its newest state. A write that fails while NATS is down stays pending, and `resync()`
+ * marks every held minion once NATS is back.
+ */
+import type { KV } from '@nats-io/kv';
+import type { Logger } from '../log/logger.js';
+import type { OwnedEntry } from '../registry/registry-entry.js';
+import { bucketKey } from './bucket-keys.js';
+import { type MinionLink, parseRecord, toRecord } from './minion-record.js';
+
+export interface PublisherDeps {
+  readonly towerId: string;
+  /** The entry of a minion this tower holds now, or undefined. */
+  localEntry(cname: string): OwnedEntry | undefined;
+  /** How the minion's bolt is connected, shown in other towers' `/clients`. */
+  linkOf(cname: string): MinionLink | null;
+  /** Another tower took `cname` over from the bolt `boltId` of this tower. */
+  lost(cname: string, boltId: string, byTower: string): void;
+  readonly log: Logger;
+}
+
+/** What this tower last wrote for a key it holds. */
+interface Held {
+  readonly revision: number;
+  readonly epoch: number;
+  readonly boltId: string;
+}
+
+// Writes in flight at once: enough to publish a cold start of thousands of minions in seconds,
+// few enough that one tower never floods its NATS server.
+const WRITES_IN_FLIGHT = 32;
+// Before failed writes are tried again (NATS down or slow): one round per second at most.
+const RETRY_MS = 1000;
+
+/** JetStream's "wrong last sequence": the compare-and-set lost. */
+const lostRace = (error: unknown): boolean =>
+  error instanceof Error && /wrong last sequence/i.test(error.message);
+
+export class MinionPublisher {
+  readonly #held = new Map<string, Held>();
+  readonly #pending = new Set<string>();
+  readonly #writing = new Set<string>();
+  #kv: KV | undefined;
+  #stopped = false;
+  #idle: (() => void)[] = [];
+
+  constructor(private readonly deps: PublisherDeps) {}
+
+  /** The keys this tower holds now, with the revision it wrote last. */
+  held(cname: string): Held | undefined {
+    return this.#held.get(cname);
+  }
+
+  get pending(): number {
+    return this.#pending.size + this.#writing.size;
+  }
+
+  /** Starts writing once the bucket is open; changes marked before are kept. */
+  attach(kv: KV): void {
+    this.#kv = kv;
+    this.#pump();
+  }
+
+  /** `cname` came, changed or went here: its key is brought up to date soon. */
+  mark(cname: string): void {
+    if (this.#stopped) return;
+    this.#pending.add(cname);
+    this.#pump();
+  }
+
+  /** NATS is back: every key this tower holds or held is written again. */
+  resync(cnames: Iterable<string>): void {
+    for (const cname of cnames) this.#pending.add(cname);
+    for (const cname of this.#held.keys()) this.#pending.add(cname);
+    this.#pump();
+  }
+
+  /**
+   * Another tower wrote `cname` at `revision`: if that is after this tower's own write, the key has
+   * been taken over and the bolt held here is stale.
+   */
+  overtaken(cname: string, revision: number, byTower: string): void {
+    const held = this.#held.get(cname);
+    if (held === undefined || revision <= held.revision) return;
+    this.#held.delete(cname);
+    this.deps.lost(cname, held.boltId, byTower);
+  }
+
+  /** The key was deleted (a peer judged this tower dead while NATS was cut off): write it again. */
+  forgotten(cname: string, revision: number): void {
+    const held = this.#held.get(cname);
+    if (held === undefined || revision <= held.revision) return;
+    this.#held.delete(cname);
+    if (this.deps.localEntry(cname) !== undefined) this.mark(cname);
+  }
+
+  /** Resolves once nothing is pending or in flight (or at once when stopped). */
+  settled(): Promise<void> {
+    if (this.pending === 0 || this.#stopped) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#retry);
+    this.#pending.clear();
+    for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  #pump(): void {
+    const kv = this.#kv;
+    if (kv === undefined || this.#stopped) return;
+    for (const cname of this.#pending) {
+      if (this.#writing.size >= WRITES_IN_FLIGHT) return;
+      if (this.#writing.has(cname)) continue;
+      this.#pending.delete(cname);
+      this.#writing.add(cname);
+      this.#sync(kv, cname).then(
+        () => {
+          this.#writing.delete(cname);
+          if (this.pending === 0) for (const resolve of this.#idle.splice(0)) resolve();
+          else this.#pump();
+        },
+        (error: unknown) => {
+          // NATS is down or slow: keep the key pending and try again in a while, not in a loop.
+          this.#writing.delete(cname);
+          if (this.#stopped) return;
+          this.#pending.add(cname);
+          this.deps.log.debug({ err: error, cname }, 'cluster write failed; kept pending');
+          this.#retryLater();
+        },
+      );
+    }
+  }
+
+  #retry: NodeJS.Timeout | undefined;
+
+  #retryLater(): void {
+    if (this.#retry !== undefined) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#pump();
+    }, RETRY_MS);
+  }
+
+  async #sync(kv: KV, cname: string): Promise<void> {
+    const key = bucketKey(cname);
+    const entry = this.deps.localEntry(cname);
+    const held = this.#held.get(cname);
+    if (entry === undefined) {
+      if (held === undefined) return;
+      // Only this tower's own write is deleted: a successor's is left alone.
+      await kv.delete(key, { previousSeq: held.revision }).catch((error: unknown) => {
+        if (!lostRace(error)) throw error;
+      });
+      this.#held.delete(cname);
+    } else if (held !== undefined && held.boltId === entry.boltId) {
+      await this.#write(kv, key, entry, held);
+    } else {
+      await this.#acquire(kv, key, entry, held);
+    }
+  }
+
+  async #write(kv: KV, key: string, entry: OwnedEntry, held: Held): Promise<void> {
+    const value = JSON.stringify(toRecord(entry, this.deps.towerId, held.epoch, this.deps.linkOf(entry.id)));
+    try {
+      const revision = await kv.update(key, value, held.revision);
+      this.#held.set(entry.id, { ...held, revision });
+    } catch (error) {
+      if (!lostRace(error)) throw error;
+      // Someone wrote the key since: taken over, or deleted by a peer that thought this tower dead.
+      await this.#acquire(kv, key, entry, held);
+    }
+  }
+
+  /** Takes the key for this tower's bolt, whoever held it, with the next epoch. */
+  async #acquire(kv: KV, key: string, entry: OwnedEntry, held: Held | undefined): Promise<void> {
+    const found = await kv.get(key);
+    const live = found !== null && found.operation === 'PUT' ? found : null;
+    const previous = live === null ? undefined : parseRecord(live.value);
+    const record = previous?.ok ? previous.record : undefined;
+    if (
+      held !== undefined &&
+      held.boltId === entry.boltId &&
+      record !== undefined &&
+      record.owner !== this.deps.towerId
+    ) {
+      // Our bolt has not changed, and another tower's newer bolt holds the key: ours is the stale one.
+      this.#held.delete(entry.id);
+      this.deps.lost(entry.id, held.boltId, record.owner);
+      return;
+    }
+    const epoch = (record?.epoch ?? held?.epoch ?? 0) + 1;
+    const value = JSON.stringify(toRecord(entry, this.deps.towerId, epoch, this.deps.linkOf(entry.id)));
+    const revision = live === null ? await kv.create(key, value) : await kv.update(key, value, live.revision);
+    this.#held.set(entry.id, { revision, epoch, boltId: entry.boltId });
+  }
+}
