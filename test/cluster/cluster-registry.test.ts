@@ -4,10 +4,14 @@
  * checksum; a change on one tower reaches another's event stream; an agent that moves is taken over;
  * a tower that goes away has its minions adopted or removed; a NATS outage degrades and then heals.
  */
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MINIONS_BUCKET } from '../../src/cluster/bucket-keys.js';
 import type { RunningTower, TowerSettings } from '../../src/tower.js';
 import { type Document, globalChecksum, served } from '../helpers/checksums.js';
-import { agent, api, closeAll, eventually, tower } from '../helpers/harness.js';
+import { agent, api, closeAll, eventually, onCloseAll, tower } from '../helpers/harness.js';
+import { captureLog } from '../helpers/log-capture.js';
 import { type NatsServer, startNatsServer } from '../helpers/nats-server.js';
 import { change, openFeed } from '../helpers/sse-feed.js';
 import { answerJson, type StatusHosts, statusHosts } from '../helpers/status-hosts.js';
@@ -24,16 +28,24 @@ afterEach(closeAll);
 const INTERVAL = 200;
 const doc = (name: string, version = 1): Document => ({ instance: `instance-of-${name}`, version });
 
-function clustered(hosts: StatusHosts, towerId: string, settings: Partial<TowerSettings> = {}) {
-  return tower({
-    cluster: [nats.url],
-    towerId,
-    monitorInterval: INTERVAL,
-    statusPort: hosts.port,
-    clusterPresenceTimeout: 1.5,
-    clusterPort: 0,
-    ...settings,
-  });
+function clustered(
+  hosts: StatusHosts,
+  towerId: string,
+  settings: Partial<TowerSettings> = {},
+  log?: Parameters<typeof tower>[1],
+) {
+  return tower(
+    {
+      cluster: [nats.url],
+      towerId,
+      monitorInterval: INTERVAL,
+      statusPort: hosts.port,
+      clusterPresenceTimeout: 1.5,
+      clusterPort: 0,
+      ...settings,
+    },
+    log,
+  );
 }
 
 const md5Of = async (t: RunningTower, path: string) =>
@@ -166,5 +178,33 @@ describe('a cluster of towers on NATS JetStream', () => {
     const expected = [served(doc('m1', 2), 'm1'), served(doc('m2'), 'm2')];
     await agreeOn([a, b], expected, 20_000);
     for (const t of [a, b]) expect(await listed(t)).toEqual(expected);
+  });
+
+  it('ignores what no tower would write into the bucket, logging it once, and disturbs nothing', async () => {
+    const hosts = await statusHosts(1);
+    const [h1] = hosts.hosts;
+    if (!h1) throw new Error('one host');
+    const captured = captureLog();
+    const a = await clustered(hosts, 'tower-a', {}, captured.log);
+    h1.handler = answerJson(doc('m1'));
+    await agent(a.boltUrl, 'm1', [hosts.port], hosts.agentOptions(h1));
+    await agreeOn([a], [served(doc('m1'), 'm1')]);
+
+    const intruder = await connect({ servers: nats.url });
+    onCloseAll(() => intruder.close());
+    const kv = await new Kvm(intruder).open(MINIONS_BUCKET);
+    for (let i = 0; i < 5; i++) await kv.put('evil', `{"v":1,"cname":"evil","attempt":${i}}`);
+    await kv.put('not=ZZ', 'x');
+    await kv.put('m2', JSON.stringify({ v: 1, cname: 'someone-else' }));
+    await eventually(() =>
+      captured.lines.some((line) => line.msg === 'ignored a malformed minion record' && line.cname === 'm2'),
+    );
+    const lines = captured.lines.filter((line) => String(line.msg).startsWith('ignored a'));
+    expect(lines.map((line) => [line.msg, line.cname ?? line.key])).toEqual([
+      ['ignored a malformed minion record', 'evil'],
+      ['ignored a minions-bucket key no tower writes', 'not=ZZ'],
+      ['ignored a malformed minion record', 'm2'],
+    ]);
+    expect(await listed(a)).toEqual([served(doc('m1'), 'm1')]);
   });
 });
