@@ -29,7 +29,11 @@ export function registerAgentCommand(program: Command): void {
     .command('agent')
     .description('connect out to a tower and relay its requests to allowed local ports')
     .option('--config <file>', 'JSON file with any of the settings below (camelCase keys)')
-    .option('--tower <url>', 'tower bolt URL, wss://host:port (repeatable; tried round-robin)', collect)
+    .option(
+      '--tower <url>',
+      'tower bolt URL, wss://host:port (repeatable: a random one first, another at random after a loss)',
+      collect,
+    )
     .option('--cert <file>', "the agent's certificate (PEM)")
     .option('--key <file>', "the agent's private key (PEM)")
     .option('--ca <file>', "the CA that signed the tower's certificate (PEM)")
