@@ -17,7 +17,7 @@ import type { RegistryEntry } from '../registry/registry-types.js';
 import { bucketKey, MINIONS_BUCKET, nameOfKey, TOWERS_BUCKET } from './bucket-keys.js';
 import { type BucketWatch, watchBucket } from './bucket-watch.js';
 import { MinionPublisher } from './minion-publisher.js';
-import { type MinionRecord, parseRecord, recordEntry } from './minion-record.js';
+import { parseRecord, type RecordSummary, recordEntry } from './minion-record.js';
 import { linkToNats, type NatsSettings } from './nats-link.js';
 import { TowerPresence } from './tower-presence.js';
 import type { TowerRecord } from './tower-record.js';
@@ -49,7 +49,7 @@ export interface Cluster {
   /** The live tower holding `cname` and its relay address, when it is another tower. */
   ownerOf(cname: string): { readonly towerId: string; readonly relayUrl: string } | undefined;
   /** Records of minions other towers hold (for `/clients`). */
-  remoteRecords(): Iterable<MinionRecord>;
+  remoteRecords(): Iterable<RecordSummary>;
   status(): ClusterStatus;
   readonly up$: Observable<boolean>;
   close(): Promise<void>;
@@ -59,7 +59,7 @@ export interface Cluster {
 const isOwned = (entry: RegistryEntry): entry is OwnedEntry => 'seq' in entry;
 
 interface Known {
-  readonly record: MinionRecord;
+  readonly record: RecordSummary;
   readonly revision: number;
 }
 
@@ -138,7 +138,9 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
       return;
     }
     const { record } = parsed;
-    known.set(cname, { record, revision: entry.revision });
+    // The document lives in the registry entry; held twice it would double a fleet's memory here.
+    const { document: _served, ...summary } = record;
+    known.set(cname, { record: summary, revision: entry.revision });
     if (record.owner === towerId) {
       // This tower's own write coming back: the registry already shows the minion from its actor.
       remote.next({ type: 'remote-gone', id: cname });

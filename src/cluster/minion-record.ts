@@ -40,6 +40,8 @@ export const minionRecordSchema = z
   .strict();
 
 export type MinionRecord = z.output<typeof minionRecordSchema>;
+/** A record without its document: what a tower keeps of another tower's minion besides its entry. */
+export type RecordSummary = Omit<MinionRecord, 'document'>;
 export type MinionLink = z.output<typeof link>;
 
 export function toRecord(

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
-import type { MinionRecord } from '../../cluster/minion-record.js';
+import type { RecordSummary } from '../../cluster/minion-record.js';
 import type { Bolt } from '../../link/bolt.js';
 import type { BoltTable } from '../../link/bolt-table.js';
 import type { ApiEnv } from '../bindings.js';
@@ -53,10 +53,10 @@ export function clientsChecksum(bolts: readonly Pick<Bolt, 'cname'>[]): string {
 }
 
 /** In a cluster, the bolts other towers hold, as they published them. */
-export type RemoteClients = () => Iterable<MinionRecord>;
+export type RemoteClients = () => Iterable<RecordSummary>;
 
 /** Another tower's bolt, from its record; `tower` names the tower that holds it. */
-export const recordClientView = (record: MinionRecord): ClientView & { readonly tower: string } => ({
+export const recordClientView = (record: RecordSummary): ClientView & { readonly tower: string } => ({
   cname: record.cname,
   ports: record.link?.ports ?? [],
   address: record.link?.address ?? '',
