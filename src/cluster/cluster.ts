@@ -97,6 +97,14 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
         ? { ports: [...(bolt.ports ?? [])], address: bolt.address, transport: bolt.transport }
         : null;
     },
+    maxPayload: () => nats.connection()?.info?.max_payload,
+    tooLarge: (cname, bytes, limit) =>
+      limitLog.hit(
+        cname,
+        'max_payload',
+        { cname, bytes, limit },
+        "a minion's record is larger than the NATS server takes; other towers keep its previous one",
+      ),
     lost: (cname, boltId, byTower) => {
       const bolt = table?.get(cname);
       if (bolt === undefined || bolt.boltId !== boltId) return;

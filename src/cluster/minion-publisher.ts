@@ -19,6 +19,10 @@ export interface PublisherDeps {
   localEntry(cname: string): OwnedEntry | undefined;
   /** How the minion's bolt is connected, shown in other towers' `/clients`. */
   linkOf(cname: string): MinionLink | null;
+  /** The largest message NATS takes (its `max_payload`), once connected. */
+  maxPayload(): number | undefined;
+  /** A record was too large to publish: said once per minion, then not retried until it changes. */
+  tooLarge(cname: string, bytes: number, limit: number): void;
   /** Another tower took `cname` over from the bolt `boltId` of this tower. */
   lost(cname: string, boltId: string, byTower: string): void;
   readonly log: Logger;
@@ -34,8 +38,13 @@ interface Held {
 // Writes in flight at once: enough to publish a cold start of thousands of minions in seconds,
 // few enough that one tower never floods its NATS server.
 const WRITES_IN_FLIGHT = 32;
+const ENCODER = new TextEncoder();
+const PAYLOAD_HEADROOM = 1024;
 // Before failed writes are tried again (NATS down or slow): one round per second at most.
 const RETRY_MS = 1000;
+
+/** A record over NATS's max_payload: writing it again would fail again. */
+class RecordTooLarge extends Error {}
 
 /** JetStream's "wrong last sequence": the compare-and-set lost. */
 const lostRace = (error: unknown): boolean =>
@@ -167,7 +176,7 @@ export class MinionPublisher {
   }
 
   async #write(kv: KV, key: string, entry: OwnedEntry, held: Held): Promise<void> {
-    const value = JSON.stringify(toRecord(entry, this.deps.towerId, held.epoch, this.deps.linkOf(entry.id)));
+    const value = this.#encode(entry, held.epoch);
     try {
       const revision = await kv.update(key, value, held.revision);
       this.#held.set(entry.id, { ...held, revision });
@@ -176,6 +185,19 @@ export class MinionPublisher {
       // Someone wrote the key since: taken over, or deleted by a peer that thought this tower dead.
       await this.#acquire(kv, key, entry, held);
     }
+  }
+
+  #encode(entry: OwnedEntry, epoch: number): Uint8Array {
+    const value = ENCODER.encode(
+      JSON.stringify(toRecord(entry, this.deps.towerId, epoch, this.deps.linkOf(entry.id))),
+    );
+    // Headroom for the message's subject and headers, which count against the same limit.
+    const limit = (this.deps.maxPayload() ?? Number.POSITIVE_INFINITY) - PAYLOAD_HEADROOM;
+    if (value.byteLength > limit) {
+      this.deps.tooLarge(entry.id, value.byteLength, limit);
+      throw new RecordTooLarge(`${entry.id}: record of ${value.byteLength} bytes`);
+    }
+    return value;
   }
 
   /** Takes the key for this tower's bolt, whoever held it, with the next epoch. */
@@ -196,7 +218,7 @@ export class MinionPublisher {
       return;
     }
     const epoch = (record?.epoch ?? held?.epoch ?? 0) + 1;
-    const value = JSON.stringify(toRecord(entry, this.deps.towerId, epoch, this.deps.linkOf(entry.id)));
+    const value = this.#encode(entry, epoch);
     const revision = live === null ? await kv.create(key, value) : await kv.update(key, value, live.revision);
     this.#held.set(entry.id, { revision, epoch, boltId: entry.boltId });
   }

@@ -207,4 +207,24 @@ describe('a cluster of towers on NATS JetStream', () => {
     ]);
     expect(await listed(a)).toEqual([served(doc('m1'), 'm1')]);
   });
+
+  it('keeps a document too large for NATS on its own tower, says so once, and publishes the rest', async () => {
+    const hosts = await statusHosts(2);
+    const [h1, h2] = hosts.hosts;
+    if (!h1 || !h2) throw new Error('two hosts');
+    const captured = captureLog();
+    const a = await clustered(hosts, 'tower-a', { statusBodyLimit: 4 * 1024 * 1024 }, captured.log);
+    const b = await clustered(hosts, 'tower-b');
+    // Over the server's default max_payload of 1 MiB.
+    const big = { ...doc('big'), blob: 'x'.repeat(1_200_000) };
+    h1.handler = answerJson(big);
+    h2.handler = answerJson(doc('m2'));
+    await agent(a.boltUrl, 'big', [hosts.port], hosts.agentOptions(h1));
+    await agent(a.boltUrl, 'm2', [hosts.port], hosts.agentOptions(h2));
+    await agreeOn([a], [served(big, 'big'), served(doc('m2'), 'm2')]);
+    await agreeOn([b], [served(doc('m2'), 'm2')]);
+    await eventually(() => captured.lines.some((line) => line.limit === 'max_payload'));
+    const said = captured.lines.filter((line) => line.limit === 'max_payload');
+    expect(said).toEqual([expect.objectContaining({ cname: 'big', limit: 'max_payload' })]);
+  });
 });
