@@ -58,6 +58,9 @@ export interface Cluster {
 /** Registry entries are `OwnedEntry` objects; the public view type just does not say so. */
 const isOwned = (entry: RegistryEntry): entry is OwnedEntry => 'seq' in entry;
 
+// Deletes in flight while reaping: a dead tower's thousands of keys go in seconds, not minutes.
+const REAP_IN_FLIGHT = 32;
+
 interface Known {
   readonly record: RecordSummary;
   readonly revision: number;
@@ -167,10 +170,21 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
     });
   }
 
+  let reaping = false;
+
   /** Removes keys whose tower is dead, and this tower's own keys that no bolt here holds any more. */
   async function reap(): Promise<void> {
     const kv = minionsKv;
-    if (!connected || kv === undefined) return;
+    if (!connected || kv === undefined || reaping) return;
+    reaping = true;
+    try {
+      await reapWith(kv);
+    } finally {
+      reaping = false;
+    }
+  }
+
+  async function reapWith(kv: KV): Promise<void> {
     const now = Date.now();
     const doomed: [string, number][] = [];
     for (const [cname, { record, revision }] of known) {
@@ -188,10 +202,14 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
     }
     if (doomed.length > 0)
       clusterLog.info({ minions: doomed.length }, 'removing minions whose tower is gone');
-    for (const [cname, revision] of doomed) {
-      // Compare-and-delete: a minion that reconnected meanwhile has a newer revision and stays.
-      await kv.delete(bucketKey(cname), { previousSeq: revision }).catch(() => {});
-    }
+    // Compare-and-delete: a minion that reconnected meanwhile has a newer revision and stays; when
+    // several towers reap the same dead tower, one delete per key wins and the others are refused.
+    const next = doomed[Symbol.iterator]();
+    const worker = async () => {
+      for (const [cname, revision] of next)
+        await kv.delete(bucketKey(cname), { previousSeq: revision }).catch(() => {});
+    };
+    await Promise.all(Array.from({ length: REAP_IN_FLIGHT }, worker));
   }
 
   const startedAt = Date.now();
