@@ -83,8 +83,13 @@ describe('tower config', () => {
       feedBacklogLimit: 1048576,
       feedWriteShare: 0.25,
       feedDropGrace: 5,
+      cluster: [],
+      clusterPresenceTimeout: 15,
+      clusterHost: '0.0.0.0',
+      clusterPort: 8444,
     });
     expect(config.apiToken).toBeUndefined();
+    expect(config.towerId).toBeUndefined();
     expect(config.inspect).toBeUndefined();
     expect(config.legacyPort).toBeUndefined();
   });
@@ -174,6 +179,33 @@ describe('tower config', () => {
     expect(problems).toEqual([
       expect.stringMatching(/^--relay-idle-timeout: expected at most 2147483 seconds/),
       expect.stringMatching(/^--trust-proxy\[1\]: expected an IPv4 or IPv6 address, got "proxy.example"$/),
+    ]);
+  });
+
+  it('reads the cluster settings, and refuses a URL NATS cannot take or an id no key can hold', async () => {
+    const config = await loadConfig(towerConfigSchema, {
+      env: { STORMTOWER_CLUSTER: 'nats://u:p@10.0.0.1:4222, tls://nats.example:4222' },
+      flags: {
+        towerId: 'edge-1.eu',
+        clusterPresenceTimeout: '5',
+        clusterAdvertise: 'https://t1.example:9443',
+      },
+    });
+    expect(config).toMatchObject({
+      cluster: ['nats://u:p@10.0.0.1:4222', 'tls://nats.example:4222'],
+      towerId: 'edge-1.eu',
+      clusterPresenceTimeout: 5,
+      clusterAdvertise: 'https://t1.example:9443',
+    });
+    const problems = await problemsOf(
+      loadConfig(towerConfigSchema, {
+        flags: { cluster: ['http://nats:4222'], towerId: 'tower one', clusterAdvertise: 'http://t1:9443' },
+      }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^--cluster\[0\]: expected a nats:\/\/ or tls:\/\/ URL/),
+      expect.stringMatching(/^--tower-id: expected 1-128 characters of A-Z a-z 0-9 \. _ -, got "tower one"$/),
+      expect.stringMatching(/^--cluster-advertise: expected an https:\/\/ URL, got "http:\/\/t1:9443"$/),
     ]);
   });
 
