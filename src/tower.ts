@@ -62,6 +62,7 @@ export type TowerSettings = Pick<
   | 'feedDropGrace'
   | 'cluster'
   | 'clusterCreds'
+  | 'clusterCa'
   | 'towerId'
   | 'clusterPresenceTimeout'
   | 'clusterHost'
@@ -137,6 +138,7 @@ export async function startTower(
           {
             servers: settings.cluster,
             credsFile: settings.clusterCreds,
+            caFile: settings.clusterCa,
             towerId: settings.towerId ?? defaultTowerId(settings.boltPort),
             presenceTimeoutMs: settings.clusterPresenceTimeout * 1000,
           },

@@ -87,6 +87,10 @@ export function registerStartCommand(program: Command): void {
       collect,
     )
     .option('--cluster-creds <file>', 'NATS credentials file for the cluster')
+    .option(
+      '--cluster-ca <file>',
+      "CA of the NATS servers' certificates for tls:// URLs (default: the system's)",
+    )
     .option('--tower-id <id>', "this tower's name in the cluster (default <host name>-<bolt port>)")
     .option(
       '--cluster-presence-timeout <seconds>',

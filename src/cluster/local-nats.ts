@@ -50,8 +50,13 @@ async function freeLoopbackPort(): Promise<number> {
   return port;
 }
 
-function launch(binary: string, port: number, store: string): Promise<ChildProcess> {
-  const child = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', store], {
+function launch(
+  binary: string,
+  port: number,
+  store: string,
+  extra: readonly string[],
+): Promise<ChildProcess> {
+  const child = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', store, ...extra], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -82,13 +87,14 @@ function stopped(child: ChildProcess | undefined): Promise<void> {
   });
 }
 
-export async function startLocalNats(): Promise<LocalNats> {
+/** `args` go to nats-server as they are (e.g. `--user`, `--pass`, `--tls` and its files). */
+export async function startLocalNats(args: readonly string[] = []): Promise<LocalNats> {
   const binary = findNatsServer();
   if (binary === undefined)
     throw new Error('nats-server is not installed: apt-get install nats-server (.ci/run does it)');
   const store = await mkdtemp(join(tmpdir(), 'stormtower-nats-'));
   const port = await freeLoopbackPort();
-  let child: ChildProcess | undefined = await launch(binary, port, store);
+  let child: ChildProcess | undefined = await launch(binary, port, store, args);
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
@@ -98,7 +104,7 @@ export async function startLocalNats(): Promise<LocalNats> {
     },
     async restart() {
       await stopped(child);
-      child = await launch(binary, port, store);
+      child = await launch(binary, port, store, args);
     },
     async close() {
       await stopped(child);

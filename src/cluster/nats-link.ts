@@ -12,6 +12,8 @@ export interface NatsSettings {
   readonly servers: readonly string[];
   /** A NATS credentials file (JWT and NKey seed), when the server wants one. */
   readonly credsFile?: string | undefined;
+  /** The CA that signed the servers' certificates, for tls:// URLs; the system's CAs otherwise. */
+  readonly caFile?: string | undefined;
   /** Shown by the server in its connection list. */
   readonly name: string;
 }
@@ -49,11 +51,13 @@ export function linkToNats(settings: NatsSettings, log: Logger): NatsLink {
   let current: NatsConnection | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
+  let lastFailure: string | undefined;
   let resolveReady: (connection: NatsConnection) => void = () => {};
   const ready = new Promise<NatsConnection>((resolve) => {
     resolveReady = resolve;
   });
   const { urls, user, pass } = splitCredentials(settings.servers);
+  const tls = settings.servers.some((url) => url.startsWith('tls:'));
 
   async function dial(): Promise<void> {
     try {
@@ -66,7 +70,7 @@ export function linkToNats(settings: NatsSettings, log: Logger): NatsLink {
         reconnectJitter: 500,
         ...(user !== undefined ? { user, pass } : {}),
         ...(creds ? { authenticator: credsAuthenticator(creds) } : {}),
-        ...(urls.some((url) => url.startsWith('tls:')) ? { tls: {} } : {}),
+        ...(tls ? { tls: settings.caFile === undefined ? {} : { caFile: settings.caFile } } : {}),
       });
       if (closed) {
         await connection.close();
@@ -79,7 +83,14 @@ export function linkToNats(settings: NatsSettings, log: Logger): NatsLink {
       resolveReady(connection);
     } catch (error) {
       if (closed) return;
-      log.warn({ err: error, servers: urls }, 'cannot reach the cluster; serving this tower only, retrying');
+      // Said once (and again only if the reason changes): a NATS that is down fails every retry alike.
+      const reason = error instanceof Error ? error.message : String(error);
+      if (reason !== lastFailure)
+        log.warn(
+          { err: error, servers: urls },
+          'cannot reach the cluster; serving this tower only, retrying',
+        );
+      lastFailure = reason;
       retry = setTimeout(() => void dial(), FIRST_DIAL_RETRY_MS);
     }
   }

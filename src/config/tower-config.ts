@@ -185,6 +185,8 @@ export const towerConfigSchema = z
       .string({ error: 'expected a file path' })
       .min(1, { error: 'must not be empty' })
       .optional(),
+    /** The CA that signed the NATS servers' certificates, for tls:// URLs (the system's CAs by default). */
+    clusterCa: z.string({ error: 'expected a file path' }).min(1, { error: 'must not be empty' }).optional(),
     /** This tower's name in the cluster; by default the host name and bolt port. */
     towerId: z
       .string({ error: 'expected a tower id' })
