@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from './api/app.js';
 import { createChangeFeed } from './api/feed/change-feed.js';
+import type { RemoteRelay } from './api/routes/proxy.js';
 import { listenForBolts } from './bolt/tower/bolt-listener.js';
 import type { TowerConfig } from './config/tower-config.js';
 import { startMinionFleet } from './fleet/minion-fleet.js';
@@ -57,7 +58,10 @@ export type TowerSettings = Pick<
   | 'feedBacklogLimit'
   | 'feedWriteShare'
   | 'feedDropGrace'
->;
+> & {
+  /** Who answers `/proxy` for a cname no local bolt holds (a peer tower); none when absent. */
+  readonly remoteRelay?: RemoteRelay;
+};
 
 export interface RunningTower {
   readonly table: BoltTable;
@@ -166,6 +170,7 @@ export async function startTower(
     feed,
     minionStatus: fleet.status,
     headerRelay: settings.headerRelay,
+    remoteRelay: settings.remoteRelay,
     events: {
       backlogLimit: settings.feedBacklogLimit,
       writeShare: settings.feedWriteShare,

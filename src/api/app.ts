@@ -17,7 +17,7 @@ import { clientRoutes, type MinionStatusLookup } from './routes/clients.js';
 import { healthRoutes } from './routes/health.js';
 import { type MinionEventOptions, minionEventRoutes } from './routes/minion-events.js';
 import { minionRoutes } from './routes/minions.js';
-import { proxyRoutes } from './routes/proxy.js';
+import { proxyRoutes, type RemoteRelay } from './routes/proxy.js';
 
 export interface ApiOptions {
   readonly table: BoltTable;
@@ -35,6 +35,8 @@ export interface ApiOptions {
   readonly events?: MinionEventOptions;
   /** Relay requests carrying `stormbolt-target: <cname>:<port>` (the old stormbolt header relay). */
   readonly headerRelay?: boolean;
+  /** Who answers for a cname no local bolt holds (a peer tower in a cluster); none when absent. */
+  readonly remoteRelay?: RemoteRelay;
 }
 
 export function createApp(options: ApiOptions): Hono<ApiEnv> {
@@ -51,6 +53,7 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
     dropHeaders,
     limitLog: new LimitLog(options.log),
     trustProxy: new TrustedProxies(options.trustProxy),
+    remote: options.remoteRelay,
   };
   if (options.headerRelay) app.use('*', headerRelay(options.table, relay));
   app.route('/', healthRoutes(options.table, options.startedAt ?? Date.now()));
