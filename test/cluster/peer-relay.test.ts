@@ -309,6 +309,38 @@ describe('relay through a peer tower', () => {
     await eventually(() => b.table.get('m1')?.openStreams === 0);
   });
 
+  it("cancels B's agent service mid-upload when the client at A goes away", async () => {
+    let received = 0;
+    let closed: () => void = () => {};
+    const serviceClosed = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
+    let firstBytes: () => void = () => {};
+    const arrived = new Promise<void>((resolve) => {
+      firstBytes = resolve;
+    });
+    const port = await service((req, res) => {
+      req.on('data', (data: Buffer) => {
+        received += data.length;
+        firstBytes();
+      });
+      res.on('close', () => closed());
+    });
+    const { a, b } = await cluster({ ports: [port] });
+    const upload = http.request(`${a.apiUrl}/proxy/m1@${port}/upload`, {
+      method: 'POST',
+      agent: false,
+      headers: { 'content-length': String(10 * MiB) },
+    });
+    upload.on('error', () => {});
+    upload.write(randomBytes(64 * 1024));
+    await arrived;
+    upload.destroy();
+    await serviceClosed;
+    expect(received).toBeLessThan(10 * MiB);
+    await eventually(() => b.table.get('m1')?.openStreams === 0);
+  });
+
   it("cancels B's agent service mid-download when the client at A goes away", async () => {
     let closed: () => void = () => {};
     const serviceClosed = new Promise<void>((resolve) => {
