@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { serve } from '@hono/node-server';
 import { createApp } from './api/app.js';
 import { createChangeFeed } from './api/feed/change-feed.js';
+import type { RemoteRelay } from './api/routes/proxy.js';
 import { listenForBolts } from './bolt/tower/bolt-listener.js';
 import { type Cluster, joinCluster } from './cluster/cluster.js';
 import type { TowerConfig } from './config/tower-config.js';
@@ -68,7 +69,10 @@ export type TowerSettings = Pick<
   | 'clusterHost'
   | 'clusterPort'
   | 'clusterAdvertise'
->;
+> & {
+  /** Who answers `/proxy` for a cname no local bolt holds; in a cluster, the tower holding it. */
+  readonly remoteRelay?: RemoteRelay;
+};
 
 export interface RunningTower {
   readonly table: BoltTable;
@@ -203,6 +207,7 @@ export async function startTower(
     minionStatus: fleet.status,
     headerRelay: settings.headerRelay,
     ...(cluster ? { cluster } : {}),
+    remoteRelay: settings.remoteRelay,
     events: {
       backlogLimit: settings.feedBacklogLimit,
       writeShare: settings.feedWriteShare,

@@ -258,7 +258,8 @@ describe('initCertificates', () => {
       ]),
     );
     expect(cert.subject).toBe('CN=stormtower');
-    expect(cert.keyUsage).toEqual([SERVER_AUTH]);
+    // clientAuth too: a tower presents this certificate to its cluster peers.
+    expect(cert.keyUsage).toEqual([SERVER_AUTH, CLIENT_AUTH]);
     expect(cert.checkHost('tower.example.org')).toBe('tower.example.org');
     expect(cert.checkIP('::1')).toBe('::1');
   });

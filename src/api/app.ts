@@ -18,7 +18,7 @@ import { clientRoutes, type MinionStatusLookup } from './routes/clients.js';
 import { healthRoutes } from './routes/health.js';
 import { type MinionEventOptions, minionEventRoutes } from './routes/minion-events.js';
 import { minionRoutes } from './routes/minions.js';
-import { proxyRoutes } from './routes/proxy.js';
+import { proxyRoutes, type RemoteRelay } from './routes/proxy.js';
 
 export interface ApiOptions {
   readonly table: BoltTable;
@@ -38,6 +38,8 @@ export interface ApiOptions {
   readonly headerRelay?: boolean;
   /** In a cluster: its state for `/health` and `/ready`, and other towers' bolts for `/clients`. */
   readonly cluster?: Pick<Cluster, 'status' | 'remoteRecords'>;
+  /** Who answers for a cname no local bolt holds (a peer tower in a cluster); none when absent. */
+  readonly remoteRelay?: RemoteRelay;
 }
 
 export function createApp(options: ApiOptions): Hono<ApiEnv> {
@@ -54,6 +56,7 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
     dropHeaders,
     limitLog: new LimitLog(options.log),
     trustProxy: new TrustedProxies(options.trustProxy),
+    remote: options.remoteRelay,
   };
   if (options.headerRelay) app.use('*', headerRelay(options.table, relay));
   const { cluster } = options;

@@ -28,7 +28,7 @@ export function headerRelay(table: BoltTable, options: HeaderRelayOptions): Midd
     const target = c.req.header(TARGET_HEADER);
     if (target === undefined) return next();
     const { cname, port } = parseTarget(target);
-    const bolt = table.get(cname);
+    const bolt = table.get(cname) ?? options.remote?.(cname);
     if (!bolt)
       throw apiError(
         404,

@@ -36,6 +36,11 @@ export interface Bolt {
 }
 
 /**
+ * What a relay needs of whatever answers for a cname: a local bolt, or a peer tower that holds it.
+ */
+export type RelayTarget = Pick<Bolt, 'cname' | 'relay'>;
+
+/**
  * What every transport's bolt shares: identity, capability, and the local refusals made before
  * anything is sent (a port not offered, a bolt already closed). A transport supplies the rest.
  */

@@ -9,7 +9,7 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CNAME_CHARS } from '../../certs/cname.js';
-import type { Bolt } from '../../link/bolt.js';
+import type { RelayTarget } from '../../link/bolt.js';
 import type { BoltTable } from '../../link/bolt-table.js';
 import { endToEndHeaders } from '../../link/http-headers.js';
 import { RelayError, type RelayErrorCode } from '../../link/relay-error.js';
@@ -30,6 +30,7 @@ const statusFor: Record<RelayErrorCode, ContentfulStatusCode> = {
   timeout: 504,
   'unsupported-body': 415,
   'body-too-large': 413,
+  'unknown-minion': 404,
 };
 
 export interface ProxyOptions {
@@ -41,8 +42,13 @@ export interface ProxyOptions {
   /** Where a misbehaving peer is logged, once per peer. */
   readonly limitLog: LimitLog;
   /** Proxies whose X-Forwarded-For is kept; without it, no client's is. */
-  readonly trustProxy?: TrustedProxies;
+  readonly trustProxy?: Pick<TrustedProxies, 'has'>;
+  /** Who answers for a cname no local bolt holds (a peer tower in a cluster); local bolts always win. */
+  readonly remote?: RemoteRelay;
 }
+
+/** The relay target for a cname held elsewhere, or undefined when no one holds it. */
+export type RemoteRelay = (cname: string) => RelayTarget | undefined;
 
 // /proxy/<cname>@<port>[/<rest>]; the cname charset has no "@" or "/".
 const TARGET = new RegExp(`^/proxy/(${CNAME_CHARS})@(\\d{1,5})(/.*)?$`);
@@ -61,7 +67,7 @@ export function proxyRoutes(table: BoltTable, options: ProxyOptions): Hono<ApiEn
       );
     }
     const cname = match[1] ?? '';
-    const bolt = table.get(cname);
+    const bolt = table.get(cname) ?? options.remote?.(cname);
     if (!bolt) throw apiError(404, 'unknown-minion', `no bolt is connected as "${cname}"`);
     return relayToBolt(c, url, bolt, port, `${match[3] ?? '/'}${url.search}`, options);
   });
@@ -76,7 +82,7 @@ export function proxyRoutes(table: BoltTable, options: ProxyOptions): Hono<ApiEn
 export async function relayToBolt(
   c: ApiContext,
   url: URL,
-  bolt: Bolt,
+  bolt: RelayTarget,
   port: number,
   path: string,
   options: ProxyOptions,
