@@ -16,6 +16,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { listenForPeers } from '../src/api/peer/peer-listener.js';
 import { connectBolt } from '../src/bolt/agent/connect-bolt.js';
 import {
   createAuthority,
@@ -23,11 +24,10 @@ import {
   issueServerCertificate,
   loadAuthority,
 } from '../src/certs/authority.js';
-import { createPeerClient } from '../src/cluster/peer-relay/peer-client.js';
-import { listenForPeers } from '../src/cluster/peer-relay/peer-listener.js';
 import { towerConfigSchema } from '../src/config/tower-config.js';
 import { DEFAULT_PRE_AUTH_LIMITS } from '../src/link/pre-auth-guard.js';
 import { silentLogger } from '../src/log/logger.js';
+import { createPeerClient } from '../src/peer/peer-client.js';
 import { startTower, type TowerSettings } from '../src/tower.js';
 import { monotonicMs } from './procs/clock.js';
 import { PayloadCheck } from './workers/pattern.js';

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { serve } from '@hono/node-server';
 import { createApp } from './api/app.js';
 import { createChangeFeed } from './api/feed/change-feed.js';
+import { listenForPeers } from './api/peer/peer-listener.js';
 import type { RemoteRelay } from './api/routes/proxy.js';
 import { listenForBolts } from './bolt/tower/bolt-listener.js';
 import { type Cluster, joinCluster } from './cluster/cluster.js';
@@ -19,6 +20,7 @@ import { logConflicts } from './link/conflict-log.js';
 import type { PreAuthLimits } from './link/pre-auth-guard.js';
 import { LimitLog } from './log/limit-log.js';
 import type { Logger } from './log/logger.js';
+import { createPeerClient } from './peer/peer-client.js';
 import { createRegistry, type MinionRegistry } from './registry/minion-registry.js';
 
 /** PEM strings: the CA that signs agents, and the tower's own certificate and key. */
@@ -90,6 +92,12 @@ export interface RunningTower {
   /** This tower's place in a cluster, when it joined one. */
   readonly cluster: (Cluster & { readonly relayUrl: string }) | undefined;
   close(): Promise<void>;
+}
+
+/** The host other towers dial: the listener's own address, or this host's name for a wildcard. */
+function advertisedHost(listenHost: string): string {
+  if (listenHost === '0.0.0.0' || listenHost === '::') return hostname();
+  return listenHost.includes(':') ? `[${listenHost}]` : listenHost;
 }
 
 /** A stable name for a tower that was given none: the host it runs on and the port agents dial. */
@@ -195,6 +203,32 @@ export async function startTower(
           table,
           log,
         );
+  // In a cluster: other towers relay here to the bolts this tower holds, and this tower to theirs.
+  const peerListener = cluster
+    ? await listenForPeers(
+        {
+          host: settings.clusterHost,
+          port: settings.clusterPort,
+          ca: credentials.ca,
+          cert: credentials.cert,
+          key: credentials.key,
+          relayTimeoutMs: settings.relayTimeout * 1000,
+          relayIdleTimeoutMs: settings.relayIdleTimeout * 1000,
+          preAuth,
+        },
+        table,
+        log,
+      )
+    : undefined;
+  const peers = cluster ? createPeerClient(credentials) : undefined;
+  const remoteRelay: RemoteRelay | undefined =
+    settings.remoteRelay ??
+    (cluster && peers
+      ? (cname) => {
+          const owner = cluster.ownerOf(cname);
+          return owner ? peers.target(cname, owner.relayUrl) : undefined;
+        }
+      : undefined);
   const app = createApp({
     table,
     log,
@@ -207,7 +241,7 @@ export async function startTower(
     minionStatus: fleet.status,
     headerRelay: settings.headerRelay,
     ...(cluster ? { cluster } : {}),
-    remoteRelay: settings.remoteRelay,
+    ...(remoteRelay ? { remoteRelay } : {}),
     events: {
       backlogLimit: settings.feedBacklogLimit,
       writeShare: settings.feedWriteShare,
@@ -223,7 +257,9 @@ export async function startTower(
   const apiAddress = api.address() as AddressInfo;
   const apiUrl = `http://${urlHost(apiAddress, '127.0.0.1')}:${apiAddress.port}`;
   const boltUrl = `wss://${urlHost(bolts.address, 'localhost')}:${bolts.address.port}`;
-  const relayUrl = settings.clusterAdvertise ?? `https://${hostname()}:${settings.clusterPort}`;
+  const relayUrl =
+    settings.clusterAdvertise ??
+    `https://${advertisedHost(settings.clusterHost)}:${peerListener?.address.port ?? settings.clusterPort}`;
   cluster?.start({ registry, table, endpoints: { relayUrl, apiUrl, boltUrl } });
   return {
     table,
@@ -239,8 +275,10 @@ export async function startTower(
       feed.close();
       // First: a stopping tower leaves its minions' keys for their agents' next towers to take over.
       await cluster?.close();
+      await peers?.close();
       await Promise.all([
         bolts.close(),
+        peerListener?.close(),
         legacy?.close(),
         new Promise<void>((resolve) => {
           api.close(() => resolve());

@@ -268,7 +268,8 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
     ownerOf(cname) {
       const owner = known.get(cname)?.record.owner;
       if (owner === undefined || owner === towerId) return undefined;
-      const tower = presence.live(owner);
+      // Cut off from NATS, nobody is heard: relays still go to where the minion was last seen.
+      const tower = connected ? presence.live(owner) : presence.lastKnown(owner);
       return tower === undefined ? undefined : { towerId: owner, relayUrl: tower.relayUrl };
     },
     *remoteRecords() {

@@ -48,6 +48,11 @@ export class TowerPresence {
     return heard !== undefined && this.now() - heard.at <= this.timeoutMs ? heard.record : undefined;
   }
 
+  /** The last record heard from `towerId`, however long ago (while cut off from NATS, it is all there is). */
+  lastKnown(towerId: string): TowerRecord | undefined {
+    return this.#heard.get(towerId)?.record;
+  }
+
   /** Whether `towerId` may be treated as dead: unheard for the timeout, and not within a grace period. */
   isDead(towerId: string): boolean {
     if (this.now() < this.#graceUntil) return false;

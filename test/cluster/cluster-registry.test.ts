@@ -41,6 +41,7 @@ function clustered(
       monitorInterval: INTERVAL,
       statusPort: hosts.port,
       clusterPresenceTimeout: 1.5,
+      clusterHost: '127.0.0.1',
       clusterPort: 0,
       ...settings,
     },
@@ -95,6 +96,24 @@ describe('a cluster of towers on NATS JetStream', () => {
     const next = [expected[0], expected[1], served(doc('m3', 2), 'm3')] as Document[];
     expect(JSON.parse(event.data).global).toBe(globalChecksum(next));
     await agreeOn([a, b, c], next);
+
+    // Any tower relays to any minion: tower a reaches m3 through tower c, m1 itself.
+    for (const [via, cname, expectedDoc] of [
+      [a, 'm3', doc('m3', 2)],
+      [a, 'm1', doc('m1')],
+      [b, 'm1', doc('m1')],
+    ] as const) {
+      const res = await api(via, `/proxy/${cname}@${hosts.port}/status`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual(expectedDoc);
+    }
+    const nobody = await api(b, `/proxy/m9@${hosts.port}/status`);
+    expect(nobody.status).toBe(404);
+    const refused = await api(b, `/proxy/m3@${hosts.port + 1}/status`);
+    expect([refused.status, ((await refused.json()) as { error: string }).error]).toEqual([
+      403,
+      'port-not-allowed',
+    ]);
 
     // /clients on any tower lists every bolt, naming the tower that holds another's.
     const clients = (await (await api(b, '/clients')).json()) as { cname: string; tower?: string }[];
@@ -169,6 +188,13 @@ describe('a cluster of towers on NATS JetStream', () => {
     await eventually(async () => (await api(a, '/ready')).status === 503);
     const health = (await (await api(a, '/health')).json()) as { status: string };
     expect(health.status).toBe('degraded');
+    // Relays still flow both ways between the towers, which need no NATS for them.
+    for (const [via, cname] of [
+      [a, 'm2'],
+      [b, 'm1'],
+    ] as const) {
+      expect((await api(via, `/proxy/${cname}@${hosts.port}/status`)).status).toBe(200);
+    }
     // Its own minion still changes here, seen at once on this tower.
     h1.handler = answerJson(doc('m1', 2));
     await eventually(async () => (await listed(a)).some((d) => d.id === 'm1' && d.version === 2));

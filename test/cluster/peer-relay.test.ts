@@ -7,13 +7,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { listenForPeers } from '../../src/api/peer/peer-listener.js';
 import type { RemoteRelay } from '../../src/api/routes/proxy.js';
-import { createPeerClient } from '../../src/cluster/peer-relay/peer-client.js';
-import { PEER_ERROR_HEADER } from '../../src/cluster/peer-relay/peer-error.js';
-import { listenForPeers } from '../../src/cluster/peer-relay/peer-listener.js';
 import { DEFAULT_PRE_AUTH_LIMITS } from '../../src/link/pre-auth-guard.js';
 import type { Logger } from '../../src/log/logger.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { createPeerClient } from '../../src/peer/peer-client.js';
+import { PEER_ERROR_HEADER } from '../../src/peer/peer-error.js';
 import {
   type ApiErrorBody,
   agent,

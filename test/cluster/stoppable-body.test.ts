@@ -3,7 +3,7 @@
  * lets the client's body go at once; a body that ended is left alone.
  */
 import { describe, expect, it } from 'vitest';
-import { StoppableBody } from '../../src/cluster/peer-relay/stoppable-body.js';
+import { StoppableBody } from '../../src/peer/stoppable-body.js';
 
 /** A source that yields `first`, then waits forever; `returned` tells whether it was let go. */
 function stuckSource(first: Uint8Array) {

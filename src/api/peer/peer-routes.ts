@@ -10,15 +10,15 @@
  */
 import type { TLSSocket } from 'node:tls';
 import { Hono } from 'hono';
-import { type ApiEnv, nodeBindings } from '../../api/bindings.js';
-import { apiError, errorHandler } from '../../api/errors.js';
-import { type ProxyOptions, relayToBolt } from '../../api/routes/proxy.js';
 import { CNAME_CHARS } from '../../certs/cname.js';
 import type { RelayTarget } from '../../link/bolt.js';
 import type { BoltTable } from '../../link/bolt-table.js';
 import type { LimitLog } from '../../log/limit-log.js';
 import type { Logger } from '../../log/logger.js';
-import { PEER_ERROR_HEADER, withoutPeerMark } from './peer-error.js';
+import { PEER_ERROR_HEADER, withoutPeerMark } from '../../peer/peer-error.js';
+import { type ApiEnv, nodeBindings } from '../bindings.js';
+import { apiError, errorHandler } from '../errors.js';
+import { type ProxyOptions, relayToBolt } from '../routes/proxy.js';
 import type { TowerCertificateRule } from './tower-certificate.js';
 
 export interface PeerRouteOptions {

@@ -8,7 +8,7 @@
  * API bounds an idle body, exactly as for a local bolt.
  */
 import { Agent } from 'undici';
-import type { RelayTarget } from '../../link/bolt.js';
+import type { RelayTarget } from '../link/bolt.js';
 import { relayToPeer } from './peer-exchange.js';
 
 export interface PeerClientOptions {

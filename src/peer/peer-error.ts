@@ -7,8 +7,8 @@
  * cannot forge one either. A refusal whose code is a relay's becomes that `RelayError`, and the
  * origin answers exactly as a local relay would.
  */
-import type { HeaderList } from '../../link/relay.js';
-import { isRelayErrorCode, RelayError } from '../../link/relay-error.js';
+import type { HeaderList } from '../link/relay.js';
+import { isRelayErrorCode, RelayError } from '../link/relay-error.js';
 
 /** Present (value `1`) on the peer tower's own error answers, absent on everything an agent said. */
 export const PEER_ERROR_HEADER = 'stormtower-peer-error';

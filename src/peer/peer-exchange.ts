@@ -15,10 +15,10 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
-import { ExchangeDeadline } from '../../link/exchange-deadline.js';
-import { endToEndHeaders, hasNoBody } from '../../link/http-headers.js';
-import type { HeaderList, RelayOptions, RelayRequest, RelayResponse } from '../../link/relay.js';
-import { RelayError } from '../../link/relay-error.js';
+import { ExchangeDeadline } from '../link/exchange-deadline.js';
+import { endToEndHeaders, hasNoBody } from '../link/http-headers.js';
+import type { HeaderList, RelayOptions, RelayRequest, RelayResponse } from '../link/relay.js';
+import { RelayError } from '../link/relay-error.js';
 import { isPeerError, MAX_PEER_ERROR_BYTES, peerRefusal } from './peer-error.js';
 import { StoppableBody } from './stoppable-body.js';
 
