@@ -10,6 +10,7 @@ import { createChangeFeed } from './api/feed/change-feed.js';
 import { listenForPeers } from './api/peer/peer-listener.js';
 import type { RemoteRelay } from './api/routes/proxy.js';
 import { listenForBolts } from './bolt/tower/bolt-listener.js';
+import { assertPeerCertificate } from './certs/peer-certificate.js';
 import { type Cluster, joinCluster } from './cluster/cluster.js';
 import type { TowerConfig } from './config/tower-config.js';
 import { startMinionFleet } from './fleet/minion-fleet.js';
@@ -143,6 +144,7 @@ export async function startTower(
     },
     log,
   );
+  if (settings.cluster.length > 0) assertPeerCertificate(credentials.cert);
   const cluster =
     settings.cluster.length === 0
       ? undefined
