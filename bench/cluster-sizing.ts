@@ -40,6 +40,7 @@ const IN_FLIGHT = 32;
 const OWNERS = 50;
 // Long enough that the reading tower never judges the (absent) owners dead and reaps their keys.
 const PRESENCE_TIMEOUT_MS = 3_600_000;
+const REQUEST_TIMEOUT_MS = 60_000;
 
 const fixture = JSON.parse(
   readFileSync(new URL('../../test/fixtures/stormflash-status.json', import.meta.url), 'utf8'),
@@ -145,6 +146,17 @@ async function bareRead(connection: NatsConnection, count: number): Promise<void
   entries.stop();
 }
 
+/** Writes one line of results at once, so a run that fails later still shows what it measured. */
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+const perKey = (bytes: number, count: number): string => `${(bytes / count / 1024).toFixed(2)} KiB/key`;
+
+const rate = (phase: Span, count: number, what: string): string =>
+  `${phase.seconds.toFixed(1)} s = ${Math.round(count / phase.seconds)} ${what}/s; ` +
+  `CPU: this process ${phase.cpu.toFixed(1)} s, nats-server ${phase.natsCpu.toFixed(1)} s`;
+
 /**
  * A tower's cold start: `joinCluster` and a registry, until the view holds every record; then the
  * heap those records keep, one `GET /minions` body and the global checksum, and what one changed
@@ -155,7 +167,7 @@ async function towerRead(
   count: number,
   natsPid: number,
   change: (cname: string) => Promise<unknown>,
-) {
+): Promise<void> {
   gc();
   const before = memoryUsage();
   const log = silentLogger();
@@ -165,58 +177,76 @@ async function towerRead(
     new LimitLog(log),
   );
   const registry = createRegistry(EMPTY, cluster.remote$);
-  const [, coldStart] = await span(natsPid, async () => {
-    const endpoints = { relayUrl: 'https://127.0.0.1:1', apiUrl: '', boltUrl: '' };
-    cluster.start({ registry, table: new BoltTable(), endpoints });
-    await firstValueFrom(registry.view$.pipe(filter((view) => view.entries.size === count)));
-  });
-  gc();
-  const after = memoryUsage();
-  const view = registry.current();
-  const [body, bodySpan] = await span(natsPid, async () => view.listBody());
-  const [, checksumSpan] = await span(natsPid, async () => view.global);
+  try {
+    const [, coldStart] = await span(natsPid, async () => {
+      const endpoints = { relayUrl: 'https://127.0.0.1:1', apiUrl: '', boltUrl: '' };
+      cluster.start({ registry, table: new BoltTable(), endpoints });
+      await firstValueFrom(registry.view$.pipe(filter((view) => view.entries.size === count)));
+    });
+    say(
+      `tower cold start (joinCluster + registry, every record parsed and folded): ${rate(coldStart, count, 'keys')}`,
+    );
+    gc();
+    const after = memoryUsage();
+    const kept = after.heapUsed + after.external - (before.heapUsed + before.external);
+    say(
+      `  tower memory kept for the records: heap+external ${mib(kept)} = ${perKey(kept, count)}; RSS +${mib(after.rss - before.rss)}`,
+    );
 
-  const afterChange = async (cname: string) => {
-    const changed = firstValueFrom(registry.changes$.pipe(filter((c) => c.id === cname)));
-    await change(cname);
-    await changed;
-    const next = registry.current();
-    const [, checksum] = await span(natsPid, async () => next.global);
-    const [, listed] = await span(natsPid, async () => next.listBody());
-    return { checksumMs: checksum.seconds * 1000, bodyMs: listed.seconds * 1000 };
-  };
-  const ids = view.ids;
-  // The first id in order is the worst case (the checksum is re-hashed from the changed chunk on).
-  const first = await afterChange(ids[0] ?? '');
-  const middle = await afterChange(ids[Math.floor(ids.length / 2)] ?? '');
-  await cluster.close();
-  registry.close();
-  return {
-    coldStart,
-    heapBytes: after.heapUsed + after.external - (before.heapUsed + before.external),
-    rssBytes: after.rss - before.rss,
-    bodyBytes: body.byteLength,
-    bodySpan,
-    checksumSpan,
-    first,
-    middle,
-  };
+    const view = registry.current();
+    const [body, bodySpan] = await span(natsPid, async () => view.listBody());
+    const [, checksumSpan] = await span(natsPid, async () => view.global);
+    say(
+      `  GET /minions body ${mib(body.byteLength)}, first assembly ${bodySpan.seconds.toFixed(2)} s ` +
+        `(CPU ${bodySpan.cpu.toFixed(2)} s); global checksum ${(checksumSpan.seconds * 1000).toFixed(0)} ms`,
+    );
+
+    // One minion's document changes on its tower: what reading the new checksum and body costs here.
+    const afterChange = async (label: string, cname: string): Promise<void> => {
+      const changed = firstValueFrom(registry.changes$.pipe(filter((c) => c.id === cname)));
+      await change(cname);
+      await changed;
+      const next = registry.current();
+      const [, checksum] = await span(natsPid, async () => next.global);
+      const [, listed] = await span(natsPid, async () => next.listBody());
+      say(
+        `  after one change, ${label} id: checksum ${(checksum.seconds * 1000).toFixed(1)} ms, ` +
+          `body ${(listed.seconds * 1000).toFixed(1)} ms`,
+      );
+    };
+    const ids = view.ids;
+    // The first id in order is the worst case (the checksum is re-hashed from the changed chunk on).
+    await afterChange('first', ids[0] ?? '');
+    await afterChange('middle', ids[Math.floor(ids.length / 2)] ?? '');
+  } finally {
+    await cluster.close();
+    registry.close();
+  }
 }
 
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 50_000);
   if (!Number.isInteger(count) || count < 1) throw new Error('usage: cluster-sizing.js [count]');
   // The machine may be shared: a load above the core count means these figures had competition.
-  const load = loadavg().map((value) => value.toFixed(2));
+  say(
+    `load average at start: ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(', ')}`,
+  );
   const nats = await startLocalNats();
   try {
     const { pid, store } = natsChild();
     const idleRss = rssBytes(pid) ?? 0;
-    const connection = await connect({ servers: nats.url });
+    // JetStream requests wait this long for an answer (2 s by default): a tower's heap of several GiB
+    // on a busy machine can pause this process for longer than that.
+    const connection = await connect({ servers: nats.url, timeout: REQUEST_TIMEOUT_MS });
     const kv: KV = await new Kvm(connection).create(MINIONS_BUCKET, { history: 1 });
     const cnames = Array.from({ length: count }, () => randomUUID());
     const owner = (i: number): string => `tower-${i % OWNERS}`;
     const sample = recordValue(cnames[0] ?? '', owner(0), 1);
+    say(
+      `records: ${count}, one record ${sample.length} bytes of JSON (document ${JSON.stringify(fixture).length} bytes)`,
+    );
 
     const revisions = new Array<number>(count);
     const [, create] = await span(pid, () =>
@@ -225,7 +255,12 @@ async function main(): Promise<void> {
         revisions[i] = await kv.create(bucketKey(cname), recordValue(cname, owner(i), 1));
       }),
     );
-    const written = { disk: diskUsage(store), rss: rssBytes(pid) ?? 0, status: await kv.status() };
+    const written = await kv.status();
+    say(`create every key, ${IN_FLIGHT} in flight: ${rate(create, count, 'puts')}`);
+    say(
+      `  bucket ${mib(written.size)} (${written.values} values); store on disk ${mib(diskUsage(store))} = ` +
+        `${perKey(diskUsage(store), count)}; nats-server RSS ${mib(idleRss)} idle -> ${mib(rssBytes(pid) ?? 0)}`,
+    );
 
     // A takeover of every key (compare-and-set on its revision): what a tower restart costs the bucket.
     const [, update] = await span(pid, () =>
@@ -234,34 +269,23 @@ async function main(): Promise<void> {
         await kv.update(bucketKey(cname), recordValue(cname, owner(i + 1), 2), revisions[i] ?? 0);
       }),
     );
-    const rewritten = { disk: diskUsage(store), rss: rssBytes(pid) ?? 0, status: await kv.status() };
+    const rewritten = await kv.status();
+    say(`update (CAS) every key, ${IN_FLIGHT} in flight: ${rate(update, count, 'puts')}`);
+    say(
+      `  bucket ${mib(rewritten.size)} (${rewritten.values} values); store on disk ${mib(diskUsage(store))}; ` +
+        `nats-server RSS ${mib(rssBytes(pid) ?? 0)}`,
+    );
 
     const [, bare] = await span(pid, () => bareRead(connection, count));
-    const tower = await towerRead(nats.url, count, pid, (cname) =>
-      kv.put(bucketKey(cname), recordValue(cname, owner(0), 3, { changed: monotonicMs() })),
-    );
-    const natsRss = rssBytes(pid) ?? 0;
-    await connection.close();
-
-    const perKey = (bytes: number): string => `${(bytes / count / 1024).toFixed(2)} KiB/key`;
-    const rate = (phase: Span, what: string): string =>
-      `${phase.seconds.toFixed(1)} s = ${Math.round(count / phase.seconds)} ${what}/s; CPU: this process ${phase.cpu.toFixed(1)} s, nats-server ${phase.natsCpu.toFixed(1)} s`;
-    const lines = [
-      `load average at start: ${load.join(', ')}`,
-      `records: ${count}, one record ${sample.length} bytes of JSON (document ${JSON.stringify(fixture).length} bytes)`,
-      `create every key, ${IN_FLIGHT} in flight: ${rate(create, 'puts')}`,
-      `  bucket ${mib(written.status.size)} (${written.status.values} values); store on disk ${mib(written.disk)} = ${perKey(written.disk)}`,
-      `  nats-server RSS ${mib(idleRss)} idle -> ${mib(written.rss)}`,
-      `update (CAS) every key, ${IN_FLIGHT} in flight: ${rate(update, 'puts')}`,
-      `  bucket ${mib(rewritten.status.size)} (${rewritten.status.values} values); store on disk ${mib(rewritten.disk)}; nats-server RSS ${mib(rewritten.rss)}`,
-      `bare watcher reads every key: ${rate(bare, 'keys')}`,
-      `tower cold start (joinCluster + registry, every record parsed and folded): ${rate(tower.coldStart, 'keys')}`,
-      `  tower memory kept for the records: heap+external ${mib(tower.heapBytes)} = ${perKey(tower.heapBytes)}; RSS +${mib(tower.rssBytes)}`,
-      `  GET /minions body ${mib(tower.bodyBytes)}, first assembly ${tower.bodySpan.seconds.toFixed(2)} s (CPU ${tower.bodySpan.cpu.toFixed(2)} s); global checksum ${(tower.checksumSpan.seconds * 1000).toFixed(0)} ms`,
-      `  after one change, first id: checksum ${tower.first.checksumMs.toFixed(1)} ms, body ${tower.first.bodyMs.toFixed(1)} ms; middle id: checksum ${tower.middle.checksumMs.toFixed(1)} ms, body ${tower.middle.bodyMs.toFixed(1)} ms`,
-      `nats-server RSS at the end ${mib(natsRss)}`,
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
+    say(`bare watcher reads every key: ${rate(bare, count, 'keys')}`);
+    try {
+      await towerRead(nats.url, count, pid, (cname) =>
+        kv.put(bucketKey(cname), recordValue(cname, owner(0), 3, { changed: monotonicMs() })),
+      );
+    } finally {
+      say(`nats-server RSS at the end ${mib(rssBytes(pid) ?? 0)}`);
+      await connection.close();
+    }
   } finally {
     await nats.close();
   }
