@@ -6,6 +6,9 @@
  *
  *   npm run -s build && node dist/bench/cluster-sizing.js [count]     (default 50000)
  *
+ * From a few hundred thousand records the reading tower's heap outgrows Node's default limit: run it
+ * with `node --max-old-space-size=12288`. Results are printed as each is measured.
+ *
  * Measured: puts/s with 32 in flight (the publisher's WRITES_IN_FLIGHT), the store on disk, the
  * nats-server's RSS and CPU, a bare watcher's read of every key, and a real `joinCluster` + registry
  * reading every key into its view (time and the heap it keeps), plus one `GET /minions` body and the
@@ -204,8 +207,8 @@ async function towerRead(
     // One minion's document changes on its tower: what reading the new checksum and body costs here.
     const afterChange = async (label: string, cname: string): Promise<void> => {
       const changed = firstValueFrom(registry.changes$.pipe(filter((c) => c.id === cname)));
-      await change(cname);
-      await changed;
+      // Together: if the write fails, its error is the one reported, not the watch's.
+      await Promise.all([change(cname), changed]);
       const next = registry.current();
       const [, checksum] = await span(natsPid, async () => next.global);
       const [, listed] = await span(natsPid, async () => next.listBody());
