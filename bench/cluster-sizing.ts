@@ -72,7 +72,9 @@ function entryFor(cname: string, now: number, extra: object): RegistryEntry & { 
 
 function recordValue(cname: string, owner: string, epoch: number, extra: object = {}): string {
   const link = { ports: [5000], address: '10.1.2.3', transport: 'ws' };
-  return JSON.stringify(toRecord(entryFor(cname, Date.now(), extra), owner, epoch, link));
+  const entry = entryFor(cname, Date.now(), extra);
+  const local = { cname, boltId: entry.boltId, connectedAt: entry.connectedAt, link, entry };
+  return JSON.stringify(toRecord(local, owner, epoch));
 }
 
 /** Wall time, this process's CPU and the nats-server's CPU over one phase, in seconds. */

@@ -86,7 +86,7 @@ describe('tower config', () => {
       cluster: [],
       clusterPresenceTimeout: 15,
       clusterHost: '0.0.0.0',
-      clusterPort: 8444,
+      clusterPort: 9443,
     });
     expect(config.apiToken).toBeUndefined();
     expect(config.towerId).toBeUndefined();

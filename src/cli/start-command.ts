@@ -97,7 +97,7 @@ export function registerStartCommand(program: Command): void {
       'a tower unheard this long is dead and its minions are removed (default 15)',
     )
     .option('--cluster-host <host>', 'address of the listener other towers relay through (default 0.0.0.0)')
-    .option('--cluster-port <port>', 'port of that listener (default 8444)')
+    .option('--cluster-port <port>', 'port of that listener (default 9443)')
     .option(
       '--cluster-advertise <url>',
       'https:// URL other towers dial for it (default https://<host name>:<port>)',

@@ -7,6 +7,7 @@
  */
 import { type KV, Kvm, type KvWatchEntry } from '@nats-io/kv';
 import { type Observable, Subject, type Subscription } from 'rxjs';
+import type { Bolt } from '../link/bolt.js';
 import type { BoltTable } from '../link/bolt-table.js';
 import type { LimitLog } from '../log/limit-log.js';
 import type { Logger } from '../log/logger.js';
@@ -17,7 +18,7 @@ import type { RegistryEntry } from '../registry/registry-types.js';
 import { bucketKey, MINIONS_BUCKET, nameOfKey, TOWERS_BUCKET } from './bucket-keys.js';
 import { type BucketWatch, watchBucket } from './bucket-watch.js';
 import { MinionPublisher } from './minion-publisher.js';
-import { parseRecord, type RecordSummary, recordEntry } from './minion-record.js';
+import { isListed, type LocalMinion, parseRecord, type RecordSummary, recordEntry } from './minion-record.js';
 import { linkToNats, type NatsSettings } from './nats-link.js';
 import { TowerPresence } from './tower-presence.js';
 import type { TowerRecord } from './tower-record.js';
@@ -84,6 +85,7 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
   const watches: BucketWatch[] = [];
   const timers: NodeJS.Timeout[] = [];
   const subscriptions: Subscription[] = [];
+  const cleanups: (() => void)[] = [];
   let closed = false;
 
   const localEntry = (cname: string): OwnedEntry | undefined => {
@@ -91,15 +93,23 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
     return entry !== undefined && isOwned(entry) && entry.seq !== REMOTE_SEQ ? entry : undefined;
   };
 
+  /** The bolt held here for `cname`, with its entry once the minion has a first document. */
+  const local = (cname: string): LocalMinion | undefined => {
+    const bolt = table?.get(cname);
+    if (bolt === undefined) return undefined;
+    const entry = localEntry(cname);
+    return {
+      cname,
+      boltId: bolt.boltId,
+      connectedAt: bolt.connectedAt.getTime(),
+      link: { ports: [...(bolt.ports ?? [])], address: bolt.address, transport: bolt.transport },
+      entry: entry?.boltId === bolt.boltId ? entry : undefined,
+    };
+  };
+
   const publisher = new MinionPublisher({
     towerId,
-    localEntry,
-    linkOf: (cname) => {
-      const bolt = table?.get(cname);
-      return bolt
-        ? { ports: [...(bolt.ports ?? [])], address: bolt.address, transport: bolt.transport }
-        : null;
-    },
+    local,
     maxPayload: () => nats.connection()?.info?.max_payload,
     tooLarge: (cname, bytes, limit) =>
       limitLog.hit(
@@ -159,7 +169,12 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
     }
     orphanSince.delete(cname);
     publisher.overtaken(cname, entry.revision, record.owner);
-    remote.next({ type: 'remote-held', entry: recordEntry(record) });
+    // A bolt without a first document is relayed to, but not listed (as on its own tower).
+    remote.next(
+      isListed(record)
+        ? { type: 'remote-held', entry: recordEntry(record) }
+        : { type: 'remote-gone', id: cname },
+    );
   }
 
   async function beat(): Promise<void> {
@@ -192,7 +207,7 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
         if (presence.isDead(record.owner)) doomed.push([cname, revision]);
         continue;
       }
-      if (publisher.held(cname) !== undefined || localEntry(cname) !== undefined) {
+      if (publisher.held(cname) !== undefined || local(cname) !== undefined) {
         orphanSince.delete(cname);
         continue;
       }
@@ -214,10 +229,10 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
 
   const startedAt = Date.now();
 
-  function resync(from: MinionRegistry): void {
+  function resync(): void {
     presence.reconnected();
     const own: string[] = [];
-    for (const id of from.current().ids) if (localEntry(id) !== undefined) own.push(id);
+    for (const bolt of table?.list() ?? []) own.push(bolt.cname);
     publisher.resync(own);
     void beat();
   }
@@ -246,7 +261,18 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
       registry = deps.registry;
       table = deps.table;
       endpoints = deps.endpoints;
+      // A bolt is published when it connects (so any tower relays to it and a takeover happens at
+      // once), again when its ports are known, and with each new checksum of its document.
       subscriptions.push(deps.registry.own$.subscribe(({ id }) => publisher.mark(id)));
+      const mark = (bolt: Bolt) => publisher.mark(bolt.cname);
+      deps.table.on('connected', mark);
+      deps.table.on('capability', mark);
+      deps.table.on('closed', mark);
+      cleanups.push(() => {
+        deps.table.off('connected', mark);
+        deps.table.off('capability', mark);
+        deps.table.off('closed', mark);
+      });
       // Back from an outage (not the first connect): peers get a full timeout to be heard again, and
       // every minion held here is written again (keys may have been removed by peers meanwhile).
       let everUp = false;
@@ -255,7 +281,7 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
           const back = up && everUp && !connected;
           connected = up;
           everUp ||= up;
-          if (back) resync(deps.registry);
+          if (back) resync();
         }),
       );
       const every = Math.max(100, Math.floor(presenceTimeoutMs / 3));
@@ -285,6 +311,7 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
       closed = true;
       for (const timer of timers) clearInterval(timer);
       for (const subscription of subscriptions) subscription.unsubscribe();
+      for (const cleanup of cleanups) cleanup();
       for (const watch of watches) watch.stop();
       publisher.stop();
       remote.complete();

@@ -9,16 +9,13 @@
  */
 import type { KV } from '@nats-io/kv';
 import type { Logger } from '../log/logger.js';
-import type { OwnedEntry } from '../registry/registry-entry.js';
 import { bucketKey } from './bucket-keys.js';
-import { type MinionLink, parseRecord, toRecord } from './minion-record.js';
+import { type LocalMinion, parseRecord, toRecord } from './minion-record.js';
 
 export interface PublisherDeps {
   readonly towerId: string;
-  /** The entry of a minion this tower holds now, or undefined. */
-  localEntry(cname: string): OwnedEntry | undefined;
-  /** How the minion's bolt is connected, shown in other towers' `/clients`. */
-  linkOf(cname: string): MinionLink | null;
+  /** The bolt this tower holds for `cname` now, with its registry entry once it has one. */
+  local(cname: string): LocalMinion | undefined;
   /** The largest message NATS takes (its `max_payload`), once connected. */
   maxPayload(): number | undefined;
   /** A record was too large to publish: said once per minion, then not retried until it changes. */
@@ -105,7 +102,7 @@ export class MinionPublisher {
     const held = this.#held.get(cname);
     if (held === undefined || revision <= held.revision) return;
     this.#held.delete(cname);
-    if (this.deps.localEntry(cname) !== undefined) this.mark(cname);
+    if (this.deps.local(cname) !== undefined) this.mark(cname);
   }
 
   /** Resolves once nothing is pending or in flight (or at once when stopped). */
@@ -159,67 +156,65 @@ export class MinionPublisher {
 
   async #sync(kv: KV, cname: string): Promise<void> {
     const key = bucketKey(cname);
-    const entry = this.deps.localEntry(cname);
+    const local = this.deps.local(cname);
     const held = this.#held.get(cname);
-    if (entry === undefined) {
+    if (local === undefined) {
       if (held === undefined) return;
       // Only this tower's own write is deleted: a successor's is left alone.
       await kv.delete(key, { previousSeq: held.revision }).catch((error: unknown) => {
         if (!lostRace(error)) throw error;
       });
       this.#held.delete(cname);
-    } else if (held !== undefined && held.boltId === entry.boltId) {
-      await this.#write(kv, key, entry, held);
+    } else if (held !== undefined && held.boltId === local.boltId) {
+      await this.#write(kv, key, local, held);
     } else {
-      await this.#acquire(kv, key, entry, held);
+      await this.#acquire(kv, key, local, held);
     }
   }
 
-  async #write(kv: KV, key: string, entry: OwnedEntry, held: Held): Promise<void> {
-    const value = this.#encode(entry, held.epoch);
+  async #write(kv: KV, key: string, local: LocalMinion, held: Held): Promise<void> {
+    const value = this.#encode(local, held.epoch);
     try {
       const revision = await kv.update(key, value, held.revision);
-      this.#held.set(entry.id, { ...held, revision });
+      this.#held.set(local.cname, { ...held, revision });
     } catch (error) {
       if (!lostRace(error)) throw error;
       // Someone wrote the key since: taken over, or deleted by a peer that thought this tower dead.
-      await this.#acquire(kv, key, entry, held);
+      await this.#acquire(kv, key, local, held);
     }
   }
 
-  #encode(entry: OwnedEntry, epoch: number): Uint8Array {
-    const value = ENCODER.encode(
-      JSON.stringify(toRecord(entry, this.deps.towerId, epoch, this.deps.linkOf(entry.id))),
-    );
+  #encode(local: LocalMinion, epoch: number): Uint8Array {
+    const value = ENCODER.encode(JSON.stringify(toRecord(local, this.deps.towerId, epoch)));
     // Headroom for the message's subject and headers, which count against the same limit.
     const limit = (this.deps.maxPayload() ?? Number.POSITIVE_INFINITY) - PAYLOAD_HEADROOM;
     if (value.byteLength > limit) {
-      this.deps.tooLarge(entry.id, value.byteLength, limit);
-      throw new RecordTooLarge(`${entry.id}: record of ${value.byteLength} bytes`);
+      this.deps.tooLarge(local.cname, value.byteLength, limit);
+      throw new RecordTooLarge(`${local.cname}: record of ${value.byteLength} bytes`);
     }
     return value;
   }
 
   /** Takes the key for this tower's bolt, whoever held it, with the next epoch. */
-  async #acquire(kv: KV, key: string, entry: OwnedEntry, held: Held | undefined): Promise<void> {
+  async #acquire(kv: KV, key: string, local: LocalMinion, held: Held | undefined): Promise<void> {
     const found = await kv.get(key);
     const live = found !== null && found.operation === 'PUT' ? found : null;
     const previous = live === null ? undefined : parseRecord(live.value);
     const record = previous?.ok ? previous.record : undefined;
     if (
       held !== undefined &&
-      held.boltId === entry.boltId &&
+      held.boltId === local.boltId &&
       record !== undefined &&
       record.owner !== this.deps.towerId
     ) {
       // Our bolt has not changed, and another tower's newer bolt holds the key: ours is the stale one.
-      this.#held.delete(entry.id);
-      this.deps.lost(entry.id, held.boltId, record.owner);
+      this.#held.delete(local.cname);
+      this.deps.lost(local.cname, held.boltId, record.owner);
       return;
     }
     const epoch = (record?.epoch ?? held?.epoch ?? 0) + 1;
-    const value = this.#encode(entry, epoch);
+    const value = this.#encode(local, epoch);
     const revision = live === null ? await kv.create(key, value) : await kv.update(key, value, live.revision);
-    this.#held.set(entry.id, { revision, epoch, boltId: entry.boltId });
+    this.#held.set(local.cname, { revision, epoch, boltId: local.boltId });
   }
 }

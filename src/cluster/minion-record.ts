@@ -28,8 +28,12 @@ export const minionRecordSchema = z
     /** Counts the owners the key has had: a fencing number every takeover increases. */
     epoch: z.int().positive(),
     state: z.enum(['connecting', 'monitoring', 'ready', 'changed', 'removed']),
-    checksum: z.string().regex(/^[0-9a-f]{32}$/),
-    document: z.looseObject({ id: z.string() }),
+    /** Null until the minion's first good document: its bolt is relayed to, but not listed. */
+    checksum: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/)
+      .nullable(),
+    document: z.looseObject({ id: z.string() }).nullable(),
     lastError: failure.nullable(),
     consecutiveFailures: z.int().min(0),
     connectedAt: z.number(),
@@ -44,32 +48,47 @@ export type MinionRecord = z.output<typeof minionRecordSchema>;
 export type RecordSummary = Omit<MinionRecord, 'document'>;
 export type MinionLink = z.output<typeof link>;
 
-export function toRecord(
-  entry: RegistryEntry & { readonly boltId: string },
-  owner: string,
-  epoch: number,
-  minionLink: MinionLink | null,
-): MinionRecord {
+/** A bolt this tower holds, and its registry entry once the minion has a first document. */
+export interface LocalMinion {
+  readonly cname: string;
+  readonly boltId: string;
+  /** Epoch milliseconds. */
+  readonly connectedAt: number;
+  readonly link: MinionLink;
+  readonly entry: (RegistryEntry & { readonly boltId: string }) | undefined;
+}
+
+export function toRecord(local: LocalMinion, owner: string, epoch: number): MinionRecord {
+  const { entry } = local;
   return {
     v: 1,
-    cname: entry.id,
+    cname: local.cname,
     owner,
-    boltId: entry.boltId,
+    boltId: local.boltId,
     epoch,
-    state: entry.state,
-    checksum: entry.checksum,
-    document: entry.document,
-    lastError: entry.lastError,
-    consecutiveFailures: entry.consecutiveFailures,
-    connectedAt: entry.connectedAt,
-    lastPollAt: entry.lastPollAt,
-    lastChangeAt: entry.lastChangeAt,
-    link: minionLink,
+    state: entry?.state ?? 'connecting',
+    checksum: entry?.checksum ?? null,
+    document: entry?.document ?? null,
+    lastError: entry?.lastError ?? null,
+    consecutiveFailures: entry?.consecutiveFailures ?? 0,
+    connectedAt: entry?.connectedAt ?? local.connectedAt,
+    lastPollAt: entry?.lastPollAt ?? null,
+    lastChangeAt: entry?.lastChangeAt ?? null,
+    link: local.link,
   };
 }
 
+/** A record with a document: a minion other towers list. */
+export type ListedRecord = MinionRecord & {
+  readonly document: NonNullable<MinionRecord['document']>;
+  readonly checksum: string;
+};
+
+export const isListed = (record: MinionRecord): record is ListedRecord =>
+  record.document !== null && record.checksum !== null;
+
 /** The registry entry another tower's record stands for. `json` is re-made: a peer's text is not served. */
-export function recordEntry(record: MinionRecord): RegistryEntry & { readonly boltId: string } {
+export function recordEntry(record: ListedRecord): RegistryEntry & { readonly boltId: string } {
   const document = { ...record.document, id: record.cname } as ServedDocument;
   return {
     id: record.cname,

@@ -199,7 +199,7 @@ export const towerConfigSchema = z
       .string({ error: 'expected a host or address' })
       .min(1, { error: 'must not be empty' })
       .default('0.0.0.0'),
-    clusterPort: listenPort().default(8444),
+    clusterPort: listenPort().default(9443),
     /** The https:// URL other towers dial for relays; by default this host's name and the cluster port. */
     clusterAdvertise: z.url({ protocol: /^https$/, error: 'expected an https:// URL' }).optional(),
   })

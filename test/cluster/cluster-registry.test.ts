@@ -6,7 +6,7 @@
  */
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MINIONS_BUCKET } from '../../src/cluster/bucket-keys.js';
 import type { RunningTower, TowerSettings } from '../../src/tower.js';
 import { type Document, globalChecksum, served } from '../helpers/checksums.js';
@@ -16,14 +16,16 @@ import { type NatsServer, startNatsServer } from '../helpers/nats-server.js';
 import { change, openFeed } from '../helpers/sse-feed.js';
 import { answerJson, type StatusHosts, statusHosts } from '../helpers/status-hosts.js';
 
+// A fresh server per test: a stopped tower leaves its keys for the next tower to take over, and the
+// next test must not see them.
 let nats: NatsServer;
-beforeAll(async () => {
+beforeEach(async () => {
   nats = await startNatsServer();
 });
-afterAll(async () => {
+afterEach(async () => {
+  await closeAll();
   await nats?.close();
 });
-afterEach(closeAll);
 
 const INTERVAL = 200;
 const doc = (name: string, version = 1): Document => ({ instance: `instance-of-${name}`, version });
@@ -252,5 +254,34 @@ describe('a cluster of towers on NATS JetStream', () => {
     await eventually(() => captured.lines.some((line) => line.limit === 'max_payload'));
     const said = captured.lines.filter((line) => line.limit === 'max_payload');
     expect(said).toEqual([expect.objectContaining({ cname: 'big', limit: 'max_payload' })]);
+  });
+
+  it('relays from any tower to a bolt whose minion has no document yet, without listing it', async () => {
+    const hosts = await statusHosts(1);
+    const [h1] = hosts.hosts;
+    if (!h1) throw new Error('one host');
+    const a = await clustered(hosts, 'tower-a');
+    const b = await clustered(hosts, 'tower-b');
+    // No status document, ever: the minion stays unlisted, but its other paths answer.
+    h1.handler = (req, res) => {
+      if (req.url === '/status') res.writeHead(404).end();
+      else res.writeHead(200, { 'content-type': 'text/plain' }).end(`hello from ${req.url}`);
+    };
+    await agent(a.boltUrl, 'quiet', [hosts.port], hosts.agentOptions(h1));
+    const res = await eventually(async () => {
+      const answer = await api(b, `/proxy/quiet@${hosts.port}/app`);
+      return answer.status === 200 ? answer : undefined;
+    });
+    expect(await res.text()).toBe('hello from /app');
+    const rows = (await (await api(b, '/clients')).json()) as {
+      cname: string;
+      tower?: string;
+      ports: number[];
+    }[];
+    expect(rows).toEqual([
+      expect.objectContaining({ cname: 'quiet', tower: 'tower-a', ports: [hosts.port] }),
+    ]);
+    expect(await listed(b)).toEqual([]);
+    expect(await listed(a)).toEqual([]);
   });
 });

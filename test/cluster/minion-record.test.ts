@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CNAME_ALPHABET } from '../../src/certs/cname.js';
 import { bucketKey, nameOfKey } from '../../src/cluster/bucket-keys.js';
-import { type MinionRecord, parseRecord, recordEntry } from '../../src/cluster/minion-record.js';
+import { isListed, type MinionRecord, parseRecord, recordEntry } from '../../src/cluster/minion-record.js';
 
 const KV_KEY = /^[-/_=.a-zA-Z0-9]+$/;
 const cnameChars = [...'ABCXYZabcxyz0189'].concat([...'._:-']);
@@ -55,9 +55,19 @@ describe('minion records', () => {
     const parsed = parseRecord(encode(record));
     expect(parsed).toEqual({ ok: true, record });
     if (!parsed.ok) return;
-    const entry = recordEntry({ ...parsed.record, document: { id: 'someone-else' } });
+    const entry = recordEntry({
+      ...parsed.record,
+      checksum: record.checksum ?? '',
+      document: { id: 'someone-else' },
+    });
     expect(entry.document.id).toBe('m:1..x');
     expect(JSON.parse(entry.json)).toEqual({ id: 'm:1..x' });
+  });
+
+  it('takes a bolt with no document yet, which other towers relay to but do not list', () => {
+    const parsed = parseRecord(encode({ ...record, state: 'connecting', checksum: null, document: null }));
+    expect(parsed.ok && isListed(parsed.record)).toBe(false);
+    expect(parsed.ok).toBe(true);
   });
 
   it('names the wrong field of a bad record', () => {
