@@ -9,6 +9,8 @@ import type { Logger } from '../log/logger.js';
 export interface BucketWatch {
   /** The highest revision applied so far (0 before the first). */
   readonly revision: number;
+  /** Whether every key the bucket held when the watch opened has been applied. */
+  readonly synced: boolean;
   stop(): void;
 }
 
@@ -22,6 +24,9 @@ export function watchBucket(
   bucket: string,
 ): BucketWatch {
   let revision = 0;
+  let synced = false;
+  /** The bucket's last revision when first opened: the watch has caught up once it applied it. */
+  let catchUpTo: number | undefined;
   let stopped = false;
   let iterator: { stop(): void } | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -29,6 +34,10 @@ export function watchBucket(
   async function run(): Promise<void> {
     while (!stopped) {
       try {
+        if (catchUpTo === undefined) {
+          catchUpTo = (await kv.status()).streamInfo.state.last_seq;
+          synced = catchUpTo === 0;
+        }
         const entries = await kv.watch(revision > 0 ? { resumeFromRevision: revision + 1 } : {});
         iterator = entries;
         if (stopped) entries.stop();
@@ -36,6 +45,7 @@ export function watchBucket(
           if (entry.revision <= revision) continue;
           revision = entry.revision;
           onEntry(entry);
+          if (revision >= catchUpTo) synced = true;
         }
       } catch (error) {
         if (!stopped) log.debug({ err: error, bucket }, 'bucket watch failed; reopening');
@@ -51,6 +61,9 @@ export function watchBucket(
   return {
     get revision() {
       return revision;
+    },
+    get synced() {
+      return synced;
     },
     stop() {
       stopped = true;

@@ -35,6 +35,8 @@ export type TowerEndpoints = Pick<TowerRecord, 'relayUrl' | 'apiUrl' | 'boltUrl'
 export interface ClusterStatus {
   readonly towerId: string;
   readonly connected: boolean;
+  /** Whether the minions bucket has been read through once since this tower started. */
+  readonly synced: boolean;
   /** Live towers, this one included once its presence has gone round. */
   readonly towers: number;
   /** Minion keys waiting to be written (non-zero while NATS is down). */
@@ -83,6 +85,7 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
   let minionsKv: KV | undefined;
   let towersKv: KV | undefined;
   const watches: BucketWatch[] = [];
+  let minionsWatch: BucketWatch | undefined;
   const timers: NodeJS.Timeout[] = [];
   const subscriptions: Subscription[] = [];
   const cleanups: (() => void)[] = [];
@@ -248,7 +251,8 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
     ]);
     if (closed) return;
     watches.push(watchBucket(towersKv, (entry) => presence.receive(entry), clusterLog, TOWERS_BUCKET));
-    watches.push(watchBucket(minionsKv, onMinionKey, clusterLog, MINIONS_BUCKET));
+    minionsWatch = watchBucket(minionsKv, onMinionKey, clusterLog, MINIONS_BUCKET);
+    watches.push(minionsWatch);
     publisher.attach(minionsKv);
     void beat();
   }
@@ -304,6 +308,7 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
     status: () => ({
       towerId,
       connected,
+      synced: minionsWatch?.synced ?? false,
       towers: presence.towers().length,
       pendingWrites: publisher.pending,
     }),

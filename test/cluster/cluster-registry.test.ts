@@ -129,7 +129,7 @@ describe('a cluster of towers on NATS JetStream', () => {
       cluster: { towers: number };
     };
     expect(health.status).toBe('ok');
-    expect(health.cluster.towers).toBe(3);
+    expect(health.cluster.towers).toBeGreaterThanOrEqual(3);
   });
 
   it('hands a minion to the tower its agent reconnected to, and the old tower lets its bolt go', async () => {

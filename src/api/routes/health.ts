@@ -1,7 +1,8 @@
 /**
  * `GET /health`: liveness for load balancers and operators. `GET /ready`: whether this tower can
- * answer for the whole fleet: in a cluster, not while it is cut off from NATS (it still serves and
- * relays to its own bolts then, so `/health` stays 200 and says `degraded`).
+ * answer for the whole fleet: in a cluster, not before it has read the cluster's minions once, nor
+ * while it is cut off from NATS (it still serves and relays to its own bolts then, so `/health` stays
+ * 200 and says `degraded`).
  */
 import { Hono } from 'hono';
 import type { ClusterStatus } from '../../cluster/cluster.js';
@@ -25,10 +26,12 @@ export function healthRoutes(
     })
     .get('/ready', (c) => {
       const status = cluster?.();
-      if (status === undefined || status.connected) return c.json({ status: 'ready' });
-      return c.json(
-        { status: 'degraded', reason: 'cut off from the cluster: only this tower’s minions are current' },
-        503,
-      );
+      if (status === undefined || (status.connected && status.synced)) return c.json({ status: 'ready' });
+      if (!status.connected)
+        return c.json(
+          { status: 'degraded', reason: 'cut off from the cluster: only this tower’s minions are current' },
+          503,
+        );
+      return c.json({ status: 'starting', reason: 'still reading the cluster’s minions' }, 503);
     });
 }
