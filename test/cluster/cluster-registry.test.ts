@@ -4,13 +4,14 @@
  * checksum; a change on one tower reaches another's event stream; an agent that moves is taken over;
  * a tower that goes away has its minions adopted or removed; a NATS outage degrades and then heals.
  */
+import { randomBytes } from 'node:crypto';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MINIONS_BUCKET } from '../../src/cluster/bucket-keys.js';
 import type { RunningTower, TowerSettings } from '../../src/tower.js';
 import { type Document, globalChecksum, served } from '../helpers/checksums.js';
-import { agent, api, closeAll, eventually, onCloseAll, tower } from '../helpers/harness.js';
+import { agent, api, closeAll, eventually, onCloseAll, sha256, tower } from '../helpers/harness.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { type NatsServer, startNatsServer } from '../helpers/nats-server.js';
 import { change, openFeed } from '../helpers/sse-feed.js';
@@ -265,6 +266,8 @@ describe('a cluster of towers on NATS JetStream', () => {
     // No status document, ever: the minion stays unlisted, but its other paths answer.
     h1.handler = (req, res) => {
       if (req.url === '/status') res.writeHead(404).end();
+      else if (req.url === '/echo')
+        req.pipe(res.writeHead(200, { 'content-type': 'application/octet-stream' }));
       else res.writeHead(200, { 'content-type': 'text/plain' }).end(`hello from ${req.url}`);
     };
     await agent(a.boltUrl, 'quiet', [hosts.port], hosts.agentOptions(h1));
@@ -273,6 +276,11 @@ describe('a cluster of towers on NATS JetStream', () => {
       return answer.status === 200 ? answer : undefined;
     });
     expect(await res.text()).toBe('hello from /app');
+    // 1 MiB up and the same 1 MiB back down, through the tower that does not hold the bolt.
+    const body = randomBytes(1024 * 1024);
+    const echoed = await api(b, `/proxy/quiet@${hosts.port}/echo`, { method: 'POST', body });
+    expect(echoed.status).toBe(200);
+    expect(sha256(new Uint8Array(await echoed.arrayBuffer()))).toBe(sha256(body));
     const rows = (await (await api(b, '/clients')).json()) as {
       cname: string;
       tower?: string;
