@@ -165,18 +165,17 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
     // The document lives in the registry entry; held twice it would double a fleet's memory here.
     const { document: _served, ...summary } = record;
     known.set(cname, { record: summary, revision: entry.revision });
-    if (record.owner === towerId) {
-      // This tower's own write coming back: the registry already shows the minion from its actor.
-      remote.next({ type: 'remote-gone', id: cname });
-      return;
+    if (record.owner !== towerId) {
+      orphanSince.delete(cname);
+      publisher.overtaken(cname, entry.revision, record.owner);
     }
-    orphanSince.delete(cname);
-    publisher.overtaken(cname, entry.revision, record.owner);
-    // A bolt without a first document is relayed to, but not listed (as on its own tower).
+    // A bolt without a document is relayed to, but not listed (as on its own tower). This tower's own
+    // record is shown while it holds the bolt: until its minion has a document of its own, the
+    // record's (carried over from the tower it took the minion from) keeps it listed; after, the
+    // local entry wins. Without the bolt, it is a leftover soon deleted.
+    const shown = isListed(record) && (record.owner !== towerId || table?.get(cname) !== undefined);
     remote.next(
-      isListed(record)
-        ? { type: 'remote-held', entry: recordEntry(record) }
-        : { type: 'remote-gone', id: cname },
+      shown ? { type: 'remote-held', entry: recordEntry(record) } : { type: 'remote-gone', id: cname },
     );
   }
 
@@ -269,13 +268,19 @@ export function joinCluster(settings: ClusterSettings, log: Logger, limitLog: Li
       // once), again when its ports are known, and with each new checksum of its document.
       subscriptions.push(deps.registry.own$.subscribe(({ id }) => publisher.mark(id)));
       const mark = (bolt: Bolt) => publisher.mark(bolt.cname);
+      // A bolt closed here: its own record, deleted soon, must not show once its minion leaves.
+      const closed = (bolt: Bolt) => {
+        if (known.get(bolt.cname)?.record.owner === towerId)
+          remote.next({ type: 'remote-gone', id: bolt.cname });
+        publisher.mark(bolt.cname);
+      };
       deps.table.on('connected', mark);
       deps.table.on('capability', mark);
-      deps.table.on('closed', mark);
+      deps.table.on('closed', closed);
       cleanups.push(() => {
         deps.table.off('connected', mark);
         deps.table.off('capability', mark);
-        deps.table.off('closed', mark);
+        deps.table.off('closed', closed);
       });
       // Back from an outage (not the first connect): peers get a full timeout to be heard again, and
       // every minion held here is written again (keys may have been removed by peers meanwhile).

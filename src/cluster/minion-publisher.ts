@@ -10,7 +10,14 @@
 import type { KV } from '@nats-io/kv';
 import type { Logger } from '../log/logger.js';
 import { bucketKey } from './bucket-keys.js';
-import { type LocalMinion, parseRecord, toRecord } from './minion-record.js';
+import {
+  type CarriedDocument,
+  carriedFrom,
+  isListed,
+  type LocalMinion,
+  parseRecord,
+  toRecord,
+} from './minion-record.js';
 
 export interface PublisherDeps {
   readonly towerId: string;
@@ -30,6 +37,8 @@ interface Held {
   readonly revision: number;
   readonly epoch: number;
   readonly boltId: string;
+  /** The document the key had when this tower took it over, served until its own first document. */
+  readonly carried: CarriedDocument | undefined;
 }
 
 // Writes in flight at once: enough to publish a cold start of thousands of minions in seconds,
@@ -173,7 +182,7 @@ export class MinionPublisher {
   }
 
   async #write(kv: KV, key: string, local: LocalMinion, held: Held): Promise<void> {
-    const value = this.#encode(local, held.epoch);
+    const value = this.#encode(local, held.epoch, held.carried);
     try {
       const revision = await kv.update(key, value, held.revision);
       this.#held.set(local.cname, { ...held, revision });
@@ -184,8 +193,8 @@ export class MinionPublisher {
     }
   }
 
-  #encode(local: LocalMinion, epoch: number): Uint8Array {
-    const value = ENCODER.encode(JSON.stringify(toRecord(local, this.deps.towerId, epoch)));
+  #encode(local: LocalMinion, epoch: number, carried: CarriedDocument | undefined): Uint8Array {
+    const value = ENCODER.encode(JSON.stringify(toRecord(local, this.deps.towerId, epoch, carried)));
     // Headroom for the message's subject and headers, which count against the same limit.
     const limit = (this.deps.maxPayload() ?? Number.POSITIVE_INFINITY) - PAYLOAD_HEADROOM;
     if (value.byteLength > limit) {
@@ -213,8 +222,11 @@ export class MinionPublisher {
       return;
     }
     const epoch = (record?.epoch ?? held?.epoch ?? 0) + 1;
-    const value = this.#encode(local, epoch);
+    // An agent that moved keeps its last document in the fleet until this tower polls its own: the
+    // minion is taken over, not removed and added again.
+    const carried = record && isListed(record) ? carriedFrom(record) : held?.carried;
+    const value = this.#encode(local, epoch, carried);
     const revision = live === null ? await kv.create(key, value) : await kv.update(key, value, live.revision);
-    this.#held.set(local.cname, { revision, epoch, boltId: local.boltId });
+    this.#held.set(local.cname, { revision, epoch, boltId: local.boltId, carried });
   }
 }

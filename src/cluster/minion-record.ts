@@ -58,7 +58,25 @@ export interface LocalMinion {
   readonly entry: (RegistryEntry & { readonly boltId: string }) | undefined;
 }
 
-export function toRecord(local: LocalMinion, owner: string, epoch: number): MinionRecord {
+/** The document of a record a tower takes over, kept until the minion's own first document. */
+export interface CarriedDocument {
+  readonly document: NonNullable<MinionRecord['document']>;
+  readonly checksum: string;
+  readonly lastChangeAt: number | null;
+}
+
+export const carriedFrom = (record: ListedRecord): CarriedDocument => ({
+  document: record.document,
+  checksum: record.checksum,
+  lastChangeAt: record.lastChangeAt,
+});
+
+export function toRecord(
+  local: LocalMinion,
+  owner: string,
+  epoch: number,
+  carried?: CarriedDocument,
+): MinionRecord {
   const { entry } = local;
   return {
     v: 1,
@@ -67,13 +85,13 @@ export function toRecord(local: LocalMinion, owner: string, epoch: number): Mini
     boltId: local.boltId,
     epoch,
     state: entry?.state ?? 'connecting',
-    checksum: entry?.checksum ?? null,
-    document: entry?.document ?? null,
+    checksum: entry?.checksum ?? carried?.checksum ?? null,
+    document: entry?.document ?? carried?.document ?? null,
     lastError: entry?.lastError ?? null,
     consecutiveFailures: entry?.consecutiveFailures ?? 0,
     connectedAt: entry?.connectedAt ?? local.connectedAt,
     lastPollAt: entry?.lastPollAt ?? null,
-    lastChangeAt: entry?.lastChangeAt ?? null,
+    lastChangeAt: entry?.lastChangeAt ?? carried?.lastChangeAt ?? null,
     link: local.link,
   };
 }
