@@ -86,8 +86,9 @@ describe('stormtower start --cluster', () => {
       ...['--max-backoff', '1'],
     ]);
     await agent.waitForLog((line) => line.msg === 'bolt connected');
-    // Both towers serve it; the one that holds it lists it as its own (no `tower` field).
+    // Both towers serve its document; the one that holds it lists it as its own (no `tower` field).
     const seen = await eventually(async () => {
+      for (const t of [a, b]) if ((await fetch(`${t.api}/minions/roamer`)).status !== 200) return undefined;
       const [atA, atB] = [await holderOf(a.api, 'roamer'), await holderOf(b.api, 'roamer')];
       return atA && atB ? { atA, atB } : undefined;
     });
