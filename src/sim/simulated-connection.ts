@@ -5,11 +5,18 @@
  * The bolt client reconnects by itself on its own timer, which the gate cannot see. So each time a
  * client gives up (`retrying`, after a failed dial or a lost bolt), that client is closed and a new
  * one dials through the gate after the same jittered backoff the client would have used: exponential
- * from 0.5 s up to 30 s, reset by a successful connection.
+ * from 0.5 s up to 30 s, reset by a successful connection. Like a real agent's next dial, the new
+ * client leaves out the tower just lost or failed, when there is another: a fresh client would
+ * otherwise pick among all of them, the dead tower too.
  */
 import type { SecureContext } from 'node:tls';
 import { backoffDelay } from '../bolt/agent/backoff.js';
-import { type BoltClient, type BoltClientOptions, connectBolt } from '../bolt/agent/connect-bolt.js';
+import {
+  type BoltClient,
+  type BoltClientOptions,
+  connectBolt,
+  towerUrl,
+} from '../bolt/agent/connect-bolt.js';
 import type { HandshakeGate } from './handshake-gate.js';
 
 /** The bolt client's own defaults (`minBackoff`, `maxBackoff`), so simulated agents back off alike. */
@@ -24,6 +31,8 @@ export class SimulatedConnection {
   private stopped = false;
   private markConnected: () => void = () => {};
   private secureContext: SecureContext | undefined;
+  /** The tower of the last lost bolt or failed dial (`wss://host:port/bolt`). */
+  private lastFailed: string | undefined;
 
   constructor(
     private readonly options: BoltClientOptions,
@@ -55,17 +64,20 @@ export class SimulatedConnection {
     const release = await this.gate.enter();
     if (this.stopped) return release();
     // The first client's parsed TLS context serves every later one: a restart re-dials thousands at once.
-    const client = connectBolt(
-      this.secureContext ? { ...this.options, secureContext: this.secureContext } : this.options,
-    );
+    const client = connectBolt({
+      ...this.options,
+      towers: this.towersToTry(),
+      ...(this.secureContext ? { secureContext: this.secureContext } : {}),
+    });
     this.client = client;
     client.once('connected', () => {
       release();
       this.attempt = 0;
       this.markConnected();
     });
-    client.once('retrying', () => {
+    client.once('retrying', ({ url }) => {
       release();
+      this.lastFailed = url;
       this.secureContext ??= client.tlsContext;
       this.client = undefined;
       // After the client's own `retry` has returned, so closing it also clears the timer it set.
@@ -73,5 +85,11 @@ export class SimulatedConnection {
       if (this.stopped) return;
       this.retryTimer = setTimeout(() => void this.dial(), backoffDelay(this.attempt++, BACKOFF));
     });
+  }
+
+  /** Every tower but the last one that failed, unless it is the only one. */
+  private towersToTry(): readonly string[] {
+    const others = this.options.towers.filter((tower) => towerUrl(tower) !== this.lastFailed);
+    return others.length > 0 ? others : this.options.towers;
   }
 }

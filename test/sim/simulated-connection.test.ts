@@ -1,7 +1,7 @@
 /**
  * A simulated agent's bolt against a real tower: every dial, the first and the reconnects after a
  * tower restart, waits for the handshake gate, and each reconnect is a fresh bolt client (the one
- * that gave up is closed, so it cannot dial behind the gate's back).
+ * that gave up is closed, so it cannot dial behind the gate's back) that leaves out the tower lost.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHandshakeGate, type HandshakeGate } from '../../src/sim/handshake-gate.js';
@@ -76,5 +76,32 @@ describe('SimulatedConnection', () => {
     for (const [i, client] of after.entries()) expect(client).not.toBe(before[i]);
     expect(gate.most).toBe(1);
     expect(gate.inFlight).toBe(0);
+  });
+
+  it('after losing its tower, dials another one, as a real agent does, not the lost one again', async () => {
+    const pki = await testPki();
+    const [lost, other] = [await tower(), await tower()];
+    const identity = await pki.client('roamer');
+    const connection = new SimulatedConnection(
+      {
+        towers: [lost.boltUrl, other.boltUrl],
+        ca: pki.ca,
+        cert: identity.cert,
+        key: identity.key,
+        allow: [5000],
+        beaconInterval: 1,
+        beaconValidity: 5,
+        // Every fresh client would pick the first tower it is given: the lost one, were it given.
+        random: () => 0,
+      },
+      createHandshakeGate(1),
+    );
+    onCloseAll(() => connection.close());
+    connection.start();
+    await allListed(lost, ['roamer']);
+
+    await lost.close();
+    await allListed(other, ['roamer']);
+    expect(connection.current?.connected).toBe(true);
   });
 });
