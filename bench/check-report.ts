@@ -4,6 +4,7 @@
  * every measurement, each a number or "skipped: <reason>", and the stormtower rows never skipped.
  */
 import type { RunReport } from './report.js';
+import { CLUSTER_KEYS } from './scenarios/cluster-rows.js';
 import type { ScenarioName } from './types.js';
 
 const RELAY_CASES = ['direct', 'nginx', 'ssh', 'stormtower'];
@@ -29,6 +30,7 @@ const EXPECTED: Readonly<Record<ScenarioName, readonly string[]>> = {
     'fleet.goal-restart',
     'fleet.goal-head',
   ],
+  cluster: CLUSTER_KEYS,
 };
 const FLEET_METRICS = ['cold', 'memory', 'cpu', 'head', 'get-id', 'list', 'restart'];
 

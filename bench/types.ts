@@ -10,6 +10,7 @@ export const SCENARIOS = [
   'dead-agent',
   'attacks',
   'fleet',
+  'cluster',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

@@ -20,6 +20,8 @@ export interface Spawned {
   output(): string;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
   stop(graceMs?: number): Promise<Exit>;
+  /** SIGKILL at once, as a crash would: an ending the scenario asked for, not an interruption. */
+  kill(): Promise<Exit>;
 }
 
 export interface SpawnOptions {
@@ -94,6 +96,11 @@ export function start(command: string, args: readonly string[], options: SpawnOp
         clearTimeout(timer);
         if (options.group) signal('SIGKILL'); // the group's other members, if any outlived the leader
       }
+      return exited;
+    },
+    kill() {
+      asked = true;
+      if (!gone) signal('SIGKILL');
       return exited;
     },
   };

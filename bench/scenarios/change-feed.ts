@@ -26,7 +26,7 @@ const PREFIX = 'flip';
 /** Client processes for the subscribers: one per core. */
 const POOLS = 2;
 
-interface Latencies {
+export interface Latencies {
   readonly samples: number[];
   /** Per change, its slowest subscriber: when all of them had it. */
   readonly allReceived: number[];
@@ -42,7 +42,7 @@ interface Latencies {
  * order, so the k-th `changed` for an id is the k-th new document served for it; an id whose counts
  * disagree at some subscriber (a poll lost on the way, an event missing) is left out, not guessed.
  */
-function pair(
+export function pair(
   served: readonly Served[],
   arrivals: readonly Arrival[],
   subscribers: number,

@@ -26,6 +26,10 @@ const KEYS: Record<ScenarioName, readonly string[]> = {
     ...['idle', 'floor', 'goal-memory', 'goal-cold', 'goal-restart', 'goal-head'].map((c) => `fleet.${c}`),
     ...['cold', 'memory', 'cpu', 'head', 'get-id', 'list', 'restart'].map((m) => `fleet.100.${m}`),
   ],
+  cluster: [
+    ...['cold-single', 'cold', 'towers', 'lag-local', 'lag-remote', 'recovery'],
+    ...['get', 'download'].flatMap((what) => [`relay-${what}-local`, `relay-${what}-remote`]),
+  ].map((c) => `cluster.${c}`),
 };
 
 const row = (key: string): Row => ({
