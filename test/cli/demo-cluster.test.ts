@@ -67,12 +67,15 @@ describe('stormtower demo --towers 2', () => {
     const expected = ['demo-1', 'demo-2', 'demo-3', 'demo-4'];
     for (const api of apis) expect(await ids(`${api}/minions`)).toEqual(expected);
 
-    // The proxy line goes through the tower that does not hold the minion.
-    const proxy = /curl -s (http:\/\/\S+)\/proxy\/(demo-\d)@\d+\/status .*# \2 is held by demo-(\d)/.exec(
+    // The proxy line goes through the tower that does not hold the minion, which relays to the holder.
+    const proxy = /curl -s ((http:\/\/\S+)\/proxy\/(demo-\d)@\d+\/status) .*# \3 is held by demo-(\d)/.exec(
       demo.stdout,
     );
     if (!proxy) throw new Error(`no proxy line in:\n${demo.stdout}`);
-    expect(proxy[1]).toBe(apis[proxy[3] === '1' ? 1 : 0]);
+    expect(proxy[2]).toBe(apis[proxy[4] === '1' ? 1 : 0]);
+    const relayed = await fetch(proxy[1] ?? '');
+    expect(relayed.status).toBe(200);
+    expect(((await relayed.json()) as { id: string }).id).toBe(proxy[3]);
 
     expect(await demo.stop('SIGINT')).toEqual({ code: 0, signal: null });
     for (const api of [...apis, `http://127.0.0.1:${natsPort}`])
