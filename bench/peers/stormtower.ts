@@ -29,7 +29,10 @@ export interface TowerOptions {
 
 async function stormtower(ctx: RunContext, args: readonly string[], timeoutMs = 60_000): Promise<string> {
   const out = await run(process.execPath, [ctx.cli, ...args], { timeoutMs });
-  if (out.code !== 0) throw new Error(`stormtower ${args.join(' ')} failed: ${out.stderr.trim()}`);
+  if (out.code !== 0)
+    throw new Error(
+      `stormtower ${args.join(' ')} failed (${out.signal ?? `exit ${out.code}`}): ${out.stderr.trim()}`,
+    );
   return out.stdout;
 }
 

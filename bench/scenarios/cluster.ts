@@ -60,8 +60,8 @@ const FULL: Settings = {
   preIssue: true,
   settleS: 3,
   steadyS: 10,
-  coldCapS: 180,
-  recoveryCapS: 120,
+  coldCapS: 420,
+  recoveryCapS: 240,
   flips: 200,
   rounds: 2,
   intervalMs: 15_000,
@@ -78,13 +78,16 @@ const QUICK: Settings = {
   coldCapS: 30,
   recoveryCapS: 30,
   flips: 10,
-  rounds: 2,
+  rounds: 1,
   intervalMs: 1000,
   relay: { getSeconds: 1, warmupSeconds: 0, bytes: 10e6, repeats: 1 },
 };
 
-/** Seconds a full run needs at `perTower` on a 2-core machine: the fixed phases, and what grows with N. */
-const predictS = (perTower: number): number => 120 + perTower * 0.05;
+/**
+ * Seconds a full run needs at `perTower` on a 2-core machine: the fixed phases, and what grows with N
+ * (certificates, two cold starts, the recovery; 3 x 5,000 is CPU-bound here, see PROFILES.md).
+ */
+const predictS = (perTower: number): number => 150 + perTower * 0.09;
 
 /** The full size, or the largest that fits what is left of the run's budget. */
 function sized(ctx: RunContext): Settings {
