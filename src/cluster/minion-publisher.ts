@@ -206,6 +206,16 @@ export class MinionPublisher {
 
   /** Takes the key for this tower's bolt, whoever held it, with the next epoch. */
   async #acquire(kv: KV, key: string, local: LocalMinion, held: Held | undefined): Promise<void> {
+    // Most keys a tower takes at a cold start are new: one `create` then, instead of a read first.
+    if (held === undefined) {
+      try {
+        const revision = await kv.create(key, this.#encode(local, 1, undefined));
+        this.#held.set(local.cname, { revision, epoch: 1, boltId: local.boltId, carried: undefined });
+        return;
+      } catch (error) {
+        if (!lostRace(error)) throw error;
+      }
+    }
     const found = await kv.get(key);
     const live = found !== null && found.operation === 'PUT' ? found : null;
     const previous = live === null ? undefined : parseRecord(live.value);
