@@ -10,6 +10,7 @@ import { towerConfigSchema } from '../config/tower-config.js';
 import { createLogger } from '../log/logger.js';
 import { startTower } from '../tower.js';
 import { collect, exitWithError, onShutdown } from './fail.js';
+import { onReload } from './reload.js';
 
 interface StartFlags {
   config?: string;
@@ -132,6 +133,10 @@ export function registerStartCommand(program: Command): void {
           { ...credentials, ...(legacyExtra ? { legacyExtra } : {}) },
           log,
         );
+        // Before "tower ready": whoever reads that line may signal at once.
+        onShutdown(() => tower.close(), { graceSeconds: config.shutdownGrace });
+        // Nothing is read back from disk yet; the handler keeps SIGHUP from ending the tower.
+        onReload(async () => [], log);
         log.info(
           {
             api: tower.apiUrl,
@@ -142,7 +147,6 @@ export function registerStartCommand(program: Command): void {
           },
           'tower ready',
         );
-        onShutdown(() => tower.close(), { graceSeconds: config.shutdownGrace });
       } catch (error) {
         exitWithError(error);
       }
