@@ -61,6 +61,8 @@ export interface ClientCertificateOptions {
 const DAY_MS = 86_400_000;
 const DEFAULT_CA_DAYS = 3650;
 const DEFAULT_LEAF_DAYS = 825;
+/** Agents' certificates: the CA/Browser Forum's 397 days, so a lost key does not stay valid for years. */
+const DEFAULT_AGENT_DAYS = 397;
 // Back-date new certificates a little so a peer whose clock runs behind does not see them as not yet valid.
 const CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -204,7 +206,7 @@ export async function issueClientCertificate(
   const period =
     opts.notBefore && opts.notAfter
       ? { notBefore: opts.notBefore, notAfter: opts.notAfter }
-      : validity(opts.days ?? DEFAULT_LEAF_DAYS, ca);
+      : validity(opts.days ?? DEFAULT_AGENT_DAYS, ca);
   const notBefore = opts.notBefore ?? period.notBefore;
   const notAfter = opts.notAfter ?? period.notAfter;
   if (notAfter <= notBefore) throw new Error('certificate notAfter must be later than notBefore');
@@ -232,10 +234,36 @@ interface LeafParams {
   extensions: readonly x509.Extension[];
 }
 
+/**
+ * A client certificate for `cname` on a public key the agent generated itself (from its CSR): the
+ * private key never leaves the agent. The caller has checked the request (see csr-signing.ts).
+ */
+export async function signClientCertificate(
+  ca: LoadedAuthority,
+  cname: string,
+  publicKey: x509.PublicKey,
+  opts: { days?: number } = {},
+): Promise<string> {
+  assertValidCname(cname);
+  return signLeaf(
+    ca,
+    { commonName: cname, ...validity(opts.days ?? DEFAULT_AGENT_DAYS, ca), extensions: CLIENT_EXTENSIONS },
+    publicKey,
+  );
+}
+
 async function issueLeaf(ca: LoadedAuthority, params: LeafParams): Promise<IssuedCertificate> {
   const keys = await generateKeys(params.keyType);
   // Export and parse the public key once; the generator and the key identifier would each redo it.
   const publicKey = new x509.PublicKey(await webcrypto.subtle.exportKey('spki', keys.publicKey));
+  return { certPem: await signLeaf(ca, params, publicKey), keyPem: await exportKeyPem(keys.privateKey) };
+}
+
+async function signLeaf(
+  ca: LoadedAuthority,
+  params: Omit<LeafParams, 'keyType'>,
+  publicKey: x509.PublicKey,
+): Promise<string> {
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
     subject: [{ CN: [params.commonName] }],
@@ -251,7 +279,7 @@ async function issueLeaf(ca: LoadedAuthority, params: LeafParams): Promise<Issue
       new x509.AuthorityKeyIdentifierExtension(ca.keyId),
     ],
   });
-  return { certPem: pemWithNewline(cert.toString('pem')), keyPem: await exportKeyPem(keys.privateKey) };
+  return pemWithNewline(cert.toString('pem'));
 }
 
 async function generateKeys(keyType: KeyType): Promise<CryptoKeyPair> {

@@ -15,8 +15,10 @@ import {
   type KeyType,
   type LoadedAuthority,
   loadAuthority,
+  signClientCertificate,
 } from './authority.js';
 import { assertValidCname } from './cname.js';
+import { checkSigningRequest } from './csr-signing.js';
 
 export const DEFAULT_DATA_DIR = './.stormtower';
 
@@ -155,16 +157,46 @@ export async function issueAgentCertificate(opts: {
     days: opts.days,
   });
   await writePair(out.cert, issued.certPem, out.key, issued.keyPem);
-  if (caCopy === undefined) {
-    try {
-      await writeNew(out.ca, ca.certPem, 0o644);
-    } catch (err) {
-      // Someone else wrote it in the meantime: fine as long as it is the same CA.
-      if (!isErrno(err, 'EEXIST')) throw err;
-      assertSameCa(await readFile(out.ca, 'utf8'), ca.certPem, out.ca);
-    }
-  }
+  if (caCopy === undefined) await writeCaCopy(out.ca, ca.certPem);
   return out;
+}
+
+/**
+ * Signs an agent's own CSR (checked by `checkSigningRequest`) into `<outDir>/<cname>.crt`, beside a
+ * copy of the CA; no key is written, the agent has it.
+ */
+export async function signAgentRequest(opts: {
+  dataDir: string;
+  csrPem: string;
+  cname?: string;
+  outDir?: string;
+  days?: number;
+}): Promise<{ cert: string; ca: string; cname: string; key: string }> {
+  const request = await checkSigningRequest(opts.csrPem, opts.cname);
+  const ca = await loadDataDirAuthority(opts.dataDir);
+  const outDir = opts.outDir ?? join(opts.dataDir, 'agents');
+  const out = { cert: join(outDir, `${request.cname}.crt`), ca: join(outDir, 'ca.crt') };
+  if ((await readIfExists(out.cert)) !== undefined)
+    throw new Error(`${out.cert} already exists: refusing to overwrite an agent certificate`);
+  const caCopy = await readIfExists(out.ca);
+  if (caCopy !== undefined) assertSameCa(caCopy, ca.certPem, out.ca);
+  const certPem = await signClientCertificate(ca, request.cname, request.publicKey, {
+    ...(opts.days === undefined ? {} : { days: opts.days }),
+  });
+  await ensureDir(outDir);
+  await writeNew(out.cert, certPem, 0o644);
+  if (caCopy === undefined) await writeCaCopy(out.ca, ca.certPem);
+  return { ...out, cname: request.cname, key: request.keyDescription };
+}
+
+async function writeCaCopy(path: string, caPem: string): Promise<void> {
+  try {
+    await writeNew(path, caPem, 0o644);
+  } catch (err) {
+    // Someone else wrote it in the meantime: fine as long as it is the same CA.
+    if (!isErrno(err, 'EEXIST')) throw err;
+    assertSameCa(await readFile(path, 'utf8'), caPem, path);
+  }
 }
 
 /** The PEM strings the tower needs to serve mutual TLS. */

@@ -1,10 +1,18 @@
 /**
- * `stormtower certs init` and `stormtower certs issue <cname>`: the CA, the tower's certificate and
- * the agents' client certificates.
+ * `stormtower certs init`, `certs issue <cname>` and `certs sign <csr>`: the CA, the tower's certificate
+ * and the agents' client certificates, made here with their keys or signed from an agent's own request.
  */
+
+import { open } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { KeyType } from '../certs/authority.js';
-import { DEFAULT_DATA_DIR, initCertificates, issueAgentCertificate } from '../certs/store.js';
+import { MAX_CSR_BYTES } from '../certs/csr-signing.js';
+import {
+  DEFAULT_DATA_DIR,
+  initCertificates,
+  issueAgentCertificate,
+  signAgentRequest,
+} from '../certs/store.js';
 import { collect, exitWithError } from './fail.js';
 
 const keyType = (value: string): KeyType => {
@@ -56,4 +64,53 @@ export function registerCertsCommands(program: Command): void {
         exitWithError(error);
       }
     });
+
+  certs
+    .command('sign <csr>')
+    .description("sign an agent's own certificate signing request (PEM file, or - for stdin)")
+    .option('--data-dir <dir>', `where the CA lives (default ${DEFAULT_DATA_DIR})`)
+    .option('--cname <cname>', "the agent's cname, instead of the request's CN")
+    .option('--out <dir>', 'where to write <cname>.crt and ca.crt (default <data-dir>/agents)')
+    .option('--days <days>', 'validity in days (default 397)')
+    .action(
+      async (csr: string, options: { dataDir?: string; cname?: string; out?: string; days?: string }) => {
+        try {
+          const days = options.days === undefined ? undefined : Number(options.days);
+          if (days !== undefined && !(Number.isInteger(days) && days > 0))
+            throw new Error(`--days must be a whole number of days above 0, got "${options.days}"`);
+          const csrPem = await readBounded(csr === '-' ? '/dev/stdin' : csr, MAX_CSR_BYTES);
+          const signed = await signAgentRequest({
+            dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
+            csrPem,
+            ...(options.cname ? { cname: options.cname } : {}),
+            ...(options.out ? { outDir: options.out } : {}),
+            ...(days === undefined ? {} : { days }),
+          });
+          process.stdout.write(
+            `signed      ${signed.cname} (${signed.key})\ncertificate ${signed.cert}\nca          ${signed.ca}\n`,
+          );
+        } catch (error) {
+          exitWithError(error);
+        }
+      },
+    );
+}
+
+/** Reads a file (or a pipe) to its end, refusing one longer than `limit` bytes without reading it all. */
+async function readBounded(path: string, limit: number): Promise<string> {
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(limit + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > limit)
+        throw new Error(`${path} is over ${limit} bytes: not a certificate signing request`);
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    await file.close();
+  }
 }
