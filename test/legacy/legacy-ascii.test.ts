@@ -12,7 +12,8 @@ import { framesOf, legacyAgent, legacyAnnounced, legacyTower } from './legacy-ha
 
 afterEach(closeAll);
 
-const ASCII_LINE = /^[\x00-\x7e]*\n$/;
+// JSON.stringify escapes control characters, so a line is printable ASCII then its newline.
+const ASCII_LINE = /^[\x20-\x7e]*\n$/;
 
 /** A service that answers every request with its body, as it came. */
 const echoBody = () =>
