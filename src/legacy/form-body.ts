@@ -115,13 +115,14 @@ const isObject = (value: unknown): value is FormObject | unknown[] =>
 function merge(target: unknown, source: unknown): unknown {
   if (!source) return target;
   if (!isObject(source)) {
-    if (Array.isArray(target)) return [...target, source];
+    if (Array.isArray(target)) return target.concat([source]);
     if (isObject(target)) return isProtoKey(String(source)) ? target : { ...target, [String(source)]: true };
     return [target, source];
   }
   if (!isObject(target)) return [target].concat(source);
   if (Array.isArray(target) && Array.isArray(source)) {
-    const merged = [...target];
+    // slice and concat keep an array's holes, which `compact` then drops; spread would fill them.
+    const merged = target.slice();
     source.forEach((item, index) => {
       if (!(index in merged)) merged[index] = item;
       else if (isObject(merged[index]) && isObject(item)) merged[index] = merge(merged[index], item);
