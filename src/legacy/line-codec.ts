@@ -1,5 +1,6 @@
 /**
- * mux-demux's wire framing: one JSON value per line, UTF-8, each line ended by "\n".
+ * mux-demux's wire framing: one JSON value per line, UTF-8, each line ended by "\n". The tower reads
+ * UTF-8 and writes pure ASCII.
  *
  * Lines are cut on the newline byte before decoding. 0x0A never occurs inside a multi-byte UTF-8
  * sequence, so decoding each whole line is exactly what a streaming decoder would produce, and a
@@ -71,10 +72,21 @@ function parseLine(line: Buffer): unknown {
   }
 }
 
+/** Any UTF-16 unit a 0.4.3 agent could get split across two reads: everything past ASCII (and DEL). */
+const NON_ASCII = /[\u007f-\uffff]/;
+const NON_ASCII_ALL = /[\u007f-\uffff]/g;
+
+const escapeUnit = (unit: string): string => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
 /**
- * One frame as a line. `JSON.stringify` escapes every control character, so the line holds no
- * newline of its own and is never blank; lone surrogates come out escaped, still valid JSON.
+ * One frame as a line, in ASCII only. 0.4.3 never sets UTF-8 decoding on its socket, so its
+ * mux-demux decodes each network read on its own and a character split across two reads turns into
+ * two U+FFFD; `\uXXXX` escapes (a surrogate pair as two) cannot be split, and its `JSON.parse`
+ * restores them. `JSON.stringify` escapes every control character, so the line holds no newline of
+ * its own and is never blank; lone surrogates come out escaped, still valid JSON. The regex runs only
+ * on a line that needs it: most frames are ASCII already.
  */
 export function encodeLine(frame: readonly unknown[]): string {
-  return `${JSON.stringify(frame)}\n`;
+  const json = JSON.stringify(frame);
+  return `${NON_ASCII.test(json) ? json.replace(NON_ASCII_ALL, escapeUnit) : json}\n`;
 }

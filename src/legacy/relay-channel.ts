@@ -4,7 +4,10 @@
  *
  * Every way it can go wrong settles the promise exactly once, never leaving the caller hanging as
  * the original did on a channel that ended without a reply: no preamble is `upstream-failed`, a bad
- * one `protocol`, a dropped connection `bolt-lost`, no reply in time `timeout`. Abandoning a stream
+ * one `protocol`, a dropped connection `bolt-lost`, no reply in time `timeout`. The agent's own
+ * answer for a local request that failed (500, headers null, then `end` with no body) is
+ * `upstream-unreachable`, the 502 a WebSocket bolt gives for a refused port; a 500 that brings a
+ * body is relayed as it is. Abandoning a stream
  * sends `close`: a 0.4.3 agent then writes its late reply to a stream id the tower no longer knows,
  * which the tower ignores, and its connection stays healthy.
  */
@@ -18,7 +21,7 @@ import type { LegacyLimits } from './legacy-limits.js';
 import type { LegacyStream, StreamEndCause } from './legacy-stream.js';
 import type { MuxDemuxSession } from './mux-demux-session.js';
 import { type RelayBody, relayBody } from './relay-body.js';
-import { parseReplyPreamble, requestPreamble } from './relay-preamble.js';
+import { parseReplyPreamble, type ReplyHead, requestPreamble } from './relay-preamble.js';
 
 export const RELAY_PREFIX = 'relay:';
 
@@ -49,6 +52,9 @@ export function relayOverMux(
       else deadline.fail(error);
     };
 
+    // A `localFailure` head, held until the next frame says whether a body follows it.
+    let held: ReplyHead | undefined;
+
     const send = (data: PreambleData) => {
       stream = session.open(`${RELAY_PREFIX}${port}`, { writable: true, readable: true }, true);
       if (!stream) {
@@ -63,7 +69,12 @@ export function relayOverMux(
       open.listener = {
         data: (payload) => {
           if (deadline.settled) return body?.push(payload);
-          let head: ReturnType<typeof parseReplyPreamble>;
+          if (held) {
+            answer(open, held);
+            body?.push(payload);
+            return;
+          }
+          let head: ReplyHead;
           try {
             head = parseReplyPreamble(payload);
           } catch (error) {
@@ -72,17 +83,19 @@ export function relayOverMux(
             );
             return;
           }
-          deadline.settle();
-          const bodyless = hasNoBody(request.method, head.status);
-          if (!bodyless) {
-            body = relayBody(open, {
-              highWaterBytes: limits.bodyHighWaterBytes,
-              maxQueueBytes: limits.maxBodyQueueBytes,
-            });
-          }
-          resolve({ status: head.status, headers: head.headers, body: body?.body ?? null });
+          if (head.localFailure) held = head;
+          else answer(open, head);
         },
         end: () => {
+          if (held && !deadline.settled) {
+            deadline.fail(
+              new RelayError(
+                'upstream-unreachable',
+                `the agent could not reach its local service on port ${port} (it answered 500 with no headers)`,
+              ),
+            );
+            return;
+          }
           if (!deadline.settled) {
             // What a 0.4.3 agent does for a port it does not allow, or a preamble it cannot parse.
             deadline.fail(new RelayError('upstream-failed', `the agent ended relay:${port} without a reply`));
@@ -98,6 +111,17 @@ export function relayOverMux(
       };
       open.write(requestPreamble(request.method, request.path, data));
       open.end();
+    };
+
+    const answer = (open: LegacyStream, head: ReplyHead) => {
+      deadline.settle();
+      if (!hasNoBody(request.method, head.status)) {
+        body = relayBody(open, {
+          highWaterBytes: limits.bodyHighWaterBytes,
+          maxQueueBytes: limits.maxBodyQueueBytes,
+        });
+      }
+      resolve({ status: head.status, headers: head.headers, body: body?.body ?? null });
     };
 
     // The body is read first: a refusal (415, 413) must leave nothing on the wire.

@@ -17,6 +17,11 @@ import type { PreambleData } from './json-body.js';
 export interface ReplyHead {
   readonly status: number;
   readonly headers: HeaderList;
+  /**
+   * `{"statusCode":500,"headers":null}`: what a 0.4.3 agent sends when its local request fails
+   * (refused, reset). A real 500 from the agent's service has headers.
+   */
+  readonly localFailure: boolean;
 }
 
 export function requestPreamble(method: string, path: string, data: PreambleData): string {
@@ -55,7 +60,11 @@ export function parseReplyPreamble(payload: unknown): ReplyHead {
   ) {
     throw protocol(`the reply preamble has no usable statusCode (${JSON.stringify(statusCode)})`);
   }
-  return { status: statusCode, headers: endToEndHeaders(flatten(headers), DROPPED) };
+  return {
+    status: statusCode,
+    headers: endToEndHeaders(flatten(headers), DROPPED),
+    localFailure: statusCode === 500 && headers === null,
+  };
 }
 
 /**

@@ -10,7 +10,7 @@ export const RELAY_ERROR_CODES = [
   'bolt-lost', // the bolt went away mid-exchange (502)
   'refused', // the agent refused the stream (too many open) (503)
   'protocol', // the agent broke the protocol on this stream (502)
-  'unsupported-body', // the transport cannot carry this request body: legacy agents take JSON only (415)
+  'unsupported-body', // the transport cannot carry this request body: legacy agents take JSON and forms only (415)
   'body-too-large', // the request body is larger than the transport carries in one piece (413)
   'unknown-minion', // the tower the relay was handed to holds no bolt for the cname (404)
 ] as const;

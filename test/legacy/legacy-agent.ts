@@ -17,6 +17,8 @@
  */
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
+import { Transform } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import tls from 'node:tls';
 import MuxDemux from 'mux-demux';
 
@@ -46,6 +48,11 @@ export interface LegacyAgentOptions {
   readonly ignoreRelays?: boolean;
   /** Idle timeout of the agent's local request (20 s in stormbolt). */
   readonly localTimeoutMs?: number;
+  /**
+   * Read as 0.4.3 really does, without UTF-8 decoding, every read cut into pieces of this many bytes:
+   * mux-demux then decodes each piece on its own, so a character split across two is mangled.
+   */
+  readonly readChunkBytes?: number;
   /** Extra options for `tls.connect` (ciphers, versions). */
   readonly tls?: tls.ConnectionOptions;
 }
@@ -164,10 +171,15 @@ export class LegacyAgent extends EventEmitter<LegacyAgentEvents> {
 
   private secured(socket: tls.TLSSocket): void {
     socket.setKeepAlive(true, 60_000);
-    socket.setEncoding('utf8');
-    this.spy(socket);
     const mux = MuxDemux();
-    socket.pipe(mux).pipe(socket);
+    const cut = this.options.readChunkBytes;
+    if (cut === undefined) {
+      socket.setEncoding('utf8');
+      socket.pipe(mux).pipe(socket);
+    } else {
+      socket.pipe(rechunk(cut)).pipe(mux).pipe(socket);
+    }
+    this.spy(socket);
     mux.on('error', () => socket.destroy());
     mux.on('connection', (stream: MuxDemux.SubStream) => this.serve(stream, socket));
     if (this.options.openCapability ?? true) {
@@ -276,7 +288,9 @@ export class LegacyAgent extends EventEmitter<LegacyAgentEvents> {
   /** Records the tower's frames from the same decoded text the multiplex reads. */
   private spy(socket: tls.TLSSocket): void {
     let partial = '';
-    socket.on('data', (text: string) => {
+    const decoder = new StringDecoder('utf8');
+    socket.on('data', (chunk: string | Buffer) => {
+      const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
       const lines = (partial + text).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
@@ -292,4 +306,14 @@ export class LegacyAgent extends EventEmitter<LegacyAgentEvents> {
       }
     });
   }
+}
+
+/** Passes bytes on in pieces of at most `size` bytes, as many small network reads would. */
+function rechunk(size: number): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      for (let at = 0; at < chunk.length; at += size) this.push(chunk.subarray(at, at + size));
+      done();
+    },
+  });
 }

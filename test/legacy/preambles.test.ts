@@ -53,6 +53,7 @@ describe('reply preamble', () => {
       }),
     ).toEqual({
       status: 201,
+      localFailure: false,
       headers: [
         'content-type',
         'application/json',
@@ -81,8 +82,18 @@ describe('reply preamble', () => {
   });
 
   it("takes the agent's headerless 408 and 500, and an object sent unencoded", () => {
-    expect(parse({ statusCode: 408, headers: null })).toEqual({ status: 408, headers: [] });
-    expect(parseReplyPreamble({ statusCode: 500, headers: null })).toEqual({ status: 500, headers: [] });
+    expect(parse({ statusCode: 408, headers: null })).toEqual({
+      status: 408,
+      headers: [],
+      localFailure: false,
+    });
+    expect(parseReplyPreamble({ statusCode: 500, headers: null })).toEqual({
+      status: 500,
+      headers: [],
+      localFailure: true,
+    });
+    // A real 500 from the agent's service has its headers: it is not the agent's own failure.
+    expect(parse({ statusCode: 500, headers: {} }).localFailure).toBe(false);
   });
 
   it('refuses what no HTTP response can be made of', () => {

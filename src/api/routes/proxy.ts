@@ -75,6 +75,15 @@ export function proxyRoutes(table: BoltTable, options: ProxyOptions): Hono<ApiEn
 }
 
 /**
+ * GET and HEAD carry no body: not touching it spares building a WHATWG Request on the hot path. A
+ * legacy agent's GET does, as the old tower relayed a JSON body on any method.
+ */
+function carriesBody(method: string, bolt: RelayTarget): boolean {
+  if (method === 'HEAD') return false;
+  return method !== 'GET' || ('transport' in bolt && bolt.transport === 'legacy');
+}
+
+/**
  * Relays the request in `c` (whose parsed `url` the caller already holds) to `port` of `bolt` as
  * `path` (path and query string), and answers with the agent's response, or with the API's error
  * shape for a `RelayError`.
@@ -95,8 +104,7 @@ export async function relayToBolt(
   const trusted = options.trustProxy?.has(exchange.remoteAddress) ?? false;
   const relayed = endToEndHeaders(exchange.headers, options.dropHeaders);
   addForwarding(relayed, exchange.remoteAddress, url.protocol.replace(':', ''), trusted);
-  // GET and HEAD carry no body: not touching it spares building a WHATWG Request on the hot path.
-  const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : exchange.body();
+  const body = carriesBody(c.req.method, bolt) ? exchange.body() : null;
 
   try {
     const response = await bolt.relay(
