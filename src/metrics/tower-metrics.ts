@@ -2,14 +2,15 @@
  * The tower's Prometheus metrics, in a registry of its own (tests run several towers in one
  * process; the global registry would mix them). Counters are fed by the bolt table's events, the
  * registry's change stream and the observers handed to the API and the fleet; gauges are read
- * when scraped. prom-client's default process metrics (event-loop delay, GC, memory) come too.
+ * when scraped. The process's default metrics (event-loop delay, GC, memory) are appended.
  */
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { ApiObserver } from '../api/api-observer.js';
 import type { PollObserver } from '../fleet/bolt-link.js';
 import type { BoltTable } from '../link/bolt-table.js';
 import type { MinionRegistry } from '../registry/minion-registry.js';
 import { watchBolts } from './bolt-metrics.js';
+import { processMetrics } from './process-metrics.js';
 import { watchRegistry } from './registry-metrics.js';
 import { feedMetrics, pollMetrics, relayMetrics } from './traffic-metrics.js';
 
@@ -26,14 +27,18 @@ export interface TowerMetrics {
 
 export function createTowerMetrics(): TowerMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const process = processMetrics();
   const stops: (() => void)[] = [];
   return {
     registry,
     api: {
       relay: relayMetrics(registry),
       feed: feedMetrics(registry),
-      scrape: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+      // Two expositions one after the other are one exposition: no family is in both.
+      scrape: async () => ({
+        contentType: registry.contentType,
+        body: (await registry.metrics()) + (await process.metrics()),
+      }),
     },
     onPoll: pollMetrics(registry),
     watch(table, minions) {
