@@ -21,6 +21,8 @@ import { logConflicts } from './link/conflict-log.js';
 import type { PreAuthLimits } from './link/pre-auth-guard.js';
 import { LimitLog } from './log/limit-log.js';
 import type { Logger } from './log/logger.js';
+import { listenForScrapes } from './metrics/metrics-listener.js';
+import { createTowerMetrics, type TowerMetrics } from './metrics/tower-metrics.js';
 import { createPeerClient } from './peer/peer-client.js';
 import { createRegistry, type MinionRegistry } from './registry/minion-registry.js';
 
@@ -72,10 +74,11 @@ export type TowerSettings = Pick<
   | 'clusterHost'
   | 'clusterPort'
   | 'clusterAdvertise'
-> & {
-  /** Who answers `/proxy` for a cname no local bolt holds; in a cluster, the tower holding it. */
-  readonly remoteRelay?: RemoteRelay;
-};
+> &
+  Partial<Pick<TowerConfig, 'metricsPort' | 'metricsHost'>> & {
+    /** Who answers `/proxy` for a cname no local bolt holds; in a cluster, the tower holding it. */
+    readonly remoteRelay?: RemoteRelay;
+  };
 
 export interface RunningTower {
   readonly table: BoltTable;
@@ -92,6 +95,10 @@ export interface RunningTower {
   readonly inspectorUrl: string | undefined;
   /** This tower's place in a cluster, when it joined one. */
   readonly cluster: (Cluster & { readonly relayUrl: string }) | undefined;
+  /** The tower's Prometheus metrics (also served as `GET /metrics`). */
+  readonly metrics: TowerMetrics;
+  /** `http://host:port/metrics` of the token-less listener, when `metricsPort` is set. */
+  readonly metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -126,6 +133,7 @@ export async function startTower(
     liveWindowMs: 2 * settings.beaconInterval * 1000,
   });
   logConflicts(table, log);
+  const metrics = createTowerMetrics();
   const inspector: TowerInspector | undefined =
     settings.inspect === undefined ? undefined : await startTowerInspector({ port: settings.inspect });
   const fleet = startMinionFleet(
@@ -141,6 +149,7 @@ export async function startTower(
         timeoutMs: settings.relayTimeout * 1000,
       },
       ...(inspector ? { inspect: inspector.inspect } : {}),
+      onPoll: metrics.onPoll,
     },
     log,
   );
@@ -160,6 +169,7 @@ export async function startTower(
           new LimitLog(log),
         );
   const registry = createRegistry(fleet.minions$, cluster?.remote$);
+  metrics.watch(table, registry);
   // Ids keep increasing across restarts (1/100 ms resolution), so a subscriber resuming with an id
   // from an earlier process gets a fresh snapshot rather than this process's unrelated events.
   const feed = createChangeFeed(registry, {
@@ -249,6 +259,7 @@ export async function startTower(
       writeShare: settings.feedWriteShare,
       dropGraceMs: settings.feedDropGrace * 1000,
     },
+    observer: metrics.api,
   });
   const api = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: settings.apiHost, port: settings.apiPort }, () =>
@@ -256,6 +267,13 @@ export async function startTower(
     );
     server.once('error', reject);
   });
+  const scrapes =
+    settings.metricsPort === undefined
+      ? undefined
+      : await listenForScrapes(
+          { host: settings.metricsHost ?? '127.0.0.1', port: settings.metricsPort },
+          metrics.api.scrape,
+        );
   const apiAddress = api.address() as AddressInfo;
   const apiUrl = `http://${urlHost(apiAddress, '127.0.0.1')}:${apiAddress.port}`;
   const boltUrl = `wss://${urlHost(bolts.address, 'localhost')}:${bolts.address.port}`;
@@ -273,6 +291,8 @@ export async function startTower(
     cluster: cluster && Object.assign(cluster, { relayUrl }),
     inspectorUrl: inspector?.url,
     legacyAddress: legacy?.address,
+    metrics,
+    metricsUrl: scrapes && `http://${urlHost(scrapes.address, '127.0.0.1')}:${scrapes.address.port}/metrics`,
     async close() {
       feed.close();
       // First: a stopping tower leaves its minions' keys for their agents' next towers to take over.
@@ -282,6 +302,7 @@ export async function startTower(
         bolts.close(),
         peerListener?.close(),
         legacy?.close(),
+        scrapes?.close(),
         new Promise<void>((resolve) => {
           api.close(() => resolve());
           if ('closeAllConnections' in api) api.closeAllConnections();
@@ -289,6 +310,7 @@ export async function startTower(
       ]);
       fleet.stop();
       registry.close();
+      metrics.close();
       await inspector?.close();
     },
   };

@@ -78,6 +78,7 @@ describe('tower config', () => {
       capabilityInterval: 1,
       onDuplicate: 'refuse',
       logLevel: 'info',
+      metricsHost: '127.0.0.1',
       headerRelay: false,
       shutdownGrace: 5,
       feedBacklogLimit: 1048576,
@@ -92,6 +93,18 @@ describe('tower config', () => {
     expect(config.towerId).toBeUndefined();
     expect(config.inspect).toBeUndefined();
     expect(config.legacyPort).toBeUndefined();
+    expect(config.metricsPort).toBeUndefined();
+    expect(config.logFormat).toBeUndefined();
+  });
+
+  it('takes the metrics listener and log format from flags, and refuses an unknown format', async () => {
+    const config = await loadConfig(towerConfigSchema, {
+      flags: { metricsPort: '9464', metricsHost: '0.0.0.0', logFormat: 'pretty' },
+    });
+    expect(config).toMatchObject({ metricsPort: 9464, metricsHost: '0.0.0.0', logFormat: 'pretty' });
+    await expect(loadConfig(towerConfigSchema, { flags: { logFormat: 'xml' } })).rejects.toThrow(
+      '--log-format: expected one of json, pretty, got "xml"',
+    );
   });
 
   it('layers file < env < flags', async () => {

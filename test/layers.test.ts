@@ -25,6 +25,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   inspect: ['log', 'json', 'machines', 'fleet', 'registry'],
   sim: ['bolt', 'link', 'certs', 'log', 'json'],
   api: ['link', 'log', 'certs', 'json', 'registry', 'cluster', 'peer', 'machines'],
+  metrics: ['api', 'fleet', 'link', 'registry', 'machines'],
 };
 
 function* sources(dir: string): Generator<string> {

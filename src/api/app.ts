@@ -7,6 +7,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import type { BoltTable } from '../link/bolt-table.js';
 import { LimitLog } from '../log/limit-log.js';
 import type { Logger } from '../log/logger.js';
+import type { ApiObserver } from './api-observer.js';
 import { bearerAuth } from './auth.js';
 import type { ApiEnv } from './bindings.js';
 import { apiError, errorHandler } from './errors.js';
@@ -16,6 +17,7 @@ import { TrustedProxies } from './forwarding.js';
 import { headerRelay } from './header-relay.js';
 import { clientRoutes, type MinionStatusLookup } from './routes/clients.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { type MinionEventOptions, minionEventRoutes } from './routes/minion-events.js';
 import { minionRoutes } from './routes/minions.js';
 import { proxyRoutes, type RemoteRelay } from './routes/proxy.js';
@@ -40,6 +42,8 @@ export interface ApiOptions {
   readonly cluster?: Pick<Cluster, 'status' | 'remoteRecords'>;
   /** Who answers for a cname no local bolt holds (a peer tower in a cluster); none when absent. */
   readonly remoteRelay?: RemoteRelay;
+  /** The tower's metrics: told about relays and event streams, and serving `GET /metrics`. */
+  readonly observer?: ApiObserver;
 }
 
 export function createApp(options: ApiOptions): Hono<ApiEnv> {
@@ -57,6 +61,7 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
     limitLog: new LimitLog(options.log),
     trustProxy: new TrustedProxies(options.trustProxy),
     remote: options.remoteRelay,
+    observer: options.observer?.relay,
   };
   if (options.headerRelay) app.use('*', headerRelay(options.table, relay));
   const { cluster } = options;
@@ -68,7 +73,16 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
     '/',
     clientRoutes(options.table, options.minionStatus, cluster && (() => cluster.remoteRecords())),
   );
-  app.route('/', minionEventRoutes(options.feed, { log: options.log, ...options.events }));
+  app.route(
+    '/',
+    minionEventRoutes(options.feed, {
+      log: options.log,
+      ...options.events,
+      ...(options.observer?.feed ? { observer: options.observer.feed } : {}),
+    }),
+  );
+  const scrape = options.observer?.scrape;
+  if (scrape) app.route('/', metricsRoutes(scrape));
   app.route('/', minionRoutes(options.registry));
   app.route('/', proxyRoutes(options.table, relay));
   return app;

@@ -51,6 +51,7 @@ export function registerAgentCommand(program: Command): void {
     )
     .option('--local-host <host>', 'address relayed requests go to (default 127.0.0.1)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
+    .option('--log-format <format>', 'pretty or json (default: pretty on a terminal, json otherwise)')
     .action(async (flags: AgentFlags) => {
       try {
         const { config: file, tower, ...rest } = flags;
@@ -59,7 +60,11 @@ export function registerAgentCommand(program: Command): void {
           env: process.env,
           flags: { ...rest, towers: tower },
         });
-        const log = createLogger({ level: config.logLevel, name: 'stormtower-agent' });
+        const log = createLogger({
+          level: config.logLevel,
+          name: 'stormtower-agent',
+          ...(config.logFormat ? { format: config.logFormat } : {}),
+        });
         const client = connectBolt({
           towers: config.towers,
           cert: await readPem(config.cert, 'certificate'),

@@ -6,11 +6,13 @@ import { Command } from 'commander';
 import { registerAgentCommand } from './agent-command.js';
 import { registerCertsCommands } from './certs-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { packageVersion } from './package-version.js';
 import { registerSimulateCommand } from './simulate-command.js';
 import { registerStartCommand } from './start-command.js';
 
 const program = new Command('stormtower')
   .description('control tower for fleets of remote agents connected over mutually-authenticated bolts')
+  .version(packageVersion(), '-V, --version', 'print the version and exit')
   .showHelpAfterError();
 
 registerStartCommand(program);

@@ -103,9 +103,15 @@ export function registerStartCommand(program: Command): void {
       '--cluster-advertise <url>',
       'https:// URL other towers dial for it (default https://<host name>:<port>)',
     )
+    .option(
+      '--metrics-port <port>',
+      'also serve GET /metrics here, plain HTTP without the API token; off by default',
+    )
+    .option('--metrics-host <host>', 'address of that listener (default 127.0.0.1)')
     .option('--inspect [port]', 'serve the XState inspector bridge on this port (default 8080)')
     .option('--name <name>', 'extra DNS name or address for a new tower certificate (repeatable)', collect)
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
+    .option('--log-format <format>', 'pretty or json (default: pretty on a terminal, json otherwise)')
     .action(async (flags: StartFlags) => {
       try {
         const { config: file, name, inspect, ...rest } = flags;
@@ -117,7 +123,10 @@ export function registerStartCommand(program: Command): void {
         });
         // Before anything is created: an unusable token file stops the start like a bad flag.
         const apiToken = await resolveApiToken(config);
-        const log = createLogger({ level: config.logLevel });
+        const log = createLogger({
+          level: config.logLevel,
+          ...(config.logFormat ? { format: config.logFormat } : {}),
+        });
         const certs = await initCertificates({ dataDir: config.dataDir, names: config.names });
         if (certs.created.length > 0)
           log.info({ files: certs.created }, 'created the CA and tower certificate');
@@ -143,6 +152,7 @@ export function registerStartCommand(program: Command): void {
             bolt: tower.boltUrl,
             ...(tower.legacyAddress ? { legacy: `${config.boltHost}:${tower.legacyAddress.port}` } : {}),
             ...(tower.inspectorUrl ? { inspector: tower.inspectorUrl } : {}),
+            ...(tower.metricsUrl ? { metrics: tower.metricsUrl } : {}),
             ...(tower.cluster ? { towerId: tower.cluster.towerId, relay: tower.cluster.relayUrl } : {}),
           },
           'tower ready',

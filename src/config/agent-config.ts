@@ -3,7 +3,7 @@
  * prove who it is, and which local ports the tower may relay to.
  */
 import { z } from 'zod';
-import { checkBeaconTiming, logLevel, outputBacklogLimit, seconds } from './tower-config.js';
+import { checkBeaconTiming, logFormat, logLevel, outputBacklogLimit, seconds } from './tower-config.js';
 
 const TOWER_URL = 'expected a wss://host:port[/path] URL';
 
@@ -71,6 +71,7 @@ export const agentConfigSchema = z
       .min(1, { error: 'must not be empty' })
       .optional(),
     logLevel: logLevel(),
+    logFormat: logFormat(),
   })
   .superRefine(checkBeaconTiming);
 

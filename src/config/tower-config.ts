@@ -39,6 +39,15 @@ export function outputBacklogLimit() {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** How log lines look: JSON for collectors, or pretty coloured lines for a person. */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** Absent means: pretty when stdout is a terminal, JSON otherwise. */
+export function logFormat() {
+  return z.enum(LOG_FORMATS, { error: `expected one of ${LOG_FORMATS.join(', ')}` }).optional();
+}
+
 export function logLevel() {
   return z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info');
 }
@@ -161,6 +170,14 @@ export const towerConfigSchema = z
       .enum(DUPLICATE_POLICIES, { error: `expected one of ${DUPLICATE_POLICIES.join(', ')}` })
       .default('refuse'),
     logLevel: logLevel(),
+    logFormat: logFormat(),
+    /** A plain-HTTP listener serving only `GET /metrics`, without the API token; absent means off. */
+    metricsPort: listenPort().optional(),
+    /** Where that listener binds; loopback by default, as metrics tell much about the fleet. */
+    metricsHost: z
+      .string({ error: 'expected a host or address' })
+      .min(1, { error: 'must not be empty' })
+      .default('127.0.0.1'),
     /** Port for the inspector (later feature); absent means off. */
     inspect: listenPort().optional(),
     /** Port for the legacy protocol listener (later feature); absent means off. */

@@ -5,7 +5,12 @@
  * Every way a poll can go wrong becomes a `PollError` with a stable code: the body is read against
  * a byte limit and parsed strictly, so a hostile or broken agent costs at most `bodyLimit` bytes.
  */
-import { type MinionLink, PollError, type StatusObject } from '../../machines/minion-link.js';
+import {
+  type MinionLink,
+  PollError,
+  type PollErrorCode,
+  type StatusObject,
+} from '../../machines/minion-link.js';
 import { isPlainObject } from '../json/plain-object.js';
 import type { Bolt } from '../link/bolt.js';
 import { isCloseReason } from '../link/close-reason.js';
@@ -23,6 +28,12 @@ export interface StatusPollOptions {
   readonly timeoutMs: number;
 }
 
+/** How a poll ended: a document, or the `PollError` code it failed with. */
+export type PollOutcome = 'ok' | PollErrorCode;
+
+/** Told every poll's outcome and duration (the tower's metrics). */
+export type PollObserver = (outcome: PollOutcome, seconds: number) => void;
+
 /** Shared by every poll: header lists are only read. */
 const STATUS_HEADERS = ['accept', 'application/json'];
 
@@ -34,6 +45,7 @@ class BoltLink implements MinionLink {
   constructor(
     private readonly bolt: Bolt,
     private readonly options: StatusPollOptions,
+    private readonly observer: PollObserver | undefined,
   ) {}
 
   get cname(): string {
@@ -43,7 +55,8 @@ class BoltLink implements MinionLink {
   // No deadline of its own: the minion gives each poll `pollTimeout` (the same milliseconds) and
   // aborts `signal` when it runs out. A second timer and signal per poll was work done twice.
   pollStatus(signal: AbortSignal): Promise<StatusObject> {
-    return pollStatus(this.bolt, this.options, signal);
+    const poll = pollStatus(this.bolt, this.options, signal);
+    return this.observer ? observed(poll, this.observer) : poll;
   }
 
   close(reason: string): void {
@@ -51,8 +64,20 @@ class BoltLink implements MinionLink {
   }
 }
 
-export function boltLink(bolt: Bolt, options: StatusPollOptions): MinionLink {
-  return new BoltLink(bolt, options);
+export function boltLink(bolt: Bolt, options: StatusPollOptions, observer?: PollObserver): MinionLink {
+  return new BoltLink(bolt, options, observer);
+}
+
+async function observed(poll: Promise<StatusObject>, observer: PollObserver): Promise<StatusObject> {
+  const started = performance.now();
+  try {
+    const status = await poll;
+    observer('ok', (performance.now() - started) / 1000);
+    return status;
+  } catch (error) {
+    observer(error instanceof PollError ? error.code : 'unreachable', (performance.now() - started) / 1000);
+    throw error;
+  }
 }
 
 async function pollStatus(

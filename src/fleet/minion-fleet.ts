@@ -9,7 +9,7 @@ import type { MinionPollFailure, MinionState } from '../../machines/minion-snaps
 import { findMinion, liveMinions, type MinionRef, towerMachine } from '../../machines/tower.machine.js';
 import type { BoltTable } from '../link/bolt-table.js';
 import type { Logger } from '../log/logger.js';
-import { boltLink, type StatusPollOptions } from './bolt-link.js';
+import { boltLink, type PollObserver, type StatusPollOptions } from './bolt-link.js';
 import { indexedScheduling } from './indexed-scheduler.js';
 
 export interface FleetSettings {
@@ -18,6 +18,8 @@ export interface FleetSettings {
   readonly pollConcurrency: number;
   readonly status: StatusPollOptions;
   readonly inspect?: (event: InspectionEvent) => void;
+  /** Told every status poll's outcome and duration (the tower's metrics). */
+  readonly onPoll?: PollObserver;
 }
 
 export interface MinionFleet {
@@ -55,7 +57,7 @@ export function startMinionFleet(table: BoltTable, settings: FleetSettings, log:
       type: 'bolt.connected',
       cname: bolt.cname,
       boltId: bolt.boltId,
-      link: boltLink(bolt, settings.status),
+      link: boltLink(bolt, settings.status, settings.onPoll),
       connectedAt: bolt.connectedAt.getTime(),
     });
   const onCapability: Parameters<typeof table.on<'capability'>>[1] = (bolt) =>

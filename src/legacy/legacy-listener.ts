@@ -13,6 +13,7 @@ import tls, { type TLSSocket } from 'node:tls';
 import { AgentCertificateRule } from '../certs/agent-certificate.js';
 import type { BoltTable } from '../link/bolt-table.js';
 import { CapabilityGate, CapabilityRules } from '../link/capability-gate.js';
+import { endingLevel } from '../link/close-reason.js';
 import { listenOn, peerIdentity } from '../link/peer-identity.js';
 import { DEFAULT_PRE_AUTH_LIMITS, PreAuthGuard, type PreAuthLimits } from '../link/pre-auth-guard.js';
 import { LimitLog } from '../log/limit-log.js';
@@ -137,7 +138,7 @@ export async function listenForLegacyBolts(
           }
           // Deployed agents cannot read a close code: a refused one is just closed, and logged as a conflict.
           if (bolt && table.removed(bolt, reason, detail))
-            connectionLog.info({ reason, detail }, 'legacy bolt closed');
+            connectionLog[endingLevel(reason)]({ reason, detail }, 'legacy bolt closed');
         },
       },
       connectionLog,

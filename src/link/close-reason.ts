@@ -24,3 +24,12 @@ export interface BoltEnding {
   readonly reason: CloseReason;
   readonly detail: string;
 }
+
+/**
+ * The log level of a bolt's end: an agent that stopped answering, never announced, broke the
+ * protocol or stopped reading is worth an operator's look (warn); a plain close, a shutdown or a
+ * replacement by its own reconnect is ordinary (info).
+ */
+export function endingLevel(reason: CloseReason): 'info' | 'warn' {
+  return reason === 'closed' || reason === 'shutdown' || reason === 'replaced' ? 'info' : 'warn';
+}

@@ -25,6 +25,7 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
 import { LimitLog } from '../../log/limit-log.js';
 import { type Logger, silentLogger } from '../../log/logger.js';
+import type { FeedObserver } from '../api-observer.js';
 import { type ApiEnv, clientAddress, nodeBindings } from '../bindings.js';
 import { apiError } from '../errors.js';
 import type { ChangeFeed } from '../feed/change-feed.js';
@@ -46,6 +47,8 @@ export interface MinionEventOptions {
   readonly dropGraceMs?: number;
   /** Where a dropped subscriber is logged, once per address. */
   readonly log?: Logger;
+  /** Told how many streams are open and when one is dropped (the tower's metrics). */
+  readonly observer?: FeedObserver;
 }
 
 export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions = {}): Hono<ApiEnv> {
@@ -57,6 +60,7 @@ export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions 
     }),
     snapshots: new SnapshotCache(feed),
   };
+  options.observer?.subscribers(() => parts.fanOut.size);
   const backlogLimit = options.backlogLimit ?? 1024 * 1024;
   const dropGraceMs = options.dropGraceMs ?? 5000;
   const limits = new LimitLog(options.log ?? silentLogger());
@@ -71,13 +75,15 @@ export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions 
       lastEventId: parseLastEventId(c.req.header('Last-Event-ID')),
       backlogLimit,
       dropGraceMs,
-      onDrop: (lastEventId, backlog) =>
+      onDrop: (lastEventId, backlog) => {
+        options.observer?.dropped();
         limits.hit(
           remote,
           'feedBacklogLimit',
           { remote, lastEventId, backlog, backlogLimit },
           'event stream subscriber dropped: it left more than the backlog limit unread',
-        ),
+        );
+      },
     };
     if (outgoing) {
       serveSubscriber(new SocketSink(outgoing), parts, subscriber);

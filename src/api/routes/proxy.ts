@@ -14,10 +14,12 @@ import type { BoltTable } from '../../link/bolt-table.js';
 import { endToEndHeaders } from '../../link/http-headers.js';
 import { RelayError, type RelayErrorCode } from '../../link/relay-error.js';
 import type { LimitLog } from '../../log/limit-log.js';
+import { outcomeOf, type RelayObserver } from '../api-observer.js';
 import type { ApiContext, ApiEnv } from '../bindings.js';
 import { apiError } from '../errors.js';
 import { addForwarding, type TrustedProxies } from '../forwarding.js';
 import { relayExchange } from '../relay-exchange.js';
+import { meteredRequestBody, meteredResponse } from '../relay-metering.js';
 
 const statusFor: Record<RelayErrorCode, ContentfulStatusCode> = {
   'port-not-allowed': 403,
@@ -45,6 +47,8 @@ export interface ProxyOptions {
   readonly trustProxy?: Pick<TrustedProxies, 'has'>;
   /** Who answers for a cname no local bolt holds (a peer tower in a cluster); local bolts always win. */
   readonly remote?: RemoteRelay;
+  /** Told each exchange's outcome, time to the head and body bytes; nothing is counted without it. */
+  readonly observer?: RelayObserver;
 }
 
 /** The relay target for a cname held elsewhere, or undefined when no one holds it. */
@@ -104,7 +108,10 @@ export async function relayToBolt(
   const trusted = options.trustProxy?.has(exchange.remoteAddress) ?? false;
   const relayed = endToEndHeaders(exchange.headers, options.dropHeaders);
   addForwarding(relayed, exchange.remoteAddress, url.protocol.replace(':', ''), trusted);
-  const body = carriesBody(c.req.method, bolt) ? exchange.body() : null;
+  const raw = carriesBody(c.req.method, bolt) ? exchange.body() : null;
+  const { observer } = options;
+  const body = raw && observer ? meteredRequestBody(raw, observer) : raw;
+  const started = observer ? performance.now() : 0;
 
   try {
     const response = await bolt.relay(
@@ -112,9 +119,14 @@ export async function relayToBolt(
       { method: c.req.method, path, headers: relayed, body },
       { timeoutMs: options.relayTimeoutMs, signal: exchange.signal },
     );
-    return exchange.respond(response);
+    if (!observer) return exchange.respond(response);
+    observer.relayed(outcomeOf(response.status), (performance.now() - started) / 1000);
+    return exchange.respond(meteredResponse(response, observer));
   } catch (error) {
-    if (error instanceof RelayError) throw apiError(statusFor[error.code], error.code, error.message);
+    if (error instanceof RelayError) {
+      observer?.relayed('error', (performance.now() - started) / 1000);
+      throw apiError(statusFor[error.code], error.code, error.message);
+    }
     throw error;
   }
 }

@@ -16,6 +16,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { AgentCertificateRule } from '../../certs/agent-certificate.js';
 import type { BoltTable } from '../../link/bolt-table.js';
 import { CapabilityGate, CapabilityRules } from '../../link/capability-gate.js';
+import { endingLevel } from '../../link/close-reason.js';
 import { listenOn, peerIdentity } from '../../link/peer-identity.js';
 import { PreAuthGuard, type PreAuthLimits } from '../../link/pre-auth-guard.js';
 import { LimitLog } from '../../log/limit-log.js';
@@ -122,7 +123,7 @@ class AcceptedBolt implements LinkListener {
     }
     // A bolt the table refused (its cname held by a live bolt) was logged as a conflict already.
     if (this.table.removed(this.bolt, reason, detail))
-      this.log.info({ cname, code, reason, detail }, 'bolt closed');
+      this.log[endingLevel(reason)]({ cname, code, reason, detail }, 'bolt closed');
   }
 }
 
