@@ -18,6 +18,7 @@ import type { ApiContext, ApiEnv } from '../bindings.js';
 import { apiError } from '../errors.js';
 import { addForwarding, type TrustedProxies } from '../forwarding.js';
 import { relayExchange } from '../relay-exchange.js';
+import { withoutSessionCookie } from '../session/session-cookie.js';
 
 const statusFor: Record<RelayErrorCode, ContentfulStatusCode> = {
   'port-not-allowed': 403,
@@ -45,6 +46,8 @@ export interface ProxyOptions {
   readonly trustProxy?: Pick<TrustedProxies, 'has'>;
   /** Who answers for a cname no local bolt holds (a peer tower in a cluster); local bolts always win. */
   readonly remote?: RemoteRelay;
+  /** Remove the tower's session cookie from relayed `Cookie` headers (it signs in to the tower only). */
+  readonly stripSessionCookie?: boolean;
 }
 
 /** The relay target for a cname held elsewhere, or undefined when no one holds it. */
@@ -74,6 +77,16 @@ export function proxyRoutes(table: BoltTable, options: ProxyOptions): Hono<ApiEn
   return handler;
 }
 
+/** Drops the tower's session cookie from every `Cookie` line of `headers`, in place. */
+function stripSessionCookie(headers: string[]): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2) {
+    if (headers[i]?.toLowerCase() !== 'cookie') continue;
+    const kept = withoutSessionCookie(headers[i + 1] ?? '');
+    if (kept === undefined) headers.splice(i, 2);
+    else headers[i + 1] = kept;
+  }
+}
+
 /**
  * Relays the request in `c` (whose parsed `url` the caller already holds) to `port` of `bolt` as
  * `path` (path and query string), and answers with the agent's response, or with the API's error
@@ -94,6 +107,7 @@ export async function relayToBolt(
   });
   const trusted = options.trustProxy?.has(exchange.remoteAddress) ?? false;
   const relayed = endToEndHeaders(exchange.headers, options.dropHeaders);
+  if (options.stripSessionCookie) stripSessionCookie(relayed);
   addForwarding(relayed, exchange.remoteAddress, url.protocol.replace(':', ''), trusted);
   // GET and HEAD carry no body: not touching it spares building a WHATWG Request on the hot path.
   const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : exchange.body();
