@@ -13,7 +13,7 @@ import type { Logger } from '../log/logger.js';
 import { bearerAuth, tokenCheck } from './auth.js';
 import type { ApiEnv } from './bindings.js';
 import { compressBody } from './compression.js';
-import { CORS_PATHS, corsFor } from './cors.js';
+import { CORS_PATHS, corsFor, streamCorsHeaders } from './cors.js';
 import { apiError, errorHandler } from './errors.js';
 import type { ChangeFeed } from './feed/change-feed.js';
 import type { RegistrySource } from './feed/registry-source.js';
@@ -98,7 +98,14 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
     '/',
     clientRoutes(options.table, options.minionStatus, cluster && (() => cluster.remoteRecords())),
   );
-  app.route('/', minionEventRoutes(options.feed, { log: options.log, ...options.events }));
+  app.route(
+    '/',
+    minionEventRoutes(options.feed, {
+      log: options.log,
+      ...options.events,
+      ...(corsOrigins.length > 0 ? { headers: streamCorsHeaders(corsOrigins) } : {}),
+    }),
+  );
   app.route('/', minionRoutes(options.registry));
   app.route('/', proxyRoutes(options.table, relay));
   return app;

@@ -48,6 +48,11 @@ export interface MinionEventOptions {
   readonly log?: Logger;
   /** The reconnect delay (ms) sent to EventSource clients in each stream's first message. */
   readonly retryMs?: number;
+  /**
+   * Headers to add for this request (CORS). The stream is written past Hono's response, so
+   * middleware must not set headers on it (see `cors.ts`): the route writes them itself.
+   */
+  readonly headers?: (c: ApiContext) => Readonly<Record<string, string>>;
 }
 
 export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions = {}): Hono<ApiEnv> {
@@ -63,6 +68,7 @@ export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions 
   const dropGraceMs = options.dropGraceMs ?? 5000;
   const limits = new LimitLog(options.log ?? silentLogger());
   const first = retryFrame(options.retryMs ?? 3000);
+  const extraHeaders = options.headers ?? (() => ({}));
   return new Hono<ApiEnv>().get('/minions/events', (c) => {
     if (feed.closed) throw apiError(503, 'feed-closed', 'the minion change feed has stopped');
     // Hono answers HEAD with this handler and drops the body; a stream opened here would never be
@@ -84,18 +90,11 @@ export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions 
         ),
     };
     if (outgoing) {
-      serveSubscriber(new SocketSink(outgoing, preparedHeaders(c)), parts, subscriber);
+      serveSubscriber(new SocketSink(outgoing, extraHeaders(c)), parts, subscriber);
       return RESPONSE_ALREADY_SENT;
     }
     const sink = new WebStreamSink();
     serveSubscriber(sink, parts, subscriber);
-    return c.body(sink.readable, 200, SSE_HEADERS);
+    return c.body(sink.readable, 200, { ...extraHeaders(c), ...SSE_HEADERS });
   });
-}
-
-/** Headers middleware already set on this response (CORS), to write with the stream's own. */
-function preparedHeaders(c: ApiContext): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of c.res.headers) if (name !== 'content-type') headers[name] = value;
-  return headers;
 }
