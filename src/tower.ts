@@ -47,6 +47,10 @@ export type TowerSettings = Pick<
   | 'relayIdleTimeout'
   | 'trustProxy'
   | 'apiToken'
+  | 'corsOrigin'
+  | 'sessionLimit'
+  | 'sessionIdleTimeout'
+  | 'feedRetry'
   | 'monitorInterval'
   | 'statusPort'
   | 'statusPath'
@@ -248,6 +252,8 @@ export async function startTower(
     relayIdleTimeoutMs: settings.relayIdleTimeout * 1000,
     trustProxy: settings.trustProxy,
     apiToken: settings.apiToken,
+    corsOrigins: settings.corsOrigin,
+    sessions: { limit: settings.sessionLimit, idleMs: settings.sessionIdleTimeout * 1000 },
     registry,
     feed,
     minionStatus: fleet.status,
@@ -258,6 +264,7 @@ export async function startTower(
       backlogLimit: settings.feedBacklogLimit,
       writeShare: settings.feedWriteShare,
       dropGraceMs: settings.feedDropGrace * 1000,
+      retryMs: settings.feedRetry,
     },
     observer: metrics.api,
   });

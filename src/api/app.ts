@@ -1,6 +1,9 @@
 /**
  * The north-bound API as one Hono app: health, the bolt API (`/clients`, `/proxy`), the minion
  * registry (`/minions`) and its change feed (`/minions/events`), and the one error shape.
+ *
+ * For browsers: CORS for listed origins (`cors.ts`) runs before the guard, so a preflight needs no
+ * token; with a token, `POST /session` gives a browser a cookie the guard accepts (`session/`).
  */
 import { Hono } from 'hono';
 import type { Cluster } from '../cluster/cluster.js';
@@ -8,8 +11,10 @@ import type { BoltTable } from '../link/bolt-table.js';
 import { LimitLog } from '../log/limit-log.js';
 import type { Logger } from '../log/logger.js';
 import type { ApiObserver } from './api-observer.js';
-import { bearerAuth } from './auth.js';
+import { bearerAuth, tokenCheck } from './auth.js';
 import type { ApiEnv } from './bindings.js';
+import { compressBody } from './compression.js';
+import { CORS_PATHS, corsFor, streamCorsHeaders } from './cors.js';
 import { apiError, errorHandler } from './errors.js';
 import type { ChangeFeed } from './feed/change-feed.js';
 import type { RegistrySource } from './feed/registry-source.js';
@@ -21,6 +26,8 @@ import { metricsRoutes } from './routes/metrics.js';
 import { type MinionEventOptions, minionEventRoutes } from './routes/minion-events.js';
 import { minionRoutes } from './routes/minions.js';
 import { proxyRoutes, type RemoteRelay } from './routes/proxy.js';
+import { SESSION_PATH, sessionRoutes } from './session/session-routes.js';
+import { SessionStore } from './session/session-store.js';
 
 export interface ApiOptions {
   readonly table: BoltTable;
@@ -31,6 +38,10 @@ export interface ApiOptions {
   /** Proxies in front of the API whose X-Forwarded-For is kept; none when absent. */
   readonly trustProxy?: readonly string[];
   readonly apiToken?: string | undefined;
+  /** Browser origins allowed to call the read API (CORS); none when absent. */
+  readonly corsOrigins?: readonly string[];
+  /** Browser sessions (with `apiToken` only): how many at once, and how long one may sit unused. */
+  readonly sessions?: { readonly limit: number; readonly idleMs: number };
   readonly startedAt?: number;
   readonly registry: RegistrySource;
   readonly feed: ChangeFeed;
@@ -52,13 +63,32 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
   app.notFound(() => {
     throw apiError(404, 'not-found', 'no such route');
   });
-  if (options.apiToken) app.use('*', bearerAuth(options.apiToken));
+  const corsOrigins = options.corsOrigins ?? [];
+  if (corsOrigins.length > 0) for (const path of CORS_PATHS) app.use(path, corsFor(corsOrigins));
+  const limitLog = new LimitLog(options.log);
+  const sessions = options.apiToken
+    ? new SessionStore(options.sessions ?? { limit: 1000, idleMs: 8 * 3600 * 1000 })
+    : undefined;
+  if (options.apiToken && sessions) {
+    const trusted = new Set(corsOrigins);
+    app.use(
+      '*',
+      bearerAuth(options.apiToken, {
+        sessions,
+        sessionPath: SESSION_PATH,
+        trustedOrigin: (origin, c) => trusted.has(origin) || origin === new URL(c.req.url).origin,
+      }),
+    );
+    app.route('/', sessionRoutes({ sessions, checkToken: tokenCheck(options.apiToken), limitLog }));
+  }
+  for (const path of ['/minions', '/clients']) app.use(path, compressBody());
   const dropHeaders = new Set(options.apiToken ? ['host', 'authorization'] : ['host']);
   const relay = {
     relayTimeoutMs: options.relayTimeoutMs,
     relayIdleTimeoutMs: options.relayIdleTimeoutMs,
     dropHeaders,
-    limitLog: new LimitLog(options.log),
+    limitLog,
+    stripSessionCookie: sessions !== undefined,
     trustProxy: new TrustedProxies(options.trustProxy),
     remote: options.remoteRelay,
     observer: options.observer?.relay,
@@ -79,6 +109,7 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
       log: options.log,
       ...options.events,
       ...(options.observer?.feed ? { observer: options.observer.feed } : {}),
+      ...(corsOrigins.length > 0 ? { headers: streamCorsHeaders(corsOrigins) } : {}),
     }),
   );
   const scrape = options.observer?.scrape;

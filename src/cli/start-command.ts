@@ -30,6 +30,13 @@ export function registerStartCommand(program: Command): void {
     .option('--api-port <port>', 'API port (default 8020)')
     .option('--api-token <token>', 'require "Authorization: Bearer <token>" on every API request')
     .option('--api-token-file <file>', 'the same, with the token read from a file (kept out of ps)')
+    .option(
+      '--cors-origin <origin>',
+      'let browser pages from this origin call the read API, e.g. https://a.example:8443 (repeatable)',
+      collect,
+    )
+    .option('--session-limit <n>', 'browser sessions held at once (default 1000)')
+    .option('--session-idle-timeout <seconds>', 'sign out a browser session unused this long (default 28800)')
     .option('--beacon-interval <seconds>', 'heartbeat period (default 10)')
     .option('--beacon-validity <seconds>', 'silence after which a bolt is expired (default 45)')
     .option('--relay-timeout <seconds>', 'wait for a relayed response head (default 20)')
@@ -82,6 +89,7 @@ export function registerStartCommand(program: Command): void {
       "share of the tower's time that writing changes to event-stream subscribers may take (default 0.25)",
     )
     .option('--feed-drop-grace <seconds>', 'time a dropped subscriber has to read its last event (default 5)')
+    .option('--feed-retry <ms>', 'reconnect delay the event stream asks browsers to use (default 3000)')
     .option(
       '--cluster <url>',
       'join the cluster on this NATS server (nats:// or tls://, repeatable)',

@@ -96,6 +96,21 @@ const natsUrl = z.string({ error: NATS_URL }).refine(
   { error: NATS_URL },
 );
 
+const ORIGIN = 'expected a web origin such as https://a.example:8443 (scheme, host and port only)';
+
+/** A browser origin allowed to call the read API: exactly what a browser sends as `Origin`. */
+const webOrigin = z.string({ error: ORIGIN }).refine(
+  (raw) => {
+    try {
+      const url = new URL(raw);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === raw;
+    } catch {
+      return false;
+    }
+  },
+  { error: ORIGIN },
+);
+
 /** A tower's name in the cluster: also a log field and a bucket key. */
 export const TOWER_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -137,6 +152,12 @@ export const towerConfigSchema = z
       .string({ error: 'expected a token string' })
       .min(1, { error: 'must not be empty' })
       .optional(),
+    /** Browser origins allowed to call the read API (CORS, credentials included); none by default. */
+    corsOrigin: z.array(webOrigin, { error: 'expected a list of origins' }).default([]),
+    /** Browser sessions (from `POST /session`) held at once; past it the least recently used goes. */
+    sessionLimit: positiveInt('sessions').default(1000),
+    /** A browser session unused this long is signed out. */
+    sessionIdleTimeout: seconds().default(8 * 3600),
     /** A file holding the API token, so it stays off the command line (argv is visible in `ps`). */
     apiTokenFile: z
       .string({ error: 'expected a file path' })
@@ -195,6 +216,8 @@ export const towerConfigSchema = z
       .default(0.25),
     /** How long a dropped subscriber has to read its final `dropped` event before it is cut off. */
     feedDropGrace: seconds().default(5),
+    /** The reconnect delay the event stream asks EventSource clients to use (its `retry:` hint). */
+    feedRetry: positiveInt('milliseconds').default(3000),
     /** NATS servers of the cluster to join; none means a single tower, and no NATS at all. */
     cluster: z.array(natsUrl, { error: 'expected a list of nats:// URLs' }).default([]),
     /** A NATS credentials file (JWT and seed) for the cluster connection. */

@@ -267,7 +267,7 @@ describe.each([inProcess, overHttp])('GET /minions/events, $name', (transport) =
   it('writes a keep-alive comment on an idle stream', async () => {
     const { connect } = await setUp(transport, { keepAliveMs: 10 });
     const reader = await connect();
-    expect(await reader.next()).toMatchObject({ event: 'snapshot' });
+    expect(await reader.nextEvent()).toMatchObject({ event: 'snapshot' });
     // No sleep: the read simply waits for the interval to fire.
     expect(await reader.next()).toEqual({ comments: ['keep-alive'], data: undefined });
   });

@@ -18,9 +18,10 @@ export class SocketSink implements SseSink {
   readonly #socket: Socket | undefined;
   readonly #closing = new CloseSignal();
 
-  constructor(res: ServerResponse) {
+  /** `extra`: headers middleware set for this response (CORS), which `RESPONSE_ALREADY_SENT` would lose. */
+  constructor(res: ServerResponse, extra: Readonly<Record<string, string>> = {}) {
     this.#res = res;
-    res.writeHead(200, SSE_HEADERS);
+    res.writeHead(200, { ...extra, ...SSE_HEADERS });
     res.flushHeaders();
     // Writing chunks to the socket is what `res.write` does, minus framing each one again; it is
     // only equivalent while this response owns a writable socket that already has its headers (a

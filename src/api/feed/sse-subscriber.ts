@@ -22,6 +22,8 @@ export interface SubscriberOptions {
   readonly dropGraceMs: number;
   /** Told when this subscriber is dropped (for the once-per-peer log). */
   readonly onDrop: (lastEventId: number, backlog: number) => void;
+  /** Sent before anything else (the `retry:` hint); none when absent. */
+  readonly first?: SseFrame;
 }
 
 export interface FeedParts {
@@ -76,15 +78,16 @@ export function serveSubscriber(sink: SseSink, parts: FeedParts, options: Subscr
 
   const { lastEventId } = options;
   const missed = lastEventId === undefined ? undefined : parts.feed.since(lastEventId);
-  let frames: readonly SseFrame[];
+  let frames: SseFrame[];
   if (lastEventId !== undefined && missed !== undefined) {
     frames = missed.length > 0 ? [joinFrames(missed.map(changeFrame))] : [];
     sentId = lastEventId + missed.length;
   } else {
     const catchUp = parts.snapshots.catchUp();
-    frames = catchUp.frames;
+    frames = [...catchUp.frames];
     sentId = catchUp.lastId;
   }
+  if (options.first) frames.unshift(options.first);
   for (const frame of frames) {
     allowance += frame.chunk.length;
     sink.send(frame);

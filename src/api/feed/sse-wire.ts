@@ -82,6 +82,14 @@ export function droppedFrame(lastEventId: number): SseFrame {
   return toFrame(message('dropped', lastEventId, data));
 }
 
+/**
+ * The reconnect delay an EventSource should use, sent first on every stream: a message with only a
+ * `retry` field sets the delay and dispatches no event.
+ */
+export function retryFrame(retryMs: number): SseFrame {
+  return toFrame(`retry: ${retryMs}\n\n`);
+}
+
 /** A comment line: ignored by EventSource, but it keeps idle proxies from closing the stream. */
 export const KEEP_ALIVE: SseFrame = toFrame(': keep-alive\n\n');
 

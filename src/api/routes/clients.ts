@@ -2,7 +2,8 @@
  * `/clients`: the connected bolts, as the old stormbolt API listed them (plus transport and time).
  *
  * `HEAD /clients` carries `Content-MD5`: the MD5 hex of the sorted cnames, each followed by "\n",
- * so a poller learns of a connect or disconnect with one cheap request.
+ * so a poller learns of a connect or disconnect with one cheap request. `ETag` (weak, the MD5 of the
+ * body) lets a poller that wants every field answer `If-None-Match` with a bodiless 304.
  */
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
@@ -11,6 +12,7 @@ import type { Bolt } from '../../link/bolt.js';
 import type { BoltTable } from '../../link/bolt-table.js';
 import type { ApiEnv } from '../bindings.js';
 import { apiError } from '../errors.js';
+import { ifNoneMatch, weakTag } from '../etag.js';
 
 /** The minion actor's side of a bolt: its lifecycle state and last poll error, when it has one. */
 export type MinionStatusLookup = (
@@ -86,7 +88,13 @@ export function clientRoutes(
       // Hono answers HEAD through this GET handler and drops the body, so the digest is set here.
       const views = everyClient();
       c.header('Content-MD5', clientsChecksum(views));
-      return c.json(views);
+      // The tag covers the whole body (states and errors change without a connect), so it is the
+      // body's own digest; Content-MD5 stays the cname digest stormbolt pollers compare.
+      const body = JSON.stringify(views);
+      const tag = createHash('md5').update(body).digest('hex');
+      c.header('ETag', weakTag(tag));
+      if (ifNoneMatch(c.req.header('If-None-Match'), tag)) return c.body(null, 304);
+      return c.body(body, 200, { 'Content-Type': 'application/json' });
     })
     .get('/clients/:id', (c) => {
       const id = c.req.param('id');

@@ -18,22 +18,22 @@
  * snapshot (`feed/snapshot-cache.ts`). A subscriber that leaves more than `backlogLimit` bytes
  * unread is sent a final `dropped` message and let go (logged once per address).
  *
- * No `retry:` field is sent: EventSource's default reconnect delay (a few seconds) suits a feed
- * that resumes losslessly, and a server-wide value would be a policy nobody has asked for yet.
+ * Every stream starts with a `retry:` hint (`retryMs`, `--feed-retry`), so browsers reconnect after
+ * the same delay whatever their EventSource's default.
  */
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
 import { LimitLog } from '../../log/limit-log.js';
 import { type Logger, silentLogger } from '../../log/logger.js';
 import type { FeedObserver } from '../api-observer.js';
-import { type ApiEnv, clientAddress, nodeBindings } from '../bindings.js';
+import { type ApiContext, type ApiEnv, clientAddress, nodeBindings } from '../bindings.js';
 import { apiError } from '../errors.js';
 import type { ChangeFeed } from '../feed/change-feed.js';
 import { FeedFanOut } from '../feed/fan-out.js';
 import { SnapshotCache } from '../feed/snapshot-cache.js';
 import { SocketSink } from '../feed/socket-sink.js';
 import { type FeedParts, type SubscriberOptions, serveSubscriber } from '../feed/sse-subscriber.js';
-import { parseLastEventId, SSE_HEADERS } from '../feed/sse-wire.js';
+import { parseLastEventId, retryFrame, SSE_HEADERS } from '../feed/sse-wire.js';
 import { WebStreamSink } from '../feed/web-stream-sink.js';
 
 export interface MinionEventOptions {
@@ -49,6 +49,13 @@ export interface MinionEventOptions {
   readonly log?: Logger;
   /** Told how many streams are open and when one is dropped (the tower's metrics). */
   readonly observer?: FeedObserver;
+  /** The reconnect delay (ms) sent to EventSource clients in each stream's first message. */
+  readonly retryMs?: number;
+  /**
+   * Headers to add for this request (CORS). The stream is written past Hono's response, so
+   * middleware must not set headers on it (see `cors.ts`): the route writes them itself.
+   */
+  readonly headers?: (c: ApiContext) => Readonly<Record<string, string>>;
 }
 
 export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions = {}): Hono<ApiEnv> {
@@ -64,6 +71,8 @@ export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions 
   const backlogLimit = options.backlogLimit ?? 1024 * 1024;
   const dropGraceMs = options.dropGraceMs ?? 5000;
   const limits = new LimitLog(options.log ?? silentLogger());
+  const first = retryFrame(options.retryMs ?? 3000);
+  const extraHeaders = options.headers ?? (() => ({}));
   return new Hono<ApiEnv>().get('/minions/events', (c) => {
     if (feed.closed) throw apiError(503, 'feed-closed', 'the minion change feed has stopped');
     // Hono answers HEAD with this handler and drops the body; a stream opened here would never be
@@ -73,6 +82,7 @@ export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions 
     const remote = clientAddress(c) ?? 'in-process';
     const subscriber: SubscriberOptions = {
       lastEventId: parseLastEventId(c.req.header('Last-Event-ID')),
+      first,
       backlogLimit,
       dropGraceMs,
       onDrop: (lastEventId, backlog) => {
@@ -86,11 +96,11 @@ export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions 
       },
     };
     if (outgoing) {
-      serveSubscriber(new SocketSink(outgoing), parts, subscriber);
+      serveSubscriber(new SocketSink(outgoing, extraHeaders(c)), parts, subscriber);
       return RESPONSE_ALREADY_SENT;
     }
     const sink = new WebStreamSink();
     serveSubscriber(sink, parts, subscriber);
-    return c.body(sink.readable, 200, SSE_HEADERS);
+    return c.body(sink.readable, 200, { ...extraHeaders(c), ...SSE_HEADERS });
   });
 }

@@ -9,6 +9,7 @@
 import { Hono } from 'hono';
 import type { ApiEnv } from '../bindings.js';
 import { apiError } from '../errors.js';
+import { ifNoneMatch, weakTag } from '../etag.js';
 import type { RegistrySource } from '../feed/registry-source.js';
 
 /** The path segment of the event stream, which `/minions/:id` must leave to `minionEventRoutes`. */
@@ -57,21 +58,5 @@ function streamOf(parts: readonly Uint8Array[]): ReadableStream<Uint8Array> {
       for (const part of parts) controller.enqueue(part);
       controller.close();
     },
-  });
-}
-
-/** Weak: the body is a JSON rendering of the state the checksum names, not a byte-exact promise. */
-const weakTag = (checksum: string): string => `W/"${checksum}"`;
-
-/**
- * RFC 9110 weak comparison against `If-None-Match`: `*`, or any listed tag whose opaque part equals
- * ours, with or without `W/`. Only called for a representation that exists.
- */
-function ifNoneMatch(header: string | undefined, checksum: string): boolean {
-  if (header === undefined) return false;
-  const ours = `"${checksum}"`;
-  return header.split(',').some((raw) => {
-    const tag = raw.trim();
-    return tag === '*' || (tag.startsWith('W/') ? tag.slice(2) : tag) === ours;
   });
 }

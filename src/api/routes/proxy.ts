@@ -20,6 +20,7 @@ import { apiError } from '../errors.js';
 import { addForwarding, type TrustedProxies } from '../forwarding.js';
 import { relayExchange } from '../relay-exchange.js';
 import { meteredRequestBody, meteredResponse } from '../relay-metering.js';
+import { withoutSessionCookie } from '../session/session-cookie.js';
 
 const statusFor: Record<RelayErrorCode, ContentfulStatusCode> = {
   'port-not-allowed': 403,
@@ -49,6 +50,8 @@ export interface ProxyOptions {
   readonly remote?: RemoteRelay;
   /** Told each exchange's outcome, time to the head and body bytes; nothing is counted without it. */
   readonly observer?: RelayObserver;
+  /** Remove the tower's session cookie from relayed `Cookie` headers (it signs in to the tower only). */
+  readonly stripSessionCookie?: boolean;
 }
 
 /** The relay target for a cname held elsewhere, or undefined when no one holds it. */
@@ -76,6 +79,16 @@ export function proxyRoutes(table: BoltTable, options: ProxyOptions): Hono<ApiEn
     return relayToBolt(c, url, bolt, port, `${match[3] ?? '/'}${url.search}`, options);
   });
   return handler;
+}
+
+/** Drops the tower's session cookie from every `Cookie` line of `headers`, in place. */
+function stripSessionCookie(headers: string[]): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2) {
+    if (headers[i]?.toLowerCase() !== 'cookie') continue;
+    const kept = withoutSessionCookie(headers[i + 1] ?? '');
+    if (kept === undefined) headers.splice(i, 2);
+    else headers[i + 1] = kept;
+  }
 }
 
 /**
@@ -107,6 +120,7 @@ export async function relayToBolt(
   });
   const trusted = options.trustProxy?.has(exchange.remoteAddress) ?? false;
   const relayed = endToEndHeaders(exchange.headers, options.dropHeaders);
+  if (options.stripSessionCookie) stripSessionCookie(relayed);
   addForwarding(relayed, exchange.remoteAddress, url.protocol.replace(':', ''), trusted);
   const raw = carriesBody(c.req.method, bolt) ? exchange.body() : null;
   const { observer } = options;
