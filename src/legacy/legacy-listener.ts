@@ -17,6 +17,7 @@ import { listenOn, peerIdentity } from '../link/peer-identity.js';
 import { DEFAULT_PRE_AUTH_LIMITS, PreAuthGuard, type PreAuthLimits } from '../link/pre-auth-guard.js';
 import { LimitLog } from '../log/limit-log.js';
 import type { Logger } from '../log/logger.js';
+import type { HeldPort } from './held-port.js';
 import { LegacyBolt } from './legacy-bolt.js';
 import { LegacyConnection } from './legacy-connection.js';
 import { DEFAULT_LEGACY_LIMITS, type LegacyLimits } from './legacy-limits.js';
@@ -41,6 +42,8 @@ export interface LegacyListenerOptions {
   readonly limits?: Partial<LegacyLimits>;
   /** Caps and the TLS handshake deadline for connections not yet authenticated (no upgrade here). */
   readonly preAuth?: Partial<PreAuthLimits>;
+  /** The port, already bound early in the start (`holdPort`); `host` and `port` are then unused. */
+  readonly held?: HeldPort;
 }
 
 export interface LegacyListener {
@@ -148,12 +151,16 @@ export async function listenForLegacyBolts(
     if (table.add(bolt)) connectionLog.info({ remote }, 'legacy bolt connected');
   });
 
-  const address = await listenOn(server, options.port, options.host);
+  const { held } = options;
+  held?.handTo(server);
+  const address = held ? held.address : await listenOn(server, options.port, options.host);
   return {
     address,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // The held port is the one listening; the TLS server only serves what it hands over.
+        if (held) void held.close().then(resolve);
+        else server.close(() => resolve());
         for (const connection of [...connections]) connection.close('shutdown', 'tower shutting down', true);
         for (const socket of sockets) socket.destroy();
       }),
