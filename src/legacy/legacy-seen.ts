@@ -128,7 +128,7 @@ export async function trackLegacySeen(
     touch(bolt.cname);
   };
   const onClosed = (bolt: Bolt) => {
-    if (bolt.transport === 'legacy' && bolt.ports !== undefined) touch(bolt.cname);
+    if (bolt.transport === 'legacy' && bolt.ports !== null) touch(bolt.cname);
   };
   table.on('capability', onCapability);
   table.on('closed', onClosed);

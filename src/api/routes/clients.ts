@@ -60,7 +60,7 @@ export function clientsChecksum(bolts: readonly Pick<Bolt, 'cname'>[]): string {
 export type MissingClients = () => readonly { readonly cname: string; readonly lastSeen: string }[];
 
 // A legacy connection is a client only once ready: before its capability it may still be refused.
-const listed = (bolt: Bolt): boolean => bolt.transport !== 'legacy' || bolt.ports !== undefined;
+const listed = (bolt: Bolt): boolean => bolt.transport !== 'legacy' || bolt.ports !== null;
 
 /** In a cluster, the bolts other towers hold, as they published them. */
 export type RemoteClients = () => Iterable<RecordSummary>;
