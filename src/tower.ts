@@ -184,6 +184,7 @@ export async function startTower(
             cert: [credentials.cert, ...(credentials.legacyExtra ? [credentials.legacyExtra.cert] : [])],
             key: [credentials.key, ...(credentials.legacyExtra ? [credentials.legacyExtra.key] : [])],
             beaconValidityMs: settings.beaconValidity * 1000,
+            heartbeatIntervalMs: settings.beaconInterval * 1000,
             capabilityTimeoutMs: settings.capabilityTimeout * 1000,
             limits: { maxWriteBacklogBytes: settings.outputBacklogLimit },
             preAuth,

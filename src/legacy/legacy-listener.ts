@@ -33,6 +33,8 @@ export interface LegacyListenerOptions {
   readonly key: string | readonly string[];
   /** Silence on the beacon channel after which a connection expires (the tower's beaconValidity). */
   readonly beaconValidityMs: number;
+  /** How often a cloudflash-bolt 0.3 agent is asked for a heartbeat (the tower's beaconInterval). */
+  readonly heartbeatIntervalMs?: number;
   /** How long a connection may go without sending its capability. */
   readonly capabilityTimeoutMs: number;
   /** Least time between two capability changes of one connection; lists in between are coalesced. */
@@ -53,6 +55,8 @@ export interface LegacyListener {
 }
 
 const DEFAULT_TOWER_PORTS = [5000, 8000];
+// The tower's default beaconInterval: four chances to answer within the default 45 s validity.
+const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
 
 const list = (value: string | readonly string[]): string[] =>
   typeof value === 'string' ? [value] : [...value];
@@ -112,6 +116,7 @@ export async function listenForLegacyBolts(
       {
         towerPorts: options.towerPorts ?? DEFAULT_TOWER_PORTS,
         beaconValidityMs: options.beaconValidityMs,
+        heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
         capabilityTimeoutMs: options.capabilityTimeoutMs,
         limits,
       },
