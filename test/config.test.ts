@@ -79,6 +79,8 @@ describe('tower config', () => {
       onDuplicate: 'refuse',
       logLevel: 'info',
       headerRelay: false,
+      legacyMissingAfter: 60,
+      legacySeenLimit: 10000,
       shutdownGrace: 5,
       feedBacklogLimit: 1048576,
       feedWriteShare: 0.25,
