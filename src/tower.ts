@@ -15,7 +15,9 @@ import { type Cluster, joinCluster } from './cluster/cluster.js';
 import type { TowerConfig } from './config/tower-config.js';
 import { startMinionFleet } from './fleet/minion-fleet.js';
 import { startTowerInspector, type TowerInspector } from './inspect/tower-inspector.js';
+import type { HeldPort } from './legacy/held-port.js';
 import { listenForLegacyBolts } from './legacy/legacy-listener.js';
+import { type LegacySeen, trackLegacySeen } from './legacy/legacy-seen.js';
 import { BoltTable } from './link/bolt-table.js';
 import { logConflicts } from './link/conflict-log.js';
 import type { PreAuthLimits } from './link/pre-auth-guard.js';
@@ -66,6 +68,8 @@ export type TowerSettings = Pick<
   | 'onDuplicate'
   | 'inspect'
   | 'legacyPort'
+  | 'legacyMissingAfter'
+  | 'legacySeenLimit'
   | 'headerRelay'
   | 'feedBacklogLimit'
   | 'feedWriteShare'
@@ -82,6 +86,10 @@ export type TowerSettings = Pick<
   Partial<Pick<TowerConfig, 'metricsPort' | 'metricsHost'>> & {
     /** Who answers `/proxy` for a cname no local bolt holds; in a cluster, the tower holding it. */
     readonly remoteRelay?: RemoteRelay;
+    /** The legacy port, bound early by the start command (see held-port.ts). */
+    readonly legacyHeld?: HeldPort;
+    /** Where `legacy-seen.json` is kept (the data dir); without it, legacy minions are not remembered. */
+    readonly legacySeenDir?: string;
   };
 
 export interface RunningTower {
@@ -157,6 +165,48 @@ export async function startTower(
     },
     log,
   );
+  // Who was connected, read before the legacy listener opens so no capability goes unrecorded.
+  const seen: LegacySeen | undefined =
+    settings.legacyPort === undefined || settings.legacySeenDir === undefined
+      ? undefined
+      : await trackLegacySeen(
+          table,
+          {
+            dataDir: settings.legacySeenDir,
+            missingAfterMs: settings.legacyMissingAfter * 1000,
+            limit: settings.legacySeenLimit,
+          },
+          log,
+        );
+  // Right after the fleet (which must see every bolt) and before anything slower: a 0.4.3 agent
+  // that finds the port closed never dials again, so the legacy port's restart gap is kept short.
+  const preAuth: PreAuthLimits = {
+    handshakeTimeoutMs: settings.tlsHandshakeTimeout * 1000,
+    upgradeTimeoutMs: settings.upgradeTimeout * 1000,
+    limit: settings.handshakeLimit,
+    limitPerAddress: settings.handshakeLimitPerAddress,
+  };
+  const legacy =
+    settings.legacyPort === undefined
+      ? undefined
+      : await listenForLegacyBolts(
+          {
+            host: settings.boltHost,
+            port: settings.legacyPort,
+            ca: credentials.ca,
+            cert: [credentials.cert, ...(credentials.legacyExtra ? [credentials.legacyExtra.cert] : [])],
+            key: [credentials.key, ...(credentials.legacyExtra ? [credentials.legacyExtra.key] : [])],
+            beaconValidityMs: settings.beaconValidity * 1000,
+            heartbeatIntervalMs: settings.beaconInterval * 1000,
+            capabilityTimeoutMs: settings.capabilityTimeout * 1000,
+            limits: { maxWriteBacklogBytes: settings.outputBacklogLimit },
+            preAuth,
+            capabilityIntervalMs: settings.capabilityInterval * 1000,
+            ...(settings.legacyHeld ? { held: settings.legacyHeld } : {}),
+          },
+          table,
+          log,
+        );
   if (settings.cluster.length > 0) assertPeerCertificate(credentials.cert);
   const cluster =
     settings.cluster.length === 0
@@ -180,12 +230,6 @@ export async function startTower(
     firstId: Date.now() * 100,
     onError: (error) => log.error({ err: error }, 'registry change stream failed'),
   });
-  const preAuth: PreAuthLimits = {
-    handshakeTimeoutMs: settings.tlsHandshakeTimeout * 1000,
-    upgradeTimeoutMs: settings.upgradeTimeout * 1000,
-    limit: settings.handshakeLimit,
-    limitPerAddress: settings.handshakeLimitPerAddress,
-  };
   const bolts = await listenForBolts(
     {
       host: settings.boltHost,
@@ -200,25 +244,6 @@ export async function startTower(
     table,
     log,
   );
-  const legacy =
-    settings.legacyPort === undefined
-      ? undefined
-      : await listenForLegacyBolts(
-          {
-            host: settings.boltHost,
-            port: settings.legacyPort,
-            ca: credentials.ca,
-            cert: [credentials.cert, ...(credentials.legacyExtra ? [credentials.legacyExtra.cert] : [])],
-            key: [credentials.key, ...(credentials.legacyExtra ? [credentials.legacyExtra.key] : [])],
-            beaconValidityMs: settings.beaconValidity * 1000,
-            capabilityTimeoutMs: settings.capabilityTimeout * 1000,
-            limits: { maxWriteBacklogBytes: settings.outputBacklogLimit },
-            preAuth,
-            capabilityIntervalMs: settings.capabilityInterval * 1000,
-          },
-          table,
-          log,
-        );
   // In a cluster: other towers relay here to the bolts this tower holds, and this tower to theirs.
   const peerListener = cluster
     ? await listenForPeers(
@@ -257,6 +282,7 @@ export async function startTower(
     registry,
     feed,
     minionStatus: fleet.status,
+    ...(seen ? { missingClients: () => seen.missing() } : {}),
     headerRelay: settings.headerRelay,
     ...(cluster ? { cluster } : {}),
     ...(remoteRelay ? { remoteRelay } : {}),
@@ -315,6 +341,8 @@ export async function startTower(
           if ('closeAllConnections' in api) api.closeAllConnections();
         }),
       ]);
+      // After the legacy connections closed, so their last sighting is saved.
+      await seen?.close();
       fleet.stop();
       registry.close();
       metrics.close();

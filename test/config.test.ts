@@ -83,6 +83,8 @@ describe('tower config', () => {
       logLevel: 'info',
       metricsHost: '127.0.0.1',
       headerRelay: false,
+      legacyMissingAfter: 60,
+      legacySeenLimit: 10000,
       shutdownGrace: 5,
       feedBacklogLimit: 1048576,
       feedWriteShare: 0.25,

@@ -20,7 +20,7 @@ import type { ChangeFeed } from './feed/change-feed.js';
 import type { RegistrySource } from './feed/registry-source.js';
 import { TrustedProxies } from './forwarding.js';
 import { headerRelay } from './header-relay.js';
-import { clientRoutes, type MinionStatusLookup } from './routes/clients.js';
+import { clientRoutes, type MinionStatusLookup, type MissingClients } from './routes/clients.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { type MinionEventOptions, minionEventRoutes } from './routes/minion-events.js';
@@ -46,6 +46,8 @@ export interface ApiOptions {
   readonly registry: RegistrySource;
   readonly feed: ChangeFeed;
   readonly minionStatus?: MinionStatusLookup;
+  /** Legacy minions connected before a restart that have not come back (`GET /clients?missing=1`). */
+  readonly missingClients?: MissingClients;
   readonly events?: MinionEventOptions;
   /** Relay requests carrying `stormbolt-target: <cname>:<port>` (the old stormbolt header relay). */
   readonly headerRelay?: boolean;
@@ -101,7 +103,12 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
   );
   app.route(
     '/',
-    clientRoutes(options.table, options.minionStatus, cluster && (() => cluster.remoteRecords())),
+    clientRoutes(
+      options.table,
+      options.minionStatus,
+      cluster && (() => cluster.remoteRecords()),
+      options.missingClients,
+    ),
   );
   app.route(
     '/',

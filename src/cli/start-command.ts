@@ -3,12 +3,11 @@
  * optional JSON file, creating its CA and server certificate on first run.
  */
 import type { Command } from 'commander';
-import { ensureRsaTowerCertificate, initCertificates, readTowerCredentials } from '../certs/store.js';
 import { resolveApiToken } from '../config/api-token-file.js';
 import { loadConfig } from '../config/load-config.js';
 import { towerConfigSchema } from '../config/tower-config.js';
+import { holdPort } from '../legacy/held-port.js';
 import { createLogger } from '../log/logger.js';
-import { startTower } from '../tower.js';
 import { collect, exitWithError, onShutdown } from './fail.js';
 import { onReload } from './reload.js';
 
@@ -75,6 +74,11 @@ export function registerStartCommand(program: Command): void {
       '--legacy-port <port>',
       'also accept deployed stormbolt agents (raw TLS + mux-demux) here; off by default',
     )
+    .option(
+      '--legacy-missing-after <seconds>',
+      'after a restart, warn about legacy minions not back this long (default 60)',
+    )
+    .option('--legacy-seen-limit <n>', 'legacy cnames remembered across restarts (default 10000)')
     .option('--header-relay', 'relay API requests carrying "stormbolt-target: <cname>:<port>"')
     .option(
       '--shutdown-grace <seconds>',
@@ -131,6 +135,16 @@ export function registerStartCommand(program: Command): void {
         });
         // Before anything is created: an unusable token file stops the start like a bad flag.
         const apiToken = await resolveApiToken(config);
+        // Bound before the heavy imports below: the legacy port's restart gap is what 0.4.3 agents
+        // cannot survive (they stop redialling after one refused connect).
+        const legacyHeld =
+          config.legacyPort === undefined
+            ? undefined
+            : await holdPort(config.boltHost, config.legacyPort, config.handshakeLimit);
+        const { ensureRsaTowerCertificate, initCertificates, readTowerCredentials } = await import(
+          '../certs/store.js'
+        );
+        const { startTower } = await import('../tower.js');
         const log = createLogger({
           level: config.logLevel,
           ...(config.logFormat ? { format: config.logFormat } : {}),
@@ -146,7 +160,7 @@ export function registerStartCommand(program: Command): void {
             : await ensureRsaTowerCertificate({ dataDir: config.dataDir, names: config.names });
         if (legacyExtra?.created) log.info({ dir: config.dataDir }, 'created tower-rsa.crt for old agents');
         const tower = await startTower(
-          { ...config, apiToken },
+          { ...config, apiToken, legacySeenDir: config.dataDir, ...(legacyHeld ? { legacyHeld } : {}) },
           { ...credentials, ...(legacyExtra ? { legacyExtra } : {}) },
           log,
         );

@@ -203,6 +203,10 @@ export const towerConfigSchema = z
     inspect: listenPort().optional(),
     /** Port for the legacy protocol listener (later feature); absent means off. */
     legacyPort: listenPort().optional(),
+    /** After a restart, how long a legacy minion connected before has to come back before it is named missing. */
+    legacyMissingAfter: seconds().default(60),
+    /** Most legacy cnames remembered in <dataDir>/legacy-seen.json (the least recently seen are dropped). */
+    legacySeenLimit: positiveInt('cnames').default(10000),
     headerRelay: z.boolean({ error: 'expected true or false' }).default(false),
     /** On SIGTERM/SIGINT, seconds allowed for a clean stop before the tower exits anyway. */
     shutdownGrace: seconds().default(5),

@@ -5,11 +5,19 @@
  *
  * Port lists are decimal numbers joined by commas. The original parsed `""` as `[0]` and let any
  * junk through as NaN; here only whole numbers 1-65535 count, so `""` is the empty list: no ports.
+ *
+ * cloudflash-bolt 0.3 agents (stormbolt's ancestor) answer `forwardingPorts:5000,8000`, the only form
+ * that tower accepted; the prefix marks that dialect, whose liveness is the `heartbeat` channel.
  */
 import type { LegacyStream } from './legacy-stream.js';
 import type { MuxDemuxSession } from './mux-demux-session.js';
 
 export const CAPABILITY = 'capability';
+/** How a cloudflash-bolt 0.3 agent's capability starts. */
+export const FORWARDING_PORTS = 'forwardingPorts:';
+
+/** stormbolt 0.4 (beacons), or its ancestor cloudflash-bolt 0.3 (heartbeats the tower asks for). */
+export type LegacyDialect = 'stormbolt' | 'cloudflash';
 
 /**
  * Opens the tower's capability stream; `onPorts` gets every list the agent sends (each replaces
@@ -17,10 +25,17 @@ export const CAPABILITY = 'capability';
  */
 export function askCapability(
   session: MuxDemuxSession,
-  onPorts: (ports: readonly number[]) => void,
+  onPorts: (ports: readonly number[], dialect: LegacyDialect) => void,
 ): LegacyStream | undefined {
   const stream = session.open(CAPABILITY, { writable: false, readable: true }, false);
-  if (stream) stream.listener = { data: (payload) => onPorts(parsePorts(payload)) };
+  if (stream)
+    stream.listener = {
+      data: (payload) => {
+        if (typeof payload === 'string' && payload.startsWith(FORWARDING_PORTS))
+          onPorts(parsePorts(payload.slice(FORWARDING_PORTS.length)), 'cloudflash');
+        else onPorts(parsePorts(payload), 'stormbolt');
+      },
+    };
   return stream;
 }
 

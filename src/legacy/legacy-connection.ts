@@ -13,7 +13,8 @@ import type { CloseReason } from '../link/close-reason.js';
 import type { RelayOptions, RelayRequest, RelayResponse } from '../link/relay.js';
 import type { Logger } from '../log/logger.js';
 import { BeaconChannel } from './beacon-channel.js';
-import { answerCapability, askCapability, CAPABILITY } from './capability-channel.js';
+import { answerCapability, askCapability, CAPABILITY, type LegacyDialect } from './capability-channel.js';
+import { HeartbeatChannel } from './heartbeat-channel.js';
 import { LegacyProtocolError } from './legacy-error.js';
 import type { LegacyLimits } from './legacy-limits.js';
 import type { LegacyStream } from './legacy-stream.js';
@@ -25,6 +26,8 @@ export interface LegacyConnectionOptions {
   /** The list the tower answers an agent's capability with; agents store it and never use it. */
   readonly towerPorts: readonly number[];
   readonly beaconValidityMs: number;
+  /** How often a cloudflash-bolt 0.3 agent is asked for a heartbeat (the tower's beaconInterval). */
+  readonly heartbeatIntervalMs: number;
   readonly capabilityTimeoutMs: number;
   readonly limits: LegacyLimits;
 }
@@ -44,7 +47,8 @@ const END_GRACE_MS = 1000;
 export class LegacyConnection {
   private readonly decoder: LineDecoder;
   private readonly session: MuxDemuxSession;
-  private readonly beacon: BeaconChannel;
+  /** The agent's liveness channel, chosen by the dialect of its first capability. */
+  private liveness: BeaconChannel | HeartbeatChannel | undefined;
   private readonly capabilityTimer: NodeJS.Timeout;
   private ready = false;
   private ports: readonly number[] = [];
@@ -70,12 +74,6 @@ export class LegacyConnection {
       send: (frame) => this.send(encodeLine(frame)),
       accept: (stream) => this.accept(stream),
     });
-    this.beacon = new BeaconChannel(options.beaconValidityMs, {
-      expire: (silentMs) => this.close('expired', `expired: no beacon for ${silentMs} ms`, true),
-      outputStuckSince: () => (socket.writableLength > 0 ? this.outputMovedAt : undefined),
-      stalled: (stuckMs) =>
-        this.close('backlog', `the agent took none of its output for ${stuckMs} ms`, true),
-    });
     this.capabilityTimer = setTimeout(
       () => this.close('capability-timeout', `no capability within ${options.capabilityTimeoutMs} ms`, true),
       options.capabilityTimeoutMs,
@@ -85,7 +83,7 @@ export class LegacyConnection {
     socket.on('error', (error) => log.debug({ err: error }, 'legacy bolt socket error'));
     socket.on('close', () => this.finish('closed', 'connection lost'));
 
-    askCapability(this.session, (ports) => this.announce(ports));
+    askCapability(this.session, (ports, dialect) => this.announce(ports, dialect));
   }
 
   get isClosed(): boolean {
@@ -170,7 +168,7 @@ export class LegacyConnection {
     stream.end();
   }
 
-  private announce(ports: readonly number[]): void {
+  private announce(ports: readonly number[], dialect: LegacyDialect): void {
     if (this.closed) return;
     if (this.ready) {
       // Each data frame replaces the list; one repeating its list changes nothing worth announcing.
@@ -178,17 +176,38 @@ export class LegacyConnection {
     } else {
       this.ready = true;
       clearTimeout(this.capabilityTimer);
-      this.beacon.start(this.session);
+      this.startLiveness(dialect);
     }
     this.ports = ports;
     this.hooks.capability(ports);
+  }
+
+  private startLiveness(dialect: LegacyDialect): void {
+    const silence = dialect === 'cloudflash' ? 'heartbeat' : 'beacon';
+    const watch = {
+      expire: (silentMs: number) => this.close('expired', `expired: no ${silence} for ${silentMs} ms`, true),
+      outputStuckSince: () => (this.socket.writableLength > 0 ? this.outputMovedAt : undefined),
+      stalled: (stuckMs: number) =>
+        this.close('backlog', `the agent took none of its output for ${stuckMs} ms`, true),
+    };
+    const { beaconValidityMs, heartbeatIntervalMs } = this.options;
+    if (dialect === 'cloudflash') {
+      this.log.info(
+        { dialect: 'cloudflash-bolt 0.3' },
+        'legacy bolt speaks cloudflash-bolt 0.3: forwardingPorts capability, heartbeats instead of beacons',
+      );
+      this.liveness = new HeartbeatChannel(heartbeatIntervalMs, beaconValidityMs, watch);
+    } else {
+      this.liveness = new BeaconChannel(beaconValidityMs, watch);
+    }
+    this.liveness.start(this.session);
   }
 
   private finish(reason: CloseReason, detail: string): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.capabilityTimer);
-    this.beacon.stop();
+    this.liveness?.stop();
     this.session.lost();
     this.hooks.closed(reason, detail);
   }

@@ -18,6 +18,7 @@ import { listenOn, peerIdentity } from '../link/peer-identity.js';
 import { DEFAULT_PRE_AUTH_LIMITS, PreAuthGuard, type PreAuthLimits } from '../link/pre-auth-guard.js';
 import { LimitLog } from '../log/limit-log.js';
 import type { Logger } from '../log/logger.js';
+import type { HeldPort } from './held-port.js';
 import { LegacyBolt } from './legacy-bolt.js';
 import { LegacyConnection } from './legacy-connection.js';
 import { DEFAULT_LEGACY_LIMITS, type LegacyLimits } from './legacy-limits.js';
@@ -33,6 +34,8 @@ export interface LegacyListenerOptions {
   readonly key: string | readonly string[];
   /** Silence on the beacon channel after which a connection expires (the tower's beaconValidity). */
   readonly beaconValidityMs: number;
+  /** How often a cloudflash-bolt 0.3 agent is asked for a heartbeat (the tower's beaconInterval). */
+  readonly heartbeatIntervalMs?: number;
   /** How long a connection may go without sending its capability. */
   readonly capabilityTimeoutMs: number;
   /** Least time between two capability changes of one connection; lists in between are coalesced. */
@@ -42,6 +45,8 @@ export interface LegacyListenerOptions {
   readonly limits?: Partial<LegacyLimits>;
   /** Caps and the TLS handshake deadline for connections not yet authenticated (no upgrade here). */
   readonly preAuth?: Partial<PreAuthLimits>;
+  /** The port, already bound early in the start (`holdPort`); `host` and `port` are then unused. */
+  readonly held?: HeldPort;
 }
 
 export interface LegacyListener {
@@ -51,6 +56,8 @@ export interface LegacyListener {
 }
 
 const DEFAULT_TOWER_PORTS = [5000, 8000];
+// The tower's default beaconInterval: four chances to answer within the default 45 s validity.
+const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
 
 const list = (value: string | readonly string[]): string[] =>
   typeof value === 'string' ? [value] : [...value];
@@ -110,6 +117,7 @@ export async function listenForLegacyBolts(
       {
         towerPorts: options.towerPorts ?? DEFAULT_TOWER_PORTS,
         beaconValidityMs: options.beaconValidityMs,
+        heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
         capabilityTimeoutMs: options.capabilityTimeoutMs,
         limits,
       },
@@ -149,12 +157,16 @@ export async function listenForLegacyBolts(
     if (table.add(bolt)) connectionLog.info({ remote }, 'legacy bolt connected');
   });
 
-  const address = await listenOn(server, options.port, options.host);
+  const { held } = options;
+  held?.handTo(server);
+  const address = held ? held.address : await listenOn(server, options.port, options.host);
   return {
     address,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // The held port is the one listening; the TLS server only serves what it hands over.
+        if (held) void held.close().then(resolve);
+        else server.close(() => resolve());
         for (const connection of [...connections]) connection.close('shutdown', 'tower shutting down', true);
         for (const socket of sockets) socket.destroy();
       }),

@@ -4,6 +4,10 @@
  * `HEAD /clients` carries `Content-MD5`: the MD5 hex of the sorted cnames, each followed by "\n",
  * so a poller learns of a connect or disconnect with one cheap request. `ETag` (weak, the MD5 of the
  * body) lets a poller that wants every field answer `If-None-Match` with a bodiless 304.
+ *
+ * A legacy bolt is listed once its capability arrived, as the old tower listed a client only when
+ * ready. `GET /clients?missing=1` lists instead the legacy minions connected before the last restart
+ * that have not come back (see src/legacy/legacy-seen.ts).
  */
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
@@ -54,6 +58,12 @@ export function clientsChecksum(bolts: readonly Pick<Bolt, 'cname'>[]): string {
   return hash.digest('hex');
 }
 
+/** Legacy minions connected before a restart and not back within the grace; empty until it passed. */
+export type MissingClients = () => readonly { readonly cname: string; readonly lastSeen: string }[];
+
+// A legacy connection is a client only once ready: before its capability it may still be refused.
+const listed = (bolt: Bolt): boolean => bolt.transport !== 'legacy' || bolt.ports !== null;
+
 /** In a cluster, the bolts other towers hold, as they published them. */
 export type RemoteClients = () => Iterable<RecordSummary>;
 
@@ -75,9 +85,13 @@ export function clientRoutes(
   table: BoltTable,
   minionStatus?: MinionStatusLookup,
   remoteClients?: RemoteClients,
+  missingClients?: MissingClients,
 ): Hono<ApiEnv> {
   const everyClient = (): ClientView[] => {
-    const views = table.list().map((bolt) => clientView(bolt, minionStatus));
+    const views = table
+      .list()
+      .filter(listed)
+      .map((bolt) => clientView(bolt, minionStatus));
     if (remoteClients === undefined) return views;
     const local = new Set(views.map((view) => view.cname));
     for (const record of remoteClients()) if (!local.has(record.cname)) views.push(recordClientView(record));
@@ -85,6 +99,7 @@ export function clientRoutes(
   };
   return new Hono<ApiEnv>()
     .get('/clients', (c) => {
+      if (c.req.query('missing') === '1') return c.json(missingClients?.() ?? []);
       // Hono answers HEAD through this GET handler and drops the body, so the digest is set here.
       const views = everyClient();
       c.header('Content-MD5', clientsChecksum(views));
@@ -99,7 +114,7 @@ export function clientRoutes(
     .get('/clients/:id', (c) => {
       const id = c.req.param('id');
       const bolt = table.get(id);
-      if (bolt) return c.json(clientView(bolt, minionStatus));
+      if (bolt && listed(bolt)) return c.json(clientView(bolt, minionStatus));
       for (const record of remoteClients?.() ?? [])
         if (record.cname === id) return c.json(recordClientView(record));
       throw apiError(404, 'unknown-client', `no bolt is connected as "${id}"`);
