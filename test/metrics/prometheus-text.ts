@@ -117,8 +117,18 @@ function parseSample(line: string, fail: (why: string) => never): Sample {
   const parts = line.slice(at).split(' ');
   if (parts[0] !== '' || parts.length < 2 || parts.length > 3) fail('expected " value [timestamp]"');
   const raw = parts[1] ?? '';
-  const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : raw === 'NaN' ? NaN : Number(raw);
-  if (raw === '' || (Number.isNaN(value) && raw !== 'NaN')) fail('bad value');
+  // Prometheus reads values with Go's ParseFloat: Inf and NaN in any case (prom-client writes "Nan").
+  const special = raw.toLowerCase();
+  const isNaNText = special === 'nan';
+  const value =
+    special === '+inf' || special === 'inf'
+      ? Infinity
+      : special === '-inf'
+        ? -Infinity
+        : isNaNText
+          ? NaN
+          : Number(raw);
+  if (raw === '' || (Number.isNaN(value) && !isNaNText)) fail('bad value');
   if (parts[2] !== undefined && !/^-?\d+$/.test(parts[2])) fail('bad timestamp');
   return { name, labels, value };
 }
