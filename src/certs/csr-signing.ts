@@ -50,7 +50,19 @@ export async function checkSigningRequest(pem: string, cnameOverride?: string): 
       `not a PEM certificate signing request (${error instanceof Error ? error.message : String(error)})`,
     );
   }
-  const keyDescription = describeKey(request.publicKey);
+  // The library parses the key and the subject lazily: their errors are the request's, found late.
+  let publicKey: x509.PublicKey;
+  let commonName: string | undefined;
+  try {
+    publicKey = request.publicKey;
+    commonName = request.subjectName.getField('CN')[0];
+  } catch (error) {
+    throw new CsrError(
+      'CSR_UNREADABLE',
+      `the request's key or subject does not parse (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+  const keyDescription = describeKey(publicKey);
   let verified = false;
   try {
     verified = await request.verify();
@@ -62,7 +74,7 @@ export async function checkSigningRequest(pem: string, cnameOverride?: string): 
       'CSR_BAD_SIGNATURE',
       "the request's signature does not verify with its own key: altered, or not made by the key's holder",
     );
-  const cname = cnameOverride ?? request.subjectName.getField('CN')[0];
+  const cname = cnameOverride ?? commonName;
   if (cname === undefined)
     throw new CsrError('CSR_BAD_CNAME', 'the request has no CN in its subject: give --cname');
   if (!isValidCname(cname))
@@ -70,7 +82,7 @@ export async function checkSigningRequest(pem: string, cnameOverride?: string): 
       'CSR_BAD_CNAME',
       `invalid cname ${JSON.stringify(cname)}: use 1-128 characters of A-Z a-z 0-9 . _ : -`,
     );
-  return { cname, publicKey: request.publicKey, keyDescription };
+  return { cname, publicKey, keyDescription };
 }
 
 function describeKey(publicKey: x509.PublicKey): string {
