@@ -340,7 +340,13 @@ export async function startTower(
   cluster?.start({ registry, table, endpoints: { relayUrl, apiUrl, boltUrl } });
   phase = 'serving';
   // `farewell`: what the bolts are told once the cluster is left; a plain close just closes them.
-  const close = async (farewell?: string) => {
+  // Once only: a drain closes the tower, and whoever started it may call `close` again.
+  let closing: Promise<void> | undefined;
+  const close = (farewell?: string): Promise<void> => {
+    closing ??= closeOnce(farewell);
+    return closing;
+  };
+  const closeOnce = async (farewell?: string) => {
     feed.close();
     // First: a stopping tower leaves its minions' keys for their agents' next towers to take over.
     await cluster?.close();
