@@ -17,11 +17,11 @@ afterEach(closeAll);
 /** One request over `agent` (a kept-alive connection), read to the end. */
 function request(
   url: string,
-  agent: http.Agent,
+  kept: http.Agent,
 ): Promise<{ status: number; connection: string | undefined; body: string }> {
   return new Promise((resolve, reject) => {
     http
-      .get(url, { agent }, (res) => {
+      .get(url, { agent: kept }, (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (chunk: string) => {
           body += chunk;
