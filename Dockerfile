@@ -2,6 +2,8 @@
 #   docker build -t stormtower .
 #   docker run -d -p 8443:8443 -p 127.0.0.1:8020:8020 -v stormtower-data:/var/lib/stormtower stormtower
 # Settings come as STORMTOWER_* variables or flags after the image name (`start --legacy-port 443`).
+# SIGTERM drains for up to --drain-timeout (30 s) plus --shutdown-grace (5 s), but `docker stop` kills
+# after 10 s: run with `--stop-timeout 45` (Compose: stop_grace_period: 45s). A Dockerfile cannot set it.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /src

@@ -8,7 +8,10 @@ import { serve } from '@hono/node-server';
 import { createApp } from './api/app.js';
 import { createChangeFeed } from './api/feed/change-feed.js';
 import { listenForPeers } from './api/peer/peer-listener.js';
+import { RelayTracker } from './api/relay-tracker.js';
 import type { RemoteRelay } from './api/routes/proxy.js';
+import type { TowerPhase } from './api/tower-phase.js';
+import { redialReason } from './bolt/protocol/redial-hint.js';
 import { listenForBolts } from './bolt/tower/bolt-listener.js';
 import { assertPeerCertificate } from './certs/peer-certificate.js';
 import { type Cluster, joinCluster } from './cluster/cluster.js';
@@ -21,12 +24,14 @@ import { type LegacySeen, trackLegacySeen } from './legacy/legacy-seen.js';
 import { BoltTable } from './link/bolt-table.js';
 import { logConflicts } from './link/conflict-log.js';
 import type { PreAuthLimits } from './link/pre-auth-guard.js';
+import { stopAccepting } from './link/stop-accepting.js';
 import { LimitLog } from './log/limit-log.js';
 import type { Logger } from './log/logger.js';
 import { listenForScrapes } from './metrics/metrics-listener.js';
 import { createTowerMetrics, type TowerMetrics } from './metrics/tower-metrics.js';
 import { createPeerClient } from './peer/peer-client.js';
 import { createRegistry, type MinionRegistry } from './registry/minion-registry.js';
+import { DrainCounters, type DrainSummary, drainTower } from './tower-drain.js';
 
 /** PEM strings: the CA that signs agents, and the tower's own certificate and key. */
 export interface TowerCredentials {
@@ -83,7 +88,8 @@ export type TowerSettings = Pick<
   | 'clusterPort'
   | 'clusterAdvertise'
 > &
-  Partial<Pick<TowerConfig, 'metricsPort' | 'metricsHost'>> & {
+  Partial<Pick<TowerConfig, 'metricsPort' | 'metricsHost'>> &
+  Partial<Pick<TowerConfig, 'drainTimeout' | 'redialSpread' | 'publicHealth'>> & {
     /** Who answers `/proxy` for a cname no local bolt holds; in a cluster, the tower holding it. */
     readonly remoteRelay?: RemoteRelay;
     /** The legacy port, bound early by the start command (see held-port.ts). */
@@ -112,6 +118,11 @@ export interface RunningTower {
   /** `http://host:port/metrics` of the token-less listener, when `metricsPort` is set. */
   readonly metricsUrl: string | undefined;
   close(): Promise<void>;
+  /**
+   * Drains, then closes (see `tower-drain.ts`): relays in flight finish within `drainTimeout`
+   * (default 30 s), agents are told to redial within `redialSpread` (default 10 s).
+   */
+  drain(): Promise<DrainSummary>;
 }
 
 /** The host other towers dial: the listener's own address, or this host's name for a wildcard. */
@@ -146,6 +157,10 @@ export async function startTower(
   });
   logConflicts(table, log);
   const metrics = createTowerMetrics();
+  // Set to `serving` once every listener is up; `/ready` and the drain gate read it.
+  let phase: TowerPhase = 'starting';
+  const relays = new RelayTracker();
+  const drainCounters = new DrainCounters();
   const inspector: TowerInspector | undefined =
     settings.inspect === undefined ? undefined : await startTowerInspector({ port: settings.inspect });
   const fleet = startMinionFleet(
@@ -291,8 +306,17 @@ export async function startTower(
       writeShare: settings.feedWriteShare,
       dropGraceMs: settings.feedDropGrace * 1000,
       retryMs: settings.feedRetry,
+      onShutdownTold: () => {
+        drainCounters.subscribersTold += 1;
+      },
     },
     observer: metrics.api,
+    phase: () => phase,
+    relays,
+    onRelayRefused: () => {
+      drainCounters.relaysRefused += 1;
+    },
+    publicHealth: settings.publicHealth ?? false,
   });
   const api = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: settings.apiHost, port: settings.apiPort }, () =>
@@ -314,6 +338,37 @@ export async function startTower(
     settings.clusterAdvertise ??
     `https://${advertisedHost(settings.clusterHost)}:${peerListener?.address.port ?? settings.clusterPort}`;
   cluster?.start({ registry, table, endpoints: { relayUrl, apiUrl, boltUrl } });
+  phase = 'serving';
+  // `farewell`: what the bolts are told once the cluster is left; a plain close just closes them.
+  // Once only: a drain closes the tower, and whoever started it may call `close` again.
+  let closing: Promise<void> | undefined;
+  const close = (farewell?: string): Promise<void> => {
+    closing ??= closeOnce(farewell);
+    return closing;
+  };
+  const closeOnce = async (farewell?: string) => {
+    feed.close();
+    // First: a stopping tower leaves its minions' keys for their agents' next towers to take over.
+    await cluster?.close();
+    if (farewell !== undefined) table.closeAll('shutdown', farewell);
+    await peers?.close();
+    await Promise.all([
+      bolts.close(),
+      peerListener?.close(),
+      legacy?.close(),
+      scrapes?.close(),
+      new Promise<void>((resolve) => {
+        api.close(() => resolve());
+        if ('closeAllConnections' in api) api.closeAllConnections();
+      }),
+    ]);
+    // After the legacy connections closed, so their last sighting is saved.
+    await seen?.close();
+    fleet.stop();
+    registry.close();
+    metrics.close();
+    await inspector?.close();
+  };
   return {
     table,
     registry,
@@ -326,27 +381,24 @@ export async function startTower(
     legacyAddress: legacy?.address,
     metrics,
     metricsUrl: scrapes && `http://${urlHost(scrapes.address, '127.0.0.1')}:${scrapes.address.port}/metrics`,
-    async close() {
-      feed.close();
-      // First: a stopping tower leaves its minions' keys for their agents' next towers to take over.
-      await cluster?.close();
-      await peers?.close();
-      await Promise.all([
-        bolts.close(),
-        peerListener?.close(),
-        legacy?.close(),
-        scrapes?.close(),
-        new Promise<void>((resolve) => {
-          api.close(() => resolve());
-          if ('closeAllConnections' in api) api.closeAllConnections();
-        }),
-      ]);
-      // After the legacy connections closed, so their last sighting is saved.
-      await seen?.close();
-      fleet.stop();
-      registry.close();
-      metrics.close();
-      await inspector?.close();
-    },
+    close: () => close(),
+    drain: () =>
+      drainTower({
+        log,
+        relays,
+        counters: drainCounters,
+        timeoutMs: (settings.drainTimeout ?? 30) * 1000,
+        setPhase: (next) => {
+          phase = next;
+        },
+        stopAccepting() {
+          // The legacy port keeps accepting until the stop: a 0.4.3 agent refused once never redials.
+          bolts.stopAccepting();
+          stopAccepting(api);
+        },
+        endEventStreams: () => feed.close('shutdown'),
+        boltCount: () => table.size,
+        close: () => close(redialReason((settings.redialSpread ?? 10) * 1000)),
+      }),
   };
 }

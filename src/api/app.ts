@@ -15,11 +15,13 @@ import { bearerAuth, tokenCheck } from './auth.js';
 import type { ApiEnv } from './bindings.js';
 import { compressBody } from './compression.js';
 import { CORS_PATHS, corsFor, streamCorsHeaders } from './cors.js';
+import { drainGate } from './drain-gate.js';
 import { apiError, errorHandler } from './errors.js';
 import type { ChangeFeed } from './feed/change-feed.js';
 import type { RegistrySource } from './feed/registry-source.js';
 import { TrustedProxies } from './forwarding.js';
-import { headerRelay } from './header-relay.js';
+import { headerRelay, TARGET_HEADER } from './header-relay.js';
+import type { RelayTracker } from './relay-tracker.js';
 import { clientRoutes, type MinionStatusLookup, type MissingClients } from './routes/clients.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -28,6 +30,7 @@ import { minionRoutes } from './routes/minions.js';
 import { proxyRoutes, type RemoteRelay } from './routes/proxy.js';
 import { SESSION_PATH, sessionRoutes } from './session/session-routes.js';
 import { SessionStore } from './session/session-store.js';
+import type { TowerPhase } from './tower-phase.js';
 
 export interface ApiOptions {
   readonly table: BoltTable;
@@ -57,6 +60,14 @@ export interface ApiOptions {
   readonly remoteRelay?: RemoteRelay;
   /** The tower's metrics: told about relays and event streams, and serving `GET /metrics`. */
   readonly observer?: ApiObserver;
+  /** Where the tower is in its life, for `/ready` and the drain gate; `serving` when absent. */
+  readonly phase?: () => TowerPhase;
+  /** Counts relays in flight, so a drain can wait for them; none are counted when absent. */
+  readonly relays?: RelayTracker;
+  /** Told about each relay refused because the tower is draining. */
+  readonly onRelayRefused?: () => void;
+  /** Answer `GET /health` and `GET /ready` without the API token (`--public-health`). */
+  readonly publicHealth?: boolean;
 }
 
 export function createApp(options: ApiOptions): Hono<ApiEnv> {
@@ -79,6 +90,7 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
         sessions,
         sessionPath: SESSION_PATH,
         trustedOrigin: (origin, c) => trusted.has(origin) || origin === new URL(c.req.url).origin,
+        ...(options.publicHealth ? { publicPaths: ['/health', '/ready'] } : {}),
       }),
     );
     app.route('/', sessionRoutes({ sessions, checkToken: tokenCheck(options.apiToken), limitLog }));
@@ -95,11 +107,25 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
     remote: options.remoteRelay,
     observer: options.observer?.relay,
   };
+  const phase = options.phase ?? (() => 'serving');
+  if (options.relays) {
+    const relayByHeader = options.headerRelay === true;
+    app.use(
+      '*',
+      drainGate({
+        relays: options.relays,
+        draining: () => phase() === 'draining',
+        isRelay: (c) =>
+          c.req.path.startsWith('/proxy/') || (relayByHeader && c.req.header(TARGET_HEADER) !== undefined),
+        ...(options.onRelayRefused ? { onRefused: options.onRelayRefused } : {}),
+      }),
+    );
+  }
   if (options.headerRelay) app.use('*', headerRelay(options.table, relay));
   const { cluster } = options;
   app.route(
     '/',
-    healthRoutes(options.table, options.startedAt ?? Date.now(), cluster && (() => cluster.status())),
+    healthRoutes(options.table, options.startedAt ?? Date.now(), cluster && (() => cluster.status()), phase),
   );
   app.route(
     '/',

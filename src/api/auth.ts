@@ -31,6 +31,8 @@ export interface GuardOptions {
   readonly sessions?: SessionStore;
   /** Whether a cookie-borne state-changing request's Origin is one the tower trusts. */
   readonly trustedOrigin?: (origin: string, c: ApiContext) => boolean;
+  /** Paths answered without the token to GET and HEAD (`--public-health`: `/health` and `/ready`). */
+  readonly publicPaths?: readonly string[];
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -38,8 +40,11 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function bearerAuth(token: string, options: GuardOptions = {}): MiddlewareHandler<ApiEnv> {
   const matches = tokenCheck(token);
   const { sessions, sessionPath, trustedOrigin } = options;
+  const publicPaths = new Set(options.publicPaths ?? []);
   return async (c, next) => {
     if (sessionPath !== undefined && c.req.path === sessionPath) return next();
+    // Probes (load balancers, orchestrators) rarely can send a token; these answers hold no secret.
+    if (publicPaths.has(c.req.path) && (c.req.method === 'GET' || c.req.method === 'HEAD')) return next();
     const header = c.req.header('authorization') ?? '';
     const presented = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
     if (matches(presented)) return next();

@@ -90,6 +90,12 @@ export function registerAgentCommand(program: Command): void {
             'refused: another agent with the same certificate is connected to this tower; waiting the longest backoff',
           ),
         );
+        client.on('redial', ({ url, spreadMs, retryInMs }) =>
+          log.info(
+            { tower: url, spreadMs, retryInMs },
+            'the tower is draining: redialling after a random delay',
+          ),
+        );
         onShutdown(() => client.close(), { graceSeconds: config.shutdownGrace });
       } catch (error) {
         exitWithError(error);

@@ -8,6 +8,7 @@ import { loadConfig } from '../config/load-config.js';
 import { towerConfigSchema } from '../config/tower-config.js';
 import { holdPort } from '../legacy/held-port.js';
 import { createLogger } from '../log/logger.js';
+import { describeDrain } from '../tower-drain.js';
 import { collect, exitWithError, onShutdown } from './fail.js';
 import { onReload } from './reload.js';
 
@@ -84,6 +85,15 @@ export function registerStartCommand(program: Command): void {
       '--shutdown-grace <seconds>',
       'on SIGTERM, time for a clean stop before exiting anyway (default 5)',
     )
+    .option(
+      '--drain-timeout <seconds>',
+      'on SIGTERM, time relays in flight may still run before they are cut (default 30)',
+    )
+    .option(
+      '--redial-spread <seconds>',
+      'on SIGTERM, agents are told to redial after a random delay up to this long (default 10)',
+    )
+    .option('--public-health', 'answer GET /health and /ready without the API token')
     .option(
       '--feed-backlog-limit <bytes>',
       'bytes an event-stream subscriber may leave unread before it is dropped (default 1048576)',
@@ -164,8 +174,15 @@ export function registerStartCommand(program: Command): void {
           { ...credentials, ...(legacyExtra ? { legacyExtra } : {}) },
           log,
         );
-        // Before "tower ready": whoever reads that line may signal at once.
-        onShutdown(() => tower.close(), { graceSeconds: config.shutdownGrace });
+        // Before "tower ready": whoever reads that line may signal at once. The drain is bounded by
+        // its own timeout; the grace is for the stop after it.
+        onShutdown(
+          async () => {
+            const summary = await tower.drain();
+            log.info(summary, describeDrain(summary));
+          },
+          { graceSeconds: config.drainTimeout + config.shutdownGrace },
+        );
         // Nothing is read back from disk yet; the handler keeps SIGHUP from ending the tower.
         onReload(async () => [], log);
         log.info(

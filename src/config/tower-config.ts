@@ -210,6 +210,12 @@ export const towerConfigSchema = z
     headerRelay: z.boolean({ error: 'expected true or false' }).default(false),
     /** On SIGTERM/SIGINT, seconds allowed for a clean stop before the tower exits anyway. */
     shutdownGrace: seconds().default(5),
+    /** On SIGTERM, seconds relays in flight may still run before they are cut (the drain). */
+    drainTimeout: seconds().default(30),
+    /** On a drain, agents are told to redial after a random delay up to this many seconds. */
+    redialSpread: seconds().default(10),
+    /** Answer GET /health and /ready without the API token (for probes that cannot send one). */
+    publicHealth: z.boolean({ error: 'expected true or false' }).default(false),
     /** Bytes an event-stream subscriber may leave unread (besides its first snapshot) before it is dropped. */
     feedBacklogLimit: positiveInt('bytes').default(1048576),
     /** The share of the tower's time that writing changes to event-stream subscribers may take on average. */

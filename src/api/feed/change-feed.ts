@@ -23,11 +23,17 @@ export interface FeedSnapshot {
   readonly view: RegistryView;
 }
 
+/** Why a feed ended, when it is worth telling subscribers: `shutdown`, the tower is going away. */
+export type FeedEnding = 'shutdown';
+
 export interface FeedListener {
   /** A live event, in id order. */
   event(event: FeedEvent): void;
-  /** The feed stopped (closed, or the registry's stream ended); no more events will come. */
-  end(): void;
+  /**
+   * The feed stopped (closed, or the registry's stream ended); no more events will come. `ending`
+   * says why when the closer said (the tower shutting down).
+   */
+  end(ending?: FeedEnding): void;
 }
 
 export interface ChangeFeed {
@@ -43,7 +49,8 @@ export interface ChangeFeed {
   subscribe(listener: FeedListener): () => void;
   subscriberCount(): number;
   readonly closed: boolean;
-  close(): void;
+  /** Ends every subscription; `ending` is passed on to them (a drain says `shutdown`). */
+  close(ending?: FeedEnding): void;
 }
 
 export interface ChangeFeedOptions {
@@ -87,13 +94,13 @@ export function createChangeFeed(registry: RegistrySource, options: ChangeFeedOp
     }
   };
 
-  const close = (): void => {
+  const close = (why?: FeedEnding): void => {
     if (closed) return;
     closed = true;
     subscription?.unsubscribe();
     const ending = [...listeners];
     listeners.clear();
-    for (const listener of ending) endQuietly(listener);
+    for (const listener of ending) endQuietly(listener, why);
   };
 
   subscription = registry.changes$.subscribe({
@@ -102,7 +109,7 @@ export function createChangeFeed(registry: RegistrySource, options: ChangeFeedOp
       options.onError?.(error);
       close();
     },
-    complete: close,
+    complete: () => close(),
   });
   // `changes$` may have completed synchronously inside `subscribe`, before `subscription` was set.
   if (closed) subscription.unsubscribe();
@@ -135,9 +142,9 @@ export function createChangeFeed(registry: RegistrySource, options: ChangeFeedOp
   };
 }
 
-function endQuietly(listener: FeedListener): void {
+function endQuietly(listener: FeedListener, ending?: FeedEnding): void {
   try {
-    listener.end();
+    listener.end(ending);
   } catch {
     // The listener is gone either way; nothing else depends on its clean-up succeeding.
   }

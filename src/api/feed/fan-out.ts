@@ -12,7 +12,7 @@
  *
  * The feed is subscribed to while there are members, so an idle route holds nothing.
  */
-import type { ChangeFeed, FeedEvent } from './change-feed.js';
+import type { ChangeFeed, FeedEnding, FeedEvent } from './change-feed.js';
 import { joinFrames, type SseFrame } from './sse-frame.js';
 import { changeFrame } from './sse-wire.js';
 import { WriteBudget } from './write-budget.js';
@@ -30,8 +30,8 @@ export interface FanOutMember {
   deliver(batch: Batch): void;
   /** No batch for a whole keep-alive interval. */
   beat(): void;
-  /** The feed has ended. */
-  end(): void;
+  /** The feed has ended; `ending` says why when its closer said (`shutdown`). */
+  end(ending?: FeedEnding): void;
 }
 
 export interface FanOutOptions {
@@ -82,7 +82,7 @@ export class FeedFanOut {
         this.#pending.push(event);
         this.#schedule();
       },
-      end: () => this.#end(),
+      end: (ending) => this.#end(ending),
     });
     // A feed that had already ended has ended (and let go of) every member inside `subscribe`.
     if (this.#members.size === 0) {
@@ -189,12 +189,12 @@ export class FeedFanOut {
   }
 
   /** The feed ended: what it published still goes out, at once, then every stream ends. */
-  #end(): void {
+  #end(ending?: FeedEnding): void {
     const batch = this.#takeBatch();
     const members = [...this.#members];
     for (const member of members) {
       if (batch !== undefined) this.#visit(member, (m) => m.deliver(batch));
-      this.#visit(member, (m) => m.end());
+      this.#visit(member, (m) => m.end(ending));
     }
     for (const member of members) this.#leave(member);
   }

@@ -11,7 +11,7 @@ import type { Batch, FanOutMember, FeedFanOut } from './fan-out.js';
 import type { SnapshotCache } from './snapshot-cache.js';
 import { joinFrames, type SseFrame } from './sse-frame.js';
 import type { SseSink } from './sse-sink.js';
-import { changeFrame, droppedFrame, KEEP_ALIVE } from './sse-wire.js';
+import { changeFrame, droppedFrame, KEEP_ALIVE, shutdownFrame } from './sse-wire.js';
 
 export interface SubscriberOptions {
   /** The `Last-Event-ID` the client sent, if it was one of ours. */
@@ -24,6 +24,11 @@ export interface SubscriberOptions {
   readonly onDrop: (lastEventId: number, backlog: number) => void;
   /** Sent before anything else (the `retry:` hint); none when absent. */
   readonly first?: SseFrame;
+  /**
+   * When the tower shuts down: the reconnect delay (ms) this subscriber is told in its final
+   * `shutdown` event, and the hook told that it was (the drain's count). Without it the stream just ends.
+   */
+  readonly shutdown?: { readonly retryMs: () => number; readonly told: () => void };
 }
 
 export interface FeedParts {
@@ -68,7 +73,13 @@ export function serveSubscriber(sink: SseSink, parts: FeedParts, options: Subscr
       // Bytes still waiting show the client is behind, not gone quiet: a keep-alive would only pile on.
       if (sink.backlog === 0) sink.send(KEEP_ALIVE);
     },
-    end: () => sink.end(),
+    end: (ending) => {
+      const { shutdown } = options;
+      if (ending !== 'shutdown' || shutdown === undefined || sentId === undefined) return sink.end();
+      shutdown.told();
+      // Like a drop: the last message may wait behind unread bytes, for the drop grace at most.
+      sink.drop(shutdownFrame(sentId, shutdown.retryMs()), options.dropGraceMs);
+    },
   };
 
   const leave = parts.fanOut.join(member);

@@ -82,6 +82,32 @@ export function droppedFrame(lastEventId: number): SseFrame {
   return toFrame(message('dropped', lastEventId, data));
 }
 
+/** The data of the last message every subscriber gets when the tower shuts down (drains). */
+export interface ShutdownData {
+  readonly reason: 'shutdown';
+  /** The id of the last event this subscriber was sent: the `Last-Event-ID` to resume from. */
+  readonly lastEventId: string;
+  /** The reconnect delay set by this message's `retry:` field, for clients that are not EventSource. */
+  readonly retryMs: number;
+  readonly message: string;
+}
+
+/**
+ * The last message of a stream when the tower shuts down: a `shutdown` event, then the stream ends.
+ * Its `retry:` field sets the delay EventSource waits before it reconnects by itself (with the `id`,
+ * so it resumes without a gap where the feed still holds what it missed); each subscriber gets its
+ * own jittered delay, so a tower's subscribers do not all come back in the same instant.
+ */
+export function shutdownFrame(lastEventId: number, retryMs: number): SseFrame {
+  const data: ShutdownData = {
+    reason: 'shutdown',
+    lastEventId: String(lastEventId),
+    retryMs,
+    message: 'this tower is shutting down; reconnect (another tower may answer) with Last-Event-ID to resume',
+  };
+  return toFrame(`retry: ${retryMs}\n${message('shutdown', lastEventId, data)}`);
+}
+
 /**
  * The reconnect delay an EventSource should use, sent first on every stream: a message with only a
  * `retry` field sets the delay and dispatches no event.

@@ -19,7 +19,9 @@
  * unread is sent a final `dropped` message and let go (logged once per address).
  *
  * Every stream starts with a `retry:` hint (`retryMs`, `--feed-retry`), so browsers reconnect after
- * the same delay whatever their EventSource's default.
+ * the same delay whatever their EventSource's default. When the tower drains (the feed closed with
+ * `shutdown`), each stream ends with a `shutdown` event whose `retry:` is a random delay between one
+ * and two `retryMs`, so the subscribers reconnect (to another tower, behind a load balancer) spread out.
  */
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
@@ -56,6 +58,10 @@ export interface MinionEventOptions {
    * middleware must not set headers on it (see `cors.ts`): the route writes them itself.
    */
   readonly headers?: (c: ApiContext) => Readonly<Record<string, string>>;
+  /** Told for each subscriber sent the final `shutdown` event (the drain's count). */
+  readonly onShutdownTold?: () => void;
+  /** Where the shutdown event's jitter draws from; Math.random unless a test supplies one. */
+  readonly random?: () => number;
 }
 
 export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions = {}): Hono<ApiEnv> {
@@ -73,6 +79,12 @@ export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions 
   const limits = new LimitLog(options.log ?? silentLogger());
   const first = retryFrame(options.retryMs ?? 3000);
   const extraHeaders = options.headers ?? (() => ({}));
+  const retryMs = options.retryMs ?? 3000;
+  const random = options.random ?? Math.random;
+  const shutdown = {
+    retryMs: () => retryMs + Math.floor(random() * retryMs),
+    told: () => options.onShutdownTold?.(),
+  };
   return new Hono<ApiEnv>().get('/minions/events', (c) => {
     if (feed.closed) throw apiError(503, 'feed-closed', 'the minion change feed has stopped');
     // Hono answers HEAD with this handler and drops the body; a stream opened here would never be
@@ -83,6 +95,7 @@ export function minionEventRoutes(feed: ChangeFeed, options: MinionEventOptions 
     const subscriber: SubscriberOptions = {
       lastEventId: parseLastEventId(c.req.header('Last-Event-ID')),
       first,
+      shutdown,
       backlogLimit,
       dropGraceMs,
       onDrop: (lastEventId, backlog) => {

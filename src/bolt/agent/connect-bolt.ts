@@ -10,6 +10,7 @@ import type { Agent } from 'undici';
 import { BoltSession } from '../mux/bolt-session.js';
 import { closeCodeFor, ErrorCode } from '../protocol/frames.js';
 import { encodeJson } from '../protocol/heads.js';
+import { parseRedialHint, redialDelay } from '../protocol/redial-hint.js';
 import { dialLink } from '../ws-link.js';
 import { backoffDelay } from './backoff.js';
 import { type LocalResponder, serveFromMemory } from './local-responder.js';
@@ -61,9 +62,15 @@ export interface BoltClientEvents {
    * it and alive. The next dial waits the longest backoff, `retryInMs`.
    */
   conflict: [{ url: string; retryInMs: number }];
+  /**
+   * The tower is draining (4014 with a redial hint): the next dial waits `retryInMs`, a random delay
+   * within the `spreadMs` the tower asked for, instead of the usual backoff.
+   */
+  redial: [{ url: string; spreadMs: number; retryInMs: number }];
 }
 
 const CONFLICT_CLOSE = closeCodeFor(ErrorCode.Conflict);
+const GOING_AWAY_CLOSE = closeCodeFor(ErrorCode.GoingAway);
 
 export class BoltClient extends EventEmitter<BoltClientEvents> {
   private session: BoltSession | undefined;
@@ -173,6 +180,13 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
         this.emit('disconnected', { url, code, reason });
         if (this.stopped) return;
         const error = new Error(`bolt closed (${code}): ${reason}`);
+        const spreadMs = code === GOING_AWAY_CLOSE ? parseRedialHint(reason) : undefined;
+        if (spreadMs !== undefined) {
+          // A draining tower: spread the fleet's redials over what it asked, not the first backoff step.
+          const retryInMs = redialDelay(spreadMs, this.minBackoffMs, () => this.random());
+          this.emit('redial', { url, spreadMs, retryInMs });
+          return this.retry(url, error, retryInMs);
+        }
         if (code !== CONFLICT_CLOSE) return this.retry(url, error);
         // Redialling sooner would only be refused again: the other agent is alive and beaconing.
         const retryInMs = this.maxBackoffMs;
@@ -201,13 +215,17 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
     return (this.options.maxBackoff ?? 30) * 1000;
   }
 
+  private get minBackoffMs(): number {
+    return (this.options.minBackoff ?? 0.5) * 1000;
+  }
+
   /** Schedules the next dial after `delayMs`, or after the next backoff step. */
   private retry(url: string, error: Error, delayMs?: number): void {
     if (this.stopped) return;
     const retryInMs =
       delayMs ??
       backoffDelay(this.attempt++, {
-        baseMs: (this.options.minBackoff ?? 0.5) * 1000,
+        baseMs: this.minBackoffMs,
         capMs: this.maxBackoffMs,
       });
     this.emit('retrying', { url, error, retryInMs });

@@ -19,6 +19,7 @@ import { CapabilityGate, CapabilityRules } from '../../link/capability-gate.js';
 import { endingLevel } from '../../link/close-reason.js';
 import { listenOn, peerIdentity } from '../../link/peer-identity.js';
 import { PreAuthGuard, type PreAuthLimits } from '../../link/pre-auth-guard.js';
+import { stopAccepting } from '../../link/stop-accepting.js';
 import { LimitLog } from '../../log/limit-log.js';
 import type { Logger } from '../../log/logger.js';
 import { BoltSession } from '../mux/bolt-session.js';
@@ -47,6 +48,8 @@ export interface BoltListenerOptions {
 
 export interface BoltListener {
   readonly address: AddressInfo;
+  /** Takes no new connections; the bolts it has stay up (a draining tower still relays over them). */
+  stopAccepting(): void;
   close(): Promise<void>;
 }
 
@@ -186,6 +189,7 @@ export async function listenForBolts(
   const address = await listenOn(server, options.port, options.host);
   return {
     address,
+    stopAccepting: () => stopAccepting(server),
     close: () =>
       new Promise<void>((resolve) => {
         table.closeAll('shutdown', 'tower shutting down');
