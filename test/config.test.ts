@@ -89,6 +89,7 @@ describe('tower config', () => {
       drainTimeout: 30,
       redialSpread: 10,
       publicHealth: false,
+      auditQuery: false,
       feedBacklogLimit: 1048576,
       feedWriteShare: 0.25,
       feedDropGrace: 5,
@@ -104,6 +105,7 @@ describe('tower config', () => {
     expect(config.legacyPort).toBeUndefined();
     expect(config.metricsPort).toBeUndefined();
     expect(config.logFormat).toBeUndefined();
+    expect(config.auditLog).toBeUndefined();
   });
 
   it('takes the metrics listener and log format from flags, and refuses an unknown format', async () => {

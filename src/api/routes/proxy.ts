@@ -15,7 +15,10 @@ import { endToEndHeaders } from '../../link/http-headers.js';
 import { RelayError, type RelayErrorCode } from '../../link/relay-error.js';
 import type { LimitLog } from '../../log/limit-log.js';
 import { outcomeOf, type RelayObserver } from '../api-observer.js';
-import type { ApiContext, ApiEnv } from '../bindings.js';
+import { AuditedRelay } from '../audit/audited-relay.js';
+import type { RelayAudit } from '../audit/relay-audit.js';
+import { REQUEST_ID_HEADER, requestIdOf, setRequestId } from '../audit/request-id.js';
+import { type ApiContext, type ApiEnv, nodeBindings } from '../bindings.js';
 import { apiError } from '../errors.js';
 import { addForwarding, type TrustedProxies } from '../forwarding.js';
 import { relayExchange } from '../relay-exchange.js';
@@ -52,6 +55,11 @@ export interface ProxyOptions {
   readonly observer?: RelayObserver;
   /** Remove the tower's session cookie from relayed `Cookie` headers (it signs in to the tower only). */
   readonly stripSessionCookie?: boolean;
+  /**
+   * Writes each relay's audit line, and gives each relay a request id (sent to the agent and back to
+   * the client). Without it, a client's `x-request-id` is relayed as it came (a peer tower's relay).
+   */
+  readonly audit?: RelayAudit;
 }
 
 /** The relay target for a cname held elsewhere, or undefined when no one holds it. */
@@ -122,9 +130,12 @@ export async function relayToBolt(
   const relayed = endToEndHeaders(exchange.headers, options.dropHeaders);
   if (options.stripSessionCookie) stripSessionCookie(relayed);
   addForwarding(relayed, exchange.remoteAddress, url.protocol.replace(':', ''), trusted);
+  const audited = options.audit && auditedRelay(c, options.audit, exchange.headers, bolt, port, path);
+  if (audited) setRequestId(relayed, audited.requestId);
   const raw = carriesBody(c.req.method, bolt) ? exchange.body() : null;
   const { observer } = options;
-  const body = raw && observer ? meteredRequestBody(raw, observer) : raw;
+  const metered = raw && observer ? meteredRequestBody(raw, observer) : raw;
+  const body = metered && audited ? audited.requestBody(metered) : metered;
   const started = observer ? performance.now() : 0;
 
   try {
@@ -133,14 +144,42 @@ export async function relayToBolt(
       { method: c.req.method, path, headers: relayed, body },
       { timeoutMs: options.relayTimeoutMs, signal: exchange.signal },
     );
-    if (!observer) return exchange.respond(response);
-    observer.relayed(outcomeOf(response.status), (performance.now() - started) / 1000);
-    return exchange.respond(meteredResponse(response, observer));
+    observer?.relayed(outcomeOf(response.status), (performance.now() - started) / 1000);
+    const counted = observer ? meteredResponse(response, observer) : response;
+    return exchange.respond(audited ? audited.answered(counted) : counted);
   } catch (error) {
-    if (error instanceof RelayError) {
-      observer?.relayed('error', (performance.now() - started) / 1000);
-      throw apiError(statusFor[error.code], error.code, error.message);
+    if (!(error instanceof RelayError)) {
+      audited?.failed(error, 500);
+      throw error;
     }
-    throw error;
+    observer?.relayed('error', (performance.now() - started) / 1000);
+    const status = statusFor[error.code];
+    audited?.failed(error, status);
+    const failure = apiError(status, error.code, error.message);
+    if (audited) failure.res?.headers.set(REQUEST_ID_HEADER, audited.requestId);
+    throw failure;
   }
+}
+
+function auditedRelay(
+  c: ApiContext,
+  audit: RelayAudit,
+  headers: readonly string[],
+  bolt: RelayTarget,
+  port: number,
+  path: string,
+): AuditedRelay {
+  const node = nodeBindings(c);
+  return new AuditedRelay(
+    audit,
+    {
+      requestId: requestIdOf(headers),
+      cname: bolt.cname,
+      port,
+      method: c.req.method,
+      path,
+      client: node?.incoming.socket?.remoteAddress,
+    },
+    node?.outgoing,
+  );
 }
