@@ -135,6 +135,19 @@ describe('the audit log', () => {
     expect(line?.requestId).toBe(res.headers.get('x-request-id'));
   });
 
+  it('logs a request for a minion no tower holds as 404 unknown-minion, by either relay', async () => {
+    const { t, lines } = await setup();
+    const res = await api(t, '/proxy/nobody@80/x?y=1', { headers: { 'x-request-id': 'lost-1' } });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('x-request-id')).toBe('lost-1');
+    const byHeader = await api(t, '/z', { headers: { 'stormbolt-target': 'nobody:81' } });
+    expect(byHeader.status).toBe(404);
+    expect(await lines(2)).toMatchObject([
+      { requestId: 'lost-1', cname: 'nobody', port: 80, path: '/x', status: 404, error: 'unknown-minion' },
+      { requestId: byHeader.headers.get('x-request-id'), cname: 'nobody', port: 81, path: '/z', status: 404 },
+    ]);
+  });
+
   it('writes a line per header relay too', async () => {
     const { t, port, seen, lines } = await setup();
     const res = await api(t, '/via/header?q=1', {

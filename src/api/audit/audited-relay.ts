@@ -10,6 +10,7 @@
 import type { ServerResponse } from 'node:http';
 import type { RelayResponse } from '../../link/relay.js';
 import { RelayError } from '../../link/relay-error.js';
+import { type ApiContext, nodeBindings } from '../bindings.js';
 import { type AuditErrorCode, auditedPath, CLIENT_CLOSED_STATUS, type RelayAudit } from './relay-audit.js';
 import { withRequestId } from './request-id.js';
 
@@ -127,4 +128,22 @@ export class AuditedRelay {
       ...(this.#error === undefined ? {} : { error: this.#error }),
     });
   }
+}
+
+/** Starts following the relay of the request in `c`, known by `requestId`, to `port` of `cname`. */
+export function auditRelay(
+  c: ApiContext,
+  audit: RelayAudit,
+  requestId: string,
+  cname: string,
+  port: number,
+  path: string,
+): AuditedRelay {
+  const node = nodeBindings(c);
+  const client = node?.incoming.socket?.remoteAddress;
+  return new AuditedRelay(
+    audit,
+    { requestId, cname, port, method: c.req.method, path, client },
+    node?.outgoing,
+  );
 }
