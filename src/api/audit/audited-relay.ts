@@ -1,6 +1,7 @@
 /**
  * Follows one relayed request for the audit log: counts the body bytes each way, notes the status
- * and any error, and writes the request's one line when it is over.
+ * and any error, and writes the request's one line when it is over. The response body is counted as
+ * the exchange writes it (`BodyTap`): a stream of its own per answer would cost more than the line.
  *
  * On the Node server a relay is over when its `ServerResponse` closes, written in full or not: that
  * is the only moment that knows a streamed answer was delivered, or that the client went away.
@@ -11,6 +12,7 @@ import type { ServerResponse } from 'node:http';
 import type { RelayResponse } from '../../link/relay.js';
 import { RelayError } from '../../link/relay-error.js';
 import { type ApiContext, nodeBindings } from '../bindings.js';
+import type { BodyTap } from '../response-framing.js';
 import { type AuditErrorCode, auditedPath, CLIENT_CLOSED_STATUS, type RelayAudit } from './relay-audit.js';
 import { withRequestId } from './request-id.js';
 
@@ -24,7 +26,7 @@ export interface AuditedRequest {
   readonly client: string | undefined;
 }
 
-export class AuditedRelay {
+export class AuditedRelay implements BodyTap {
   readonly #started = performance.now();
   #status: number | undefined;
   #error: AuditErrorCode | undefined;
@@ -53,17 +55,31 @@ export class AuditedRelay {
     }
   }
 
-  /** The agent's answer, carrying the request id and with its body counted as the client is sent it. */
+  /**
+   * The agent's answer, carrying the request id. A streamed body is counted as the client is sent
+   * it, by the exchange that sends it (this is its `BodyTap`), with no stream of its own in between.
+   */
   answered(answer: RelayResponse): RelayResponse {
     this.#status = answer.status;
     const headers = withRequestId(answer.headers, this.request.requestId);
-    const { body } = answer;
-    if (!(body instanceof ReadableStream)) {
-      this.#bytesOut = body?.byteLength ?? 0;
+    if (!(answer.body instanceof ReadableStream)) {
+      this.#bytesOut = answer.body?.byteLength ?? 0;
       this.settled();
-      return { ...answer, headers };
     }
-    return { ...answer, headers, body: this.countedBody(body) };
+    return { ...answer, headers };
+  }
+
+  bodySent(bytes: number): void {
+    this.#bytesOut += bytes;
+  }
+
+  bodyFailed(error: unknown): void {
+    this.#error ??= error instanceof RelayError ? error.code : 'cut';
+    this.settled(false);
+  }
+
+  bodyEnded(): void {
+    this.settled();
   }
 
   /** The relay failed with `error` before any answer: the client is told `status`. */
@@ -71,35 +87,6 @@ export class AuditedRelay {
     this.#status = status;
     this.#error = error instanceof RelayError ? error.code : 'internal';
     this.settled();
-  }
-
-  private countedBody(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-    const reader = body.getReader();
-    return new ReadableStream<Uint8Array>(
-      {
-        // A promise chain rather than an async function: this runs once per chunk of every answer.
-        pull: (controller) =>
-          reader.read().then(
-            ({ done, value }) => {
-              if (done) {
-                controller.close();
-                this.settled();
-                return;
-              }
-              this.#bytesOut += value.byteLength;
-              controller.enqueue(value);
-            },
-            (error: unknown) => {
-              this.#error ??= error instanceof RelayError ? error.code : 'cut';
-              controller.error(error);
-              this.settled(false);
-            },
-          ),
-        cancel: (reason) => reader.cancel(reason),
-      },
-      // Pull only when the client's side reads: back-pressure reaches the agent as before.
-      { highWaterMark: 0 },
-    );
   }
 
   /** Without a socket, the relay is over here; with one, its close says so. */

@@ -149,7 +149,7 @@ export async function relayToBolt(
     );
     observer?.relayed(outcomeOf(response.status), (performance.now() - started) / 1000);
     const counted = observer ? meteredResponse(response, observer) : response;
-    return exchange.respond(audited ? audited.answered(counted) : counted);
+    return audited ? exchange.respond(audited.answered(counted), audited) : exchange.respond(counted);
   } catch (error) {
     if (!(error instanceof RelayError)) {
       audited?.failed(error, 500);
