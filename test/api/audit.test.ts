@@ -175,6 +175,30 @@ describe('the audit log', () => {
     expect(line?.path).toBe('/echo?token=secret&x=1');
   });
 
+  it('logs a client that left before any answer as 499 client-closed; the agent saw it cancelled', async () => {
+    const audit = captureLog();
+    let arrived: () => void = () => {};
+    const reached = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    // Never answers: the client gives up first.
+    const port = await service(() => arrived());
+    const t = await tower({ auditLogger: audit.log });
+    const records: RelayRecord[] = [];
+    await agent(t.boltUrl, 'alpha', [port], { onRelayed: (record) => records.push(record) });
+    await announced(t, 'alpha');
+    const request = http.get(`${t.apiUrl}/proxy/alpha@${port}/wait`, {
+      headers: { 'x-request-id': 'gone-1' },
+    });
+    request.on('error', () => {});
+    await reached;
+    request.destroy();
+    const line = await eventually(() => audit.lines[0]);
+    expect(line).toMatchObject({ requestId: 'gone-1', status: 499, error: 'client-closed', bytesOut: 0 });
+    await eventually(() => records.length === 1);
+    expect(records[0]).toMatchObject({ requestId: 'gone-1', error: 'cancelled' });
+  });
+
   it('logs an answer cut off half-way, with the bytes that reached the client', async () => {
     const audit = captureLog();
     const release: (() => void)[] = [];
