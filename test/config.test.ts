@@ -118,6 +118,18 @@ describe('tower config', () => {
     );
   });
 
+  it('takes the audit log from the environment or flags, and refuses an empty path', async () => {
+    const fromEnv = await loadConfig(towerConfigSchema, {
+      env: { STORMTOWER_AUDIT_LOG: '/var/log/stormtower/audit.log', STORMTOWER_AUDIT_QUERY: '1' },
+    });
+    expect(fromEnv).toMatchObject({ auditLog: '/var/log/stormtower/audit.log', auditQuery: true });
+    const fromFlags = await loadConfig(towerConfigSchema, { flags: { auditLog: 'a.log', auditQuery: true } });
+    expect(fromFlags).toMatchObject({ auditLog: 'a.log', auditQuery: true });
+    await expect(loadConfig(towerConfigSchema, { flags: { auditLog: '' } })).rejects.toThrow(
+      '--audit-log: must not be empty',
+    );
+  });
+
   it('layers file < env < flags', async () => {
     const file = await configFile('layers.json', {
       boltPort: 1,
