@@ -199,6 +199,21 @@ describe('the audit log', () => {
     expect(records[0]).toMatchObject({ requestId: 'gone-1', error: 'cancelled' });
   });
 
+  it('logs a relay whose answer never came as 504 timeout; the agent saw it cancelled', async () => {
+    const audit = captureLog();
+    const port = await service(() => {});
+    const t = await tower({ auditLogger: audit.log, relayTimeout: 0.3 });
+    const records: RelayRecord[] = [];
+    await agent(t.boltUrl, 'alpha', [port], { onRelayed: (record) => records.push(record) });
+    await announced(t, 'alpha');
+    const res = await api(t, `/proxy/alpha@${port}/slow`);
+    expect(res.status).toBe(504);
+    const line = await eventually(() => audit.lines[0]);
+    expect(line).toMatchObject({ requestId: res.headers.get('x-request-id'), status: 504, error: 'timeout' });
+    await eventually(() => records.length === 1);
+    expect(records[0]).toMatchObject({ requestId: line.requestId, error: 'cancelled' });
+  });
+
   it('logs an answer cut off half-way, with the bytes that reached the client', async () => {
     const audit = captureLog();
     const release: (() => void)[] = [];
