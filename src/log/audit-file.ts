@@ -3,15 +3,19 @@
  * lines name clients and paths), and reopened on SIGHUP so that logrotate can move it away and the
  * next lines land in a new file at the same path.
  *
- * Writing never holds up a relay: lines are buffered and written as the disk takes them. A file
- * that cannot be written (a full disk, a removed directory) is reported once on the tower's log,
- * not once per line; the report is armed again when a reopen succeeds.
+ * Writing never holds up a relay: lines are buffered and written as the disk takes them, up to
+ * `AUDIT_BUFFER_LIMIT`; past it new lines are dropped rather than held in memory. A file that cannot
+ * be written (a full disk, a removed directory) and dropped lines are each reported once on the
+ * tower's log, not once per line; the reports are armed again when a reopen succeeds.
  */
 import { pino } from 'pino';
 import { createLogger, type Logger } from './logger.js';
 
 /** Permissions of a new audit file: the tower's user reads and writes, its group reads. */
 export const AUDIT_FILE_MODE = 0o640;
+
+/** Bytes of lines held while the file does not take them (a slow or full disk); more are dropped. */
+export const AUDIT_BUFFER_LIMIT = 8 * 1024 * 1024;
 
 export interface AuditFile {
   /** The logger whose lines go to the file. */
@@ -27,8 +31,18 @@ type Destination = ReturnType<typeof pino.destination>;
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** Opens `path` for appending; rejects, with the reason, when it cannot be opened. */
-export async function openAuditFile(path: string, report: Logger): Promise<AuditFile> {
-  const destination = pino.destination({ dest: path, append: true, sync: false, mode: AUDIT_FILE_MODE });
+export async function openAuditFile(
+  path: string,
+  report: Logger,
+  bufferLimit = AUDIT_BUFFER_LIMIT,
+): Promise<AuditFile> {
+  const destination = pino.destination({
+    dest: path,
+    append: true,
+    sync: false,
+    mode: AUDIT_FILE_MODE,
+    maxLength: bufferLimit,
+  });
   await opened(destination).catch((error: unknown) => {
     throw new Error(`cannot open the audit log ${path}: ${messageOf(error)}`);
   });
@@ -41,6 +55,15 @@ export async function openAuditFile(path: string, report: Logger): Promise<Audit
       'cannot write the audit log: its lines are lost until it can be written (reported once)',
     );
   });
+  let dropped = false;
+  destination.on('drop', () => {
+    if (dropped) return;
+    dropped = true;
+    report.warn(
+      { file: path, limit: 'auditBufferLimit', bufferLimit },
+      'the audit log does not keep up: lines past its buffer are dropped (reported once)',
+    );
+  });
   return {
     log: createLogger({ destination, format: 'json', name: 'stormtower-audit' }),
     async reopen() {
@@ -48,6 +71,7 @@ export async function openAuditFile(path: string, report: Logger): Promise<Audit
       destination.reopen();
       await ready;
       reported = false;
+      dropped = false;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -82,4 +82,17 @@ describe('the audit file', () => {
     expect(errors()[0]?.msg).toMatch(/cannot write the audit log/);
     await file.close();
   });
+
+  it('holds at most its buffer limit of lines it cannot write, and reports the drops once', async () => {
+    if (!existsSync('/dev/full')) return;
+    const report = captureLog();
+    const file = await openAuditFile('/dev/full', report.log, 4096);
+    const drops = () => report.lines.filter((line) => line.limit === 'auditBufferLimit');
+    file.log.info({ n: 0 }, 'relayed');
+    await vi.waitFor(() => expect(report.lines.length).toBeGreaterThan(0));
+    for (let i = 1; i <= 200; i += 1) file.log.info({ n: i, pad: 'x'.repeat(100) }, 'relayed');
+    expect(drops()).toHaveLength(1);
+    expect(drops()[0]).toMatchObject({ file: '/dev/full', bufferLimit: 4096 });
+    await file.close();
+  });
 });
