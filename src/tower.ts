@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { serve } from '@hono/node-server';
 import { createApp } from './api/app.js';
+import { auditTo } from './api/audit/relay-audit.js';
 import { createChangeFeed } from './api/feed/change-feed.js';
 import { listenForPeers } from './api/peer/peer-listener.js';
 import { RelayTracker } from './api/relay-tracker.js';
@@ -89,7 +90,9 @@ export type TowerSettings = Pick<
   | 'clusterAdvertise'
 > &
   Partial<Pick<TowerConfig, 'metricsPort' | 'metricsHost'>> &
-  Partial<Pick<TowerConfig, 'drainTimeout' | 'redialSpread' | 'publicHealth'>> & {
+  Partial<Pick<TowerConfig, 'drainTimeout' | 'redialSpread' | 'publicHealth' | 'auditQuery'>> & {
+    /** Where the audit lines go (the `--audit-log` file's logger); the tower's log when absent. */
+    readonly auditLogger?: Logger;
     /** Who answers `/proxy` for a cname no local bolt holds; in a cluster, the tower holding it. */
     readonly remoteRelay?: RemoteRelay;
     /** The legacy port, bound early by the start command (see held-port.ts). */
@@ -317,6 +320,7 @@ export async function startTower(
       drainCounters.relaysRefused += 1;
     },
     publicHealth: settings.publicHealth ?? false,
+    audit: auditTo(settings.auditLogger ?? log, settings.auditQuery ?? false),
   });
   const api = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: settings.apiHost, port: settings.apiPort }, () =>

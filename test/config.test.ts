@@ -89,6 +89,7 @@ describe('tower config', () => {
       drainTimeout: 30,
       redialSpread: 10,
       publicHealth: false,
+      auditQuery: false,
       feedBacklogLimit: 1048576,
       feedWriteShare: 0.25,
       feedDropGrace: 5,
@@ -104,6 +105,7 @@ describe('tower config', () => {
     expect(config.legacyPort).toBeUndefined();
     expect(config.metricsPort).toBeUndefined();
     expect(config.logFormat).toBeUndefined();
+    expect(config.auditLog).toBeUndefined();
   });
 
   it('takes the metrics listener and log format from flags, and refuses an unknown format', async () => {
@@ -113,6 +115,18 @@ describe('tower config', () => {
     expect(config).toMatchObject({ metricsPort: 9464, metricsHost: '0.0.0.0', logFormat: 'pretty' });
     await expect(loadConfig(towerConfigSchema, { flags: { logFormat: 'xml' } })).rejects.toThrow(
       '--log-format: expected one of json, pretty, got "xml"',
+    );
+  });
+
+  it('takes the audit log from the environment or flags, and refuses an empty path', async () => {
+    const fromEnv = await loadConfig(towerConfigSchema, {
+      env: { STORMTOWER_AUDIT_LOG: '/var/log/stormtower/audit.log', STORMTOWER_AUDIT_QUERY: '1' },
+    });
+    expect(fromEnv).toMatchObject({ auditLog: '/var/log/stormtower/audit.log', auditQuery: true });
+    const fromFlags = await loadConfig(towerConfigSchema, { flags: { auditLog: 'a.log', auditQuery: true } });
+    expect(fromFlags).toMatchObject({ auditLog: 'a.log', auditQuery: true });
+    await expect(loadConfig(towerConfigSchema, { flags: { auditLog: '' } })).rejects.toThrow(
+      '--audit-log: must not be empty',
     );
   });
 

@@ -11,6 +11,7 @@ import type { BoltTable } from '../link/bolt-table.js';
 import { LimitLog } from '../log/limit-log.js';
 import type { Logger } from '../log/logger.js';
 import type { ApiObserver } from './api-observer.js';
+import type { RelayAudit } from './audit/relay-audit.js';
 import { bearerAuth, tokenCheck } from './auth.js';
 import type { ApiEnv } from './bindings.js';
 import { compressBody } from './compression.js';
@@ -68,6 +69,8 @@ export interface ApiOptions {
   readonly onRelayRefused?: () => void;
   /** Answer `GET /health` and `GET /ready` without the API token (`--public-health`). */
   readonly publicHealth?: boolean;
+  /** Writes one audit line per relay (`/proxy` and the header relay); none are written when absent. */
+  readonly audit?: RelayAudit;
 }
 
 export function createApp(options: ApiOptions): Hono<ApiEnv> {
@@ -106,6 +109,7 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
     trustProxy: new TrustedProxies(options.trustProxy),
     remote: options.remoteRelay,
     observer: options.observer?.relay,
+    audit: options.audit,
   };
   const phase = options.phase ?? (() => 'serving');
   if (options.relays) {

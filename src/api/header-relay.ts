@@ -13,7 +13,7 @@ import { isValidCname } from '../certs/cname.js';
 import type { BoltTable } from '../link/bolt-table.js';
 import type { ApiEnv } from './bindings.js';
 import { apiError } from './errors.js';
-import { type ProxyOptions, relayToBolt } from './routes/proxy.js';
+import { type ProxyOptions, relayToBolt, unknownMinion } from './routes/proxy.js';
 
 export const TARGET_HEADER = 'stormbolt-target';
 
@@ -29,14 +29,13 @@ export function headerRelay(table: BoltTable, options: HeaderRelayOptions): Midd
     if (target === undefined) return next();
     const { cname, port } = parseTarget(target);
     const bolt = table.get(cname) ?? options.remote?.(cname);
-    if (!bolt)
-      throw apiError(
-        404,
-        'unknown-minion',
-        `${TARGET_HEADER} [${target}]: no bolt is connected as "${cname}"`,
-      );
     const url = new URL(c.req.url);
-    return relayToBolt(c, url, bolt, port, `${url.pathname}${url.search}`, relayOptions);
+    const path = `${url.pathname}${url.search}`;
+    if (!bolt) {
+      const message = `${TARGET_HEADER} [${target}]: no bolt is connected as "${cname}"`;
+      throw unknownMinion(c, options, cname, port, path, message);
+    }
+    return relayToBolt(c, url, bolt, port, path, relayOptions);
   };
 }
 

@@ -36,6 +36,7 @@ export async function writeBody(
       if (done) break;
       deadline.touch();
       const part = guard.admit(value);
+      if (part.length > 0) watch.tap?.bodySent(part.length);
       if (part.length > 0 && !out.write(part)) {
         waitingOn = 'client';
         await drained(out);
@@ -54,7 +55,9 @@ export async function writeBody(
       return;
     }
     out.end();
-  } catch {
+    watch.tap?.bodyEnded();
+  } catch (error) {
+    watch.tap?.bodyFailed(error);
     out.destroy();
   } finally {
     deadline.stop();

@@ -17,7 +17,13 @@ import type { LimitLog } from '../log/limit-log.js';
 import { type ApiContext, clientAddress, nodeBindings } from './bindings.js';
 import { writeBody } from './node-response.js';
 import { idleBounded } from './request-body.js';
-import { type BodyWatch, type FramedResponse, frameResponse, LengthGuard } from './response-framing.js';
+import {
+  type BodyTap,
+  type BodyWatch,
+  type FramedResponse,
+  frameResponse,
+  LengthGuard,
+} from './response-framing.js';
 import { framedBody } from './web-response.js';
 
 export interface RelayExchange {
@@ -29,8 +35,11 @@ export interface RelayExchange {
   readonly signal: CancelSignal;
   /** The request body, read straight from the socket where there is one. */
   body(): AsyncIterable<Uint8Array> | null;
-  /** Sends the agent's answer; the returned Response is what the Hono handler returns. */
-  respond(response: RelayResponse): Response;
+  /**
+   * Sends the agent's answer; the returned Response is what the Hono handler returns. `tap` is told
+   * how its body goes (the audit).
+   */
+  respond(response: RelayResponse, tap?: BodyTap): Response;
 }
 
 export interface ExchangeOptions {
@@ -85,14 +94,15 @@ function nodeExchange(c: ApiContext, node: HttpBindings, options: ExchangeOption
         watch.idle('client');
         outgoing.destroy();
       }),
-    respond(response) {
-      const framed = framedFor(method, response, watch);
+    respond(response, tap) {
+      const watched = tap ? { ...watch, tap } : watch;
+      const framed = framedFor(method, response, watched);
       // Hono answers HEAD by wrapping the GET route's Response, so it must be a real one.
       if (method === 'HEAD') return new Response(null, { status: framed.status, headers: fields(framed) });
       outgoing.writeHead(framed.status, framed.headers);
       const { body } = framed;
       if (body instanceof ReadableStream)
-        void writeBody(body, outgoing, new LengthGuard(framed.expected), watch);
+        void writeBody(body, outgoing, new LengthGuard(framed.expected), watched);
       else outgoing.end(body ?? undefined);
       return RESPONSE_ALREADY_SENT;
     },
@@ -114,11 +124,12 @@ function webExchange(c: ApiContext, options: ExchangeOptions): RelayExchange {
       const { body } = c.req.raw;
       return body && idleBounded(body, options.idleTimeoutMs, () => watch.idle('client'));
     },
-    respond(response) {
-      const framed = framedFor(method, response, watch);
+    respond(response, tap) {
+      const watched = tap ? { ...watch, tap } : watch;
+      const framed = framedFor(method, response, watched);
       const { body } = framed;
       const out =
-        body instanceof ReadableStream ? framedBody(body, new LengthGuard(framed.expected), watch) : body;
+        body instanceof ReadableStream ? framedBody(body, new LengthGuard(framed.expected), watched) : body;
       return new Response(out, { status: framed.status, headers: fields(framed) });
     },
   };

@@ -122,4 +122,16 @@ export interface BodyWatch {
   badLength(detail: string): void;
   /** The deadline passed while waiting on `side`; the exchange is being aborted. */
   idle(side: 'agent' | 'client'): void;
+  /** Told what the body does on its way to the client (the audit); nothing is told without it. */
+  readonly tap?: BodyTap;
+}
+
+/** Follows a relayed body as the client is sent it, without a stream of its own in between. */
+export interface BodyTap {
+  /** `bytes` more of the body went to the client. */
+  bodySent(bytes: number): void;
+  /** The body broke off: the agent's stream failed (with the relay's error), or it broke its length. */
+  bodyFailed(error: unknown): void;
+  /** The body was sent to its end. */
+  bodyEnded(): void;
 }

@@ -26,7 +26,9 @@ export function framedBody(
         if (finished) return;
         finish();
         watch.idle(pulling ? 'agent' : 'client');
-        controller.error(new IdleError('response body', watch.idleTimeoutMs));
+        const idle = new IdleError('response body', watch.idleTimeoutMs);
+        watch.tap?.bodyFailed(idle);
+        controller.error(idle);
         void reader.cancel().catch(() => {});
       });
     },
@@ -36,7 +38,10 @@ export function framedBody(
       try {
         result = await reader.read();
       } catch (error) {
-        if (!finished) controller.error(error);
+        if (!finished) {
+          watch.tap?.bodyFailed(error);
+          controller.error(error);
+        }
         return finish();
       } finally {
         pulling = false;
@@ -44,17 +49,26 @@ export function framedBody(
       if (finished) return;
       if (result.done) {
         finish();
-        if (!guard.short) return controller.close();
+        if (!guard.short) {
+          controller.close();
+          return watch.tap?.bodyEnded();
+        }
         watch.badLength(`the body ended after ${guard.bytes} of ${guard.expected} bytes`);
-        return controller.error(new Error('the agent ended its body short of its content-length'));
+        const short = new Error('the agent ended its body short of its content-length');
+        watch.tap?.bodyFailed(short);
+        return controller.error(short);
       }
       deadline?.touch();
       const part = guard.admit(result.value);
-      if (part.length > 0) controller.enqueue(part);
+      if (part.length > 0) {
+        watch.tap?.bodySent(part.length);
+        controller.enqueue(part);
+      }
       if (guard.overrun) {
         finish();
         watch.badLength(`the body ran past ${guard.expected} bytes`);
         controller.close();
+        watch.tap?.bodyEnded();
         void reader.cancel().catch(() => {});
       }
     },

@@ -76,6 +76,8 @@ export function registerAgentCommand(program: Command): void {
           maxBackoff: config.maxBackoff,
           outputBacklogLimit: config.outputBacklogLimit,
           ...(config.localHost ? { localHost: config.localHost } : {}),
+          // One line per request served, with the tower's request id: the agent's half of the audit.
+          onRelayed: (record) => log.info(record, 'relayed'),
         });
         client.on('connected', ({ url }) => log.info({ tower: url, allow: config.allow }, 'bolt connected'));
         client.on('disconnected', ({ url, code, reason }) =>

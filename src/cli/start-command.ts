@@ -7,6 +7,7 @@ import { resolveApiToken } from '../config/api-token-file.js';
 import { loadConfig } from '../config/load-config.js';
 import { towerConfigSchema } from '../config/tower-config.js';
 import { holdPort } from '../legacy/held-port.js';
+import { openAuditFile } from '../log/audit-file.js';
 import { createLogger } from '../log/logger.js';
 import { describeDrain } from '../tower-drain.js';
 import { collect, exitWithError, onShutdown } from './fail.js';
@@ -134,6 +135,11 @@ export function registerStartCommand(program: Command): void {
     .option('--name <name>', 'extra DNS name or address for a new tower certificate (repeatable)', collect)
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
     .option('--log-format <format>', 'pretty or json (default: pretty on a terminal, json otherwise)')
+    .option(
+      '--audit-log <file>',
+      "write the audit log (a JSON line per relay) to this file, reopened on SIGHUP; default: the tower's log",
+    )
+    .option('--audit-query', 'log relayed paths with their query string (off: queries may carry secrets)')
     .action(async (flags: StartFlags) => {
       try {
         const { config: file, name, inspect, ...rest } = flags;
@@ -159,6 +165,8 @@ export function registerStartCommand(program: Command): void {
           level: config.logLevel,
           ...(config.logFormat ? { format: config.logFormat } : {}),
         });
+        // Opened before the tower starts: a path that cannot be written stops the start, not a relay.
+        const auditFile = config.auditLog ? await openAuditFile(config.auditLog, log) : undefined;
         const certs = await initCertificates({ dataDir: config.dataDir, names: config.names });
         if (certs.created.length > 0)
           log.info({ files: certs.created }, 'created the CA and tower certificate');
@@ -170,7 +178,13 @@ export function registerStartCommand(program: Command): void {
             : await ensureRsaTowerCertificate({ dataDir: config.dataDir, names: config.names });
         if (legacyExtra?.created) log.info({ dir: config.dataDir }, 'created tower-rsa.crt for old agents');
         const tower = await startTower(
-          { ...config, apiToken, legacySeenDir: config.dataDir, ...(legacyHeld ? { legacyHeld } : {}) },
+          {
+            ...config,
+            apiToken,
+            legacySeenDir: config.dataDir,
+            ...(legacyHeld ? { legacyHeld } : {}),
+            ...(auditFile ? { auditLogger: auditFile.log } : {}),
+          },
           { ...credentials, ...(legacyExtra ? { legacyExtra } : {}) },
           log,
         );
@@ -180,11 +194,18 @@ export function registerStartCommand(program: Command): void {
           async () => {
             const summary = await tower.drain();
             log.info(summary, describeDrain(summary));
+            // After the drain: the relays it let finish have written their lines.
+            await auditFile?.close();
           },
           { graceSeconds: config.drainTimeout + config.shutdownGrace },
         );
-        // Nothing is read back from disk yet; the handler keeps SIGHUP from ending the tower.
-        onReload(async () => [], log);
+        // The handler also keeps SIGHUP from ending the tower. logrotate moves the audit file, then
+        // signals: the next lines go to a new file at the same path.
+        onReload(async () => {
+          if (!auditFile) return [];
+          await auditFile.reopen();
+          return ['audit-log'];
+        }, log);
         log.info(
           {
             api: tower.apiUrl,

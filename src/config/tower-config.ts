@@ -192,6 +192,10 @@ export const towerConfigSchema = z
       .default('refuse'),
     logLevel: logLevel(),
     logFormat: logFormat(),
+    /** A file for the audit log (one JSON line per relay), reopened on SIGHUP; absent: the tower's log. */
+    auditLog: z.string({ error: 'expected a file path' }).min(1, { error: 'must not be empty' }).optional(),
+    /** Log relayed paths with their query string (off by default: queries may carry secrets). */
+    auditQuery: z.boolean({ error: 'expected true or false' }).default(false),
     /** A plain-HTTP listener serving only `GET /metrics`, without the API token; absent means off. */
     metricsPort: listenPort().optional(),
     /** Where that listener binds; loopback by default, as metrics tell much about the fleet. */

@@ -7,6 +7,7 @@
  * `stormbolt-target` header relay.
  */
 import { Hono } from 'hono';
+import type { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CNAME_CHARS } from '../../certs/cname.js';
 import type { RelayTarget } from '../../link/bolt.js';
@@ -15,6 +16,9 @@ import { endToEndHeaders } from '../../link/http-headers.js';
 import { RelayError, type RelayErrorCode } from '../../link/relay-error.js';
 import type { LimitLog } from '../../log/limit-log.js';
 import { outcomeOf, type RelayObserver } from '../api-observer.js';
+import { type AuditedRelay, auditRelay } from '../audit/audited-relay.js';
+import type { RelayAudit } from '../audit/relay-audit.js';
+import { REQUEST_ID_HEADER, requestIdOf, setRequestId } from '../audit/request-id.js';
 import type { ApiContext, ApiEnv } from '../bindings.js';
 import { apiError } from '../errors.js';
 import { addForwarding, type TrustedProxies } from '../forwarding.js';
@@ -52,6 +56,11 @@ export interface ProxyOptions {
   readonly observer?: RelayObserver;
   /** Remove the tower's session cookie from relayed `Cookie` headers (it signs in to the tower only). */
   readonly stripSessionCookie?: boolean;
+  /**
+   * Writes each relay's audit line, and gives each relay a request id (sent to the agent and back to
+   * the client). Without it, a client's `x-request-id` is relayed as it came (a peer tower's relay).
+   */
+  readonly audit?: RelayAudit;
 }
 
 /** The relay target for a cname held elsewhere, or undefined when no one holds it. */
@@ -75,8 +84,9 @@ export function proxyRoutes(table: BoltTable, options: ProxyOptions): Hono<ApiEn
     }
     const cname = match[1] ?? '';
     const bolt = table.get(cname) ?? options.remote?.(cname);
-    if (!bolt) throw apiError(404, 'unknown-minion', `no bolt is connected as "${cname}"`);
-    return relayToBolt(c, url, bolt, port, `${match[3] ?? '/'}${url.search}`, options);
+    const path = `${match[3] ?? '/'}${url.search}`;
+    if (!bolt) throw unknownMinion(c, options, cname, port, path, `no bolt is connected as "${cname}"`);
+    return relayToBolt(c, url, bolt, port, path, options);
   });
   return handler;
 }
@@ -122,9 +132,13 @@ export async function relayToBolt(
   const relayed = endToEndHeaders(exchange.headers, options.dropHeaders);
   if (options.stripSessionCookie) stripSessionCookie(relayed);
   addForwarding(relayed, exchange.remoteAddress, url.protocol.replace(':', ''), trusted);
+  const audited =
+    options.audit && auditRelay(c, options.audit, requestIdOf(exchange.headers), bolt.cname, port, path);
+  if (audited) setRequestId(relayed, audited.requestId);
   const raw = carriesBody(c.req.method, bolt) ? exchange.body() : null;
   const { observer } = options;
-  const body = raw && observer ? meteredRequestBody(raw, observer) : raw;
+  const metered = raw && observer ? meteredRequestBody(raw, observer) : raw;
+  const body = metered && audited ? audited.requestBody(metered) : metered;
   const started = observer ? performance.now() : 0;
 
   try {
@@ -133,14 +147,42 @@ export async function relayToBolt(
       { method: c.req.method, path, headers: relayed, body },
       { timeoutMs: options.relayTimeoutMs, signal: exchange.signal },
     );
-    if (!observer) return exchange.respond(response);
-    observer.relayed(outcomeOf(response.status), (performance.now() - started) / 1000);
-    return exchange.respond(meteredResponse(response, observer));
+    observer?.relayed(outcomeOf(response.status), (performance.now() - started) / 1000);
+    const counted = observer ? meteredResponse(response, observer) : response;
+    return audited ? exchange.respond(audited.answered(counted), audited) : exchange.respond(counted);
   } catch (error) {
-    if (error instanceof RelayError) {
-      observer?.relayed('error', (performance.now() - started) / 1000);
-      throw apiError(statusFor[error.code], error.code, error.message);
+    if (!(error instanceof RelayError)) {
+      audited?.failed(error, 500);
+      throw error;
     }
-    throw error;
+    observer?.relayed('error', (performance.now() - started) / 1000);
+    throw relayFailure(error, audited);
   }
+}
+
+/** The API's error for a relay that failed with `error`, audited (and carrying its id) when audited. */
+function relayFailure(error: RelayError, audited: AuditedRelay | undefined): HTTPException {
+  const status = statusFor[error.code];
+  audited?.failed(error, status);
+  const failure = apiError(status, error.code, error.message);
+  if (audited) failure.res?.headers.set(REQUEST_ID_HEADER, audited.requestId);
+  return failure;
+}
+
+/**
+ * The 404 for a cname no bolt holds, here or (in a cluster) on another tower: audited like any
+ * relay, as an operator looking for a client's request finds it in the audit log too.
+ */
+export function unknownMinion(
+  c: ApiContext,
+  options: ProxyOptions,
+  cname: string,
+  port: number,
+  path: string,
+  message: string,
+): HTTPException {
+  const error = new RelayError('unknown-minion', message);
+  if (!options.audit) return relayFailure(error, undefined);
+  const id = requestIdOf([REQUEST_ID_HEADER, c.req.header(REQUEST_ID_HEADER) ?? '']);
+  return relayFailure(error, auditRelay(c, options.audit, id, cname, port, path));
 }

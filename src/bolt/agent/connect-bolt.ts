@@ -14,6 +14,7 @@ import { parseRedialHint, redialDelay } from '../protocol/redial-hint.js';
 import { dialLink } from '../ws-link.js';
 import { backoffDelay } from './backoff.js';
 import { type LocalResponder, serveFromMemory } from './local-responder.js';
+import type { RelayRecorder } from './relay-record.js';
 import { localAgent, serveRelayStream } from './relay-server.js';
 
 export interface BoltClientOptions {
@@ -46,6 +47,8 @@ export interface BoltClientOptions {
   /** Host that relayed requests go to (default 127.0.0.1). */
   readonly localHost?: string;
   readonly agentName?: string;
+  /** Told about each relayed request served from a local port, once it is over (the agent's log). */
+  readonly onRelayed?: RelayRecorder;
   /** Answer relayed requests from memory instead of 127.0.0.1 (the fleet simulator). */
   readonly respond?: LocalResponder;
   /** Where tower choices draw from (tests make them repeatable); Math.random by default. */
@@ -174,6 +177,7 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
               allowedPorts: this.allowed,
               agent: this.localPool,
               ...(this.options.localHost ? { host: this.options.localHost } : {}),
+              ...(this.options.onRelayed ? { onRelayed: this.options.onRelayed } : {}),
             }),
       onClose: (code, reason) => {
         if (this.session === session) this.session = undefined;

@@ -19,6 +19,7 @@ import type { BodySink } from '../mux/early-body.js';
 import type { MuxStream, StreamListener } from '../mux/mux-stream.js';
 import { ErrorCode, FrameType, Limits } from '../protocol/frames.js';
 import { encodeJson } from '../protocol/heads.js';
+import type { RelayRecording } from './relay-record.js';
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENOTFOUND', 'EADDRNOTAVAIL', 'ENETUNREACH']);
 /** undici gives raw header fields as a flat list of latin1 byte strings. */
@@ -45,6 +46,8 @@ export class LocalExchange implements Dispatcher.DispatchHandlers, StreamListene
     private readonly method: string,
     /** `host:port`, for error messages. */
     private readonly target: string,
+    /** Told what happens to the request, for the agent's log; nothing is recorded without it. */
+    private readonly recording?: RelayRecording,
   ) {
     stream.listen(this);
   }
@@ -60,6 +63,7 @@ export class LocalExchange implements Dispatcher.DispatchHandlers, StreamListene
   head(): void {}
 
   data(chunk: Uint8Array): void {
+    this.recording?.received(chunk.byteLength);
     this.requestBody?.push(chunk);
   }
 
@@ -69,6 +73,7 @@ export class LocalExchange implements Dispatcher.DispatchHandlers, StreamListene
 
   reset(): void {
     this.cancelled = true;
+    this.recording?.over('cancelled');
     this.abortLocal?.(new Error('the relay stream was reset'));
   }
 
@@ -83,9 +88,11 @@ export class LocalExchange implements Dispatcher.DispatchHandlers, StreamListene
     // Interim 1xx answers stay here; only the final response crosses the bolt.
     if (statusCode < 200) return true;
     this.resumeLocal = resume;
+    this.recording?.answered(statusCode);
     const head = encodeJson({ status: statusCode, headers: headerList(rawHeaders) });
     if (head.length > Limits.maxHeadSize || statusCode > 599) {
       this.discardBody = true;
+      this.recording?.over('upstream-failed');
       this.stream.reset(
         ErrorCode.UpstreamFailed,
         `the local response head cannot be relayed (${statusCode})`,
@@ -102,6 +109,7 @@ export class LocalExchange implements Dispatcher.DispatchHandlers, StreamListene
     // undici hands an empty chunk when it resumes with nothing read yet: nothing to send, and
     // pausing on it would resume at once, a loop that never yields to I/O.
     if (chunk.length === 0 || this.discardBody || !this.stream.isOpen) return true;
+    this.recording?.sent(chunk.length);
     if (this.pending === undefined && this.stream.tryWrite(chunk)) return true;
     const queued = (this.pending ?? Promise.resolve()).then(() => this.stream.write(chunk));
     this.pending = queued;
@@ -117,6 +125,7 @@ export class LocalExchange implements Dispatcher.DispatchHandlers, StreamListene
   }
 
   onComplete(): void {
+    this.recording?.over();
     if (this.discardBody) return;
     if (this.pending)
       this.pending.then(
@@ -127,8 +136,12 @@ export class LocalExchange implements Dispatcher.DispatchHandlers, StreamListene
   }
 
   onError(error: Error): void {
-    if (!this.stream.isOpen || this.cancelled) return;
+    if (!this.stream.isOpen || this.cancelled) {
+      this.recording?.over('cancelled');
+      return;
+    }
     const code = (error as { code?: string }).code ?? '';
+    this.recording?.over(UNREACHABLE.has(code) ? 'upstream-unreachable' : 'upstream-failed');
     if (UNREACHABLE.has(code)) {
       this.stream.reset(ErrorCode.UpstreamUnreachable, `${this.target} ${code}: ${messageOf(error)}`);
     } else if (error instanceof errors.InvalidArgumentError) {

@@ -16,6 +16,7 @@ import { InboundNodeBody } from '../mux/node-body.js';
 import type { RequestHead } from '../protocol/heads.js';
 import { LocalExchange } from './local-exchange.js';
 import { acceptRelayHead } from './relay-head.js';
+import { type RelayRecorder, RelayRecording } from './relay-record.js';
 
 /** Local connections are reused across relayed requests: one keep-alive pool per agent. */
 export function localAgent(): Agent {
@@ -28,6 +29,8 @@ export interface RelayServerOptions {
   readonly agent: Dispatcher;
   /** Where local requests go; 127.0.0.1 unless a test says otherwise. */
   readonly host?: string;
+  /** Told about each request served once it is over (the agent's log line). */
+  readonly onRelayed?: RelayRecorder;
 }
 
 // undici refuses these request fields outright; they describe the tower's hop, not this one.
@@ -52,7 +55,13 @@ export function serveRelayStream(
 ): void {
   const head = acceptRelayHead(stream, headPayload, options.allowedPorts);
   if (!head) return;
-  const exchange = new LocalExchange(stream, head.method, `${options.host ?? '127.0.0.1'}:${head.port}`);
+  const recording = options.onRelayed && new RelayRecording(head, options.onRelayed);
+  const exchange = new LocalExchange(
+    stream,
+    head.method,
+    `${options.host ?? '127.0.0.1'}:${head.port}`,
+    recording,
+  );
   if (endStream) {
     dispatchLocal(exchange, head, null, options);
     return;

@@ -7,7 +7,7 @@
  */
 import { ErrorCode, Limits } from '../protocol/frames.js';
 import type { BodySink } from './early-body.js';
-import type { MuxStream, StreamResetError } from './mux-stream.js';
+import type { MuxStream } from './mux-stream.js';
 
 /**
  * A response body read by the HTTP side: the stream's owner pushes what arrives, and fails it with
@@ -57,7 +57,7 @@ export class InboundWebBody implements BodySink {
     this.control?.close();
   }
 
-  fail(error: StreamResetError): void {
+  fail(error: Error): void {
     if (!this.open) return;
     this.open = false;
     this.control?.error(error);

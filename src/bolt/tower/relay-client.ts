@@ -108,8 +108,9 @@ class RelayExchange implements StreamListener {
 
   reset(error: StreamResetError): void {
     this.stopUpload();
+    // A body cut after its head fails with the relay's code too, for whoever reads it (the audit).
     if (!this.deadline.settled) this.deadline.fail(toRelayError(error));
-    else this.streamed?.fail(error);
+    else this.streamed?.fail(toRelayError(error));
   }
 
   private earlyBodyDone(response: ResponseHead, early: EarlyBody): void {
