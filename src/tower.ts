@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { serve } from '@hono/node-server';
 import { createApp } from './api/app.js';
+import { defaultAssetsDir } from './api/console/console-assets.js';
 import { createChangeFeed } from './api/feed/change-feed.js';
 import { listenForPeers } from './api/peer/peer-listener.js';
 import { RelayTracker } from './api/relay-tracker.js';
@@ -89,9 +90,11 @@ export type TowerSettings = Pick<
   | 'clusterAdvertise'
 > &
   Partial<Pick<TowerConfig, 'metricsPort' | 'metricsHost'>> &
-  Partial<Pick<TowerConfig, 'drainTimeout' | 'redialSpread' | 'publicHealth'>> & {
+  Partial<Pick<TowerConfig, 'drainTimeout' | 'redialSpread' | 'publicHealth' | 'ui'>> & {
     /** Who answers `/proxy` for a cname no local bolt holds; in a cluster, the tower holding it. */
     readonly remoteRelay?: RemoteRelay;
+    /** Where the console's built files are; by default where the build puts them (dist/console/). */
+    readonly consoleAssets?: string;
     /** The legacy port, bound early by the start command (see held-port.ts). */
     readonly legacyHeld?: HeldPort;
     /** Where `legacy-seen.json` is kept (the data dir); without it, legacy minions are not remembered. */
@@ -109,6 +112,8 @@ export interface RunningTower {
   readonly boltUrl: string;
   /** The legacy stormbolt listener's address, when `legacyPort` is set. */
   readonly legacyAddress: AddressInfo | undefined;
+  /** `http://host:port/ui/`: the fleet console, when `ui` is on (the default). */
+  readonly consoleUrl: string | undefined;
   /** The page an operator opens to watch the minions, when `inspect` is set. */
   readonly inspectorUrl: string | undefined;
   /** This tower's place in a cluster, when it joined one. */
@@ -317,6 +322,8 @@ export async function startTower(
       drainCounters.relaysRefused += 1;
     },
     publicHealth: settings.publicHealth ?? false,
+    fleetDetail: () => fleet.detail(),
+    ...(settings.ui === false ? {} : { consoleAssets: settings.consoleAssets ?? defaultAssetsDir() }),
   });
   const api = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: settings.apiHost, port: settings.apiPort }, () =>
@@ -378,6 +385,7 @@ export async function startTower(
     boltUrl,
     cluster: cluster && Object.assign(cluster, { relayUrl }),
     inspectorUrl: inspector?.url,
+    consoleUrl: settings.ui === false ? undefined : `${apiUrl}/ui/`,
     legacyAddress: legacy?.address,
     metrics,
     metricsUrl: scrapes && `http://${urlHost(scrapes.address, '127.0.0.1')}:${scrapes.address.port}/metrics`,

@@ -89,6 +89,7 @@ describe('tower config', () => {
       drainTimeout: 30,
       redialSpread: 10,
       publicHealth: false,
+      ui: true,
       feedBacklogLimit: 1048576,
       feedWriteShare: 0.25,
       feedDropGrace: 5,
