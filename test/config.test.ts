@@ -267,6 +267,14 @@ describe('tower config', () => {
     expect(ok.outputBacklogLimit).toBe(2097152);
   });
 
+  it('turns the console off with --no-ui (commander gives ui: false) or STORMTOWER_UI=false', async () => {
+    expect((await loadConfig(towerConfigSchema, { flags: { ui: false } })).ui).toBe(false);
+    expect((await loadConfig(towerConfigSchema, { env: { STORMTOWER_UI: 'false' } })).ui).toBe(false);
+    expect(
+      (await loadConfig(towerConfigSchema, { env: { STORMTOWER_UI: 'false' }, flags: { ui: true } })).ui,
+    ).toBe(true);
+  });
+
   it('takes --capability-interval in seconds', async () => {
     const config = await loadConfig(towerConfigSchema, { flags: { capabilityInterval: '0.25' } });
     expect(config.capabilityInterval).toBe(0.25);
