@@ -5,7 +5,14 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import fc from 'fast-check';
+import { NEVER } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/api/app.js';
+import { createChangeFeed } from '../../src/api/feed/change-feed.js';
+import { BoltTable } from '../../src/link/bolt-table.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { createRegistry } from '../../src/registry/minion-registry.js';
 import { type ApiErrorBody, api, closeAll, tempDir, tower } from '../helpers/harness.js';
 
 afterEach(closeAll);
@@ -61,5 +68,32 @@ describe('GET /ui/', () => {
     const t = await tower({ ui: false, consoleAssets: await builtConsole() });
     expect(t.consoleUrl).toBeUndefined();
     expect((await api(t, '/ui/')).status).toBe(404);
+  });
+});
+
+describe('GET /ui/<anything>', () => {
+  it('serves only the built files by their names, and anything else is a 404, never a crash', async () => {
+    const dir = await builtConsole();
+    const registry = createRegistry(NEVER);
+    const app = createApp({
+      table: new BoltTable(),
+      log: silentLogger(),
+      relayTimeoutMs: 1000,
+      relayIdleTimeoutMs: 60_000,
+      registry,
+      feed: createChangeFeed(registry),
+      consoleAssets: dir,
+    });
+    const served = new Set(['', 'index.html', 'console.js']);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.string(), fc.constantFrom('..', '../package.json', 'notes.txt', '%2e%2e')),
+        async (name) => {
+          const res = await app.request(`/ui/${encodeURIComponent(name)}`);
+          expect(res.status).toBe(served.has(name) ? 200 : 404);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
