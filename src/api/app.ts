@@ -156,7 +156,15 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
   if (scrape) app.route('/', metricsRoutes(scrape));
   app.route('/', minionRoutes(options.registry));
   if (options.fleetDetail)
-    app.route('/', fleetRoutes({ detail: options.fleetDetail, registry: options.registry, startedAt }));
+    app.route(
+      '/',
+      fleetRoutes({
+        detail: options.fleetDetail,
+        registry: options.registry,
+        startedAt,
+        ...(cluster ? { remote: () => cluster.remoteRecords() } : {}),
+      }),
+    );
   app.route('/', proxyRoutes(options.table, relay));
   return app;
 }

@@ -11,6 +11,11 @@ interface ChangeData {
   readonly global: string;
 }
 
+interface SnapshotData {
+  readonly global: string;
+  readonly minions: readonly { readonly id: string; readonly checksum: string }[];
+}
+
 export interface FeedHandle {
   close(): void;
 }
@@ -20,8 +25,8 @@ export function followFeed(store: FleetStore, onStatus: (live: boolean) => void)
   source.addEventListener('open', () => onStatus(true));
   source.addEventListener('error', () => onStatus(false));
   source.addEventListener('snapshot', (event) => {
-    const { global } = JSON.parse((event as MessageEvent<string>).data) as { global: string };
-    store.feedSnapshot(global);
+    const snapshot = JSON.parse((event as MessageEvent<string>).data) as SnapshotData;
+    store.feedSnapshot(snapshot.global, snapshot.minions);
   });
   for (const type of ['added', 'changed', 'removed'] as const) {
     source.addEventListener(type, (event) => {

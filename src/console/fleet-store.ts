@@ -96,9 +96,16 @@ export class FleetStore {
     this.changed();
   }
 
-  /** The snapshot that opens (or restarts) the feed: the global checksum. */
-  feedSnapshot(global: string): void {
+  /**
+   * The snapshot that opens (or restarts, after a gap) the feed: the global checksum, and each
+   * minion's checksum as of now. Nothing flashes: these are not changes seen, only catching up.
+   */
+  feedSnapshot(global: string, minions: readonly { readonly id: string; readonly checksum: string }[]): void {
     this.global = global;
+    for (const { id, checksum } of minions) {
+      const row = this.rows.get(id);
+      if (row && row.checksum !== checksum) this.rows.set(id, { ...row, checksum });
+    }
     this.changed();
   }
 

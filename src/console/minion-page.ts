@@ -30,7 +30,7 @@ export function MinionPage({ store, version, cname }: PageProps) {
       <p><a href="#/" id="back">← fleet</a></p>
       <h2 id="minion-name">${cname} <span class=${`badge state-${row?.state ?? 'removed'}`}>${row?.state ?? 'unknown'}</span></h2>
       <dl class="facts">
-        <dt>transport</dt><dd>${row?.transport}</dd>
+        <dt>transport</dt><dd>${row?.transport}${row?.tower ? ` (held by tower ${row.tower})` : ''}</dd>
         <dt>address</dt><dd>${row?.address}</dd>
         <dt>connected since</dt><dd>${clock(row?.connectedAt ?? null)}</dd>
         <dt>last poll</dt><dd>${clock(row?.lastPollAt ?? null)}</dd>

@@ -86,5 +86,9 @@ describe('FleetStore', () => {
     expect(store.rows.get('a')?.state).toBe('removed');
     store.feedEvent('added', 'b', 'x', 'g4', 4000);
     expect(store.rows.get('b')).toMatchObject({ cname: 'b', checksum: 'x' });
+    // A snapshot after a gap catches the checksums up without flashing.
+    store.feedSnapshot('g5', [{ id: 'b', checksum: 'y' }]);
+    expect(store.rows.get('b')).toMatchObject({ checksum: 'y', flashUntil: 4000 + FLASH_MS });
+    expect(store.global).toBe('g5');
   });
 });

@@ -25,6 +25,8 @@ export interface FleetMinion {
   readonly checksum: string | null;
   readonly lastError: FleetPollFailure | null;
   readonly consecutiveFailures: number;
+  /** In a cluster, the other tower holding this minion's bolt; absent for this tower's own. */
+  readonly tower?: string;
 }
 
 export interface FleetRemoval {
