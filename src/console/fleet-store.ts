@@ -65,6 +65,10 @@ export class FleetStore {
         minion.lastChangeAt === null ? now : minion.lastChangeAt + skew,
       );
     }
+    // History is kept for minions the tower still lists (live or lately removed), not for every
+    // cname the page ever saw: a long session over a churning fleet must not grow without end.
+    const listed = new Set([...rows.keys(), ...body.removed.map((removal) => removal.cname)]);
+    for (const cname of this.history.keys()) if (!listed.has(cname)) this.history.delete(cname);
     this.rows = rows;
     this.removed = body.removed;
     this.global = body.global;

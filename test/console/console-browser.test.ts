@@ -1,14 +1,15 @@
 /**
  * The console in headless Chromium against a real tower and a simulated fleet, with every request
  * off this machine refused: it loads and shows the right counts, a checksum change flashes the right
- * row within one poll, the filter, sort and diagram work, and the minion page relays a request.
+ * row within one poll, the filter, sort and diagram work, the minion page relays a request, and a
+ * minion that goes away counts as removed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetBody } from '../../src/api/console/fleet-contract.js';
 import { type SimulatedFleet, startFleet } from '../../src/sim/fleet-simulator.js';
 import type { RunningTower } from '../../src/tower.js';
 import { closeBrowser, consoleBuilt, offlinePage, shows } from '../helpers/browser.js';
-import { api, closeAll, eventually, onCloseAll, tower } from '../helpers/harness.js';
+import { agent, api, closeAll, eventually, onCloseAll, tower } from '../helpers/harness.js';
 import { testPki } from '../helpers/pki.js';
 
 const COUNT = 40;
@@ -168,4 +169,25 @@ describe('the console', () => {
     await page.click('#back');
     await page.waitForSelector('.row');
   });
+
+  it('counts a minion that went away as removed, and shows the tower uptime', async () => {
+    const { page } = await openConsole();
+    expect(await text(page, '#count-uptime .value')).toMatch(/^\d+(s|m \d\ds|h \d\dm)$/);
+    await shows(page, '#count-removed .value', '0');
+    const passer = await agent(t.boltUrl, 'passing-by', [STATUS_PORT], {
+      respond: () => ({
+        status: 200,
+        headers: ['content-type', 'application/json'],
+        body: JSON.stringify({ id: 'passing-by' }),
+      }),
+    });
+    await shows(page, '#count-ws .value', String(COUNT + 1));
+    await page.fill('#filter-text', 'passing');
+    await page.waitForSelector('.row[data-cname="passing-by"]');
+    await passer.close();
+    await shows(page, '#count-removed .value', '1');
+    await shows(page, '#count-ws .value', String(COUNT));
+    await shows(page, '#rows-shown', /^0 of/);
+    // Two reads of /fleet (every 5 s) are waited for: room for a busy machine.
+  }, 60_000);
 });

@@ -90,5 +90,12 @@ describe('FleetStore', () => {
     store.feedSnapshot('g5', [{ id: 'b', checksum: 'y' }]);
     expect(store.rows.get('b')).toMatchObject({ checksum: 'y', flashUntil: 4000 + FLASH_MS });
     expect(store.global).toBe('g5');
+    // A minion the tower no longer lists has its history dropped.
+    store.load(
+      { minions: [minion('b', { checksum: 'y' })], removed: [], at: 5000, startedAt: 0, global: 'g5' },
+      5000,
+    );
+    expect(store.historyOf('a')).toEqual([]);
+    expect(store.historyOf('b').length).toBeGreaterThan(0);
   });
 });
