@@ -81,13 +81,23 @@ function RelayBox({ cname, ports }: { readonly cname: string; readonly ports: re
       </label>
       <label>path <input id="relay-path" value=${path} onInput=${(e: Event) => setPath((e.target as HTMLInputElement).value)} /></label>
       <button id="relay-send" disabled=${chosen === undefined}>Send</button>
-      ${
-        answer === undefined
-          ? null
-          : typeof answer === 'string'
-            ? html`<pre id="relay-answer">${answer}</pre>`
-            : html`<pre id="relay-answer" data-status=${answer.status}>HTTP ${answer.status} ${answer.type}\n\n${answer.body}${answer.truncated ? '\n…(cut)' : ''}</pre>`
-      }
+      ${answer === undefined ? null : typeof answer === 'string' ? html`<pre id="relay-answer">${answer}</pre>` : html`<${RelayResult} answer=${answer} />`}
     </form>
   `;
+}
+
+/** A relayed answer: its status and type, then its body (JSON pretty-printed). */
+function RelayResult({ answer }: { readonly answer: RelayAnswer }) {
+  let body = answer.body;
+  if (answer.type.includes('json') && !answer.truncated) {
+    try {
+      body = JSON.stringify(JSON.parse(body), null, 2);
+    } catch {
+      // Not JSON after all: shown as it came.
+    }
+  }
+  return html`<div id="relay-answer" data-status=${answer.status}>
+    <p class="relay-head">HTTP ${answer.status} <span class="dim">${answer.type}</span></p>
+    <pre>${body}${answer.truncated ? '\n…(cut)' : ''}</pre>
+  </div>`;
 }

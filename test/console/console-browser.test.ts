@@ -165,7 +165,7 @@ describe('the console', () => {
     await page.click('#relay-send');
     const answer = await page.waitForSelector('#relay-answer[data-status]');
     expect(await answer.getAttribute('data-status')).toBe('200');
-    expect(await answer.textContent()).toContain(`"id":"${minion.id}"`);
+    expect(await answer.textContent()).toContain(`"id": "${minion.id}"`);
     await page.click('#back');
     await page.waitForSelector('.row');
   });
