@@ -15,6 +15,8 @@ import { testPki } from '../helpers/pki.js';
 const COUNT = 40;
 const MONITOR_INTERVAL = 1500;
 const STATUS_PORT = 5000;
+/** Time allowed past one poll interval for a change to reach the page and be drawn. */
+const DELIVERY_SLACK_MS = 2500;
 
 let t: RunningTower;
 let fleet: SimulatedFleet;
@@ -106,7 +108,8 @@ describe('the console', () => {
     });
     const tookMs = Date.now() - started;
     console.log(`flash ${tookMs} ms after the change (poll interval ${MONITOR_INTERVAL} ms)`);
-    expect(tookMs).toBeLessThan(MONITOR_INTERVAL + 1500);
+    // One poll interval, plus the feed, the console's 200 ms batching and a render on a busy machine.
+    expect(tookMs).toBeLessThan(MONITOR_INTERVAL + DELIVERY_SLACK_MS);
     expect(await page.locator('.row.flash').count()).toBe(1);
     const after =
       (await api(t, `/minions/${minion.id}`, { method: 'HEAD' })).headers.get('content-md5') ?? '';
