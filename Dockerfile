@@ -13,7 +13,9 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src src
 COPY machines machines
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --ignore-scripts
+COPY scripts/build-console.mjs scripts/
+# The console is bundled here (esbuild, Preact: build-time only) and served from dist/console/.
+RUN npx tsc -p tsconfig.build.json && node scripts/build-console.mjs && npm prune --omit=dev --ignore-scripts
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
@@ -24,6 +26,7 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules node_modules
 COPY --from=build /src/dist/src dist/src
 COPY --from=build /src/dist/machines dist/machines
+COPY --from=build /src/dist/console dist/console
 RUN mkdir -p /var/lib/stormtower && chown node:node /var/lib/stormtower
 USER node
 # The CA, the tower's certificates and the issued agents' records live here: keep them.

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { serve } from '@hono/node-server';
 import { createApp } from './api/app.js';
 import { auditTo } from './api/audit/relay-audit.js';
+import { defaultAssetsDir } from './api/console/console-assets.js';
 import { createChangeFeed } from './api/feed/change-feed.js';
 import { listenForPeers } from './api/peer/peer-listener.js';
 import { RelayTracker } from './api/relay-tracker.js';
@@ -90,11 +91,13 @@ export type TowerSettings = Pick<
   | 'clusterAdvertise'
 > &
   Partial<Pick<TowerConfig, 'metricsPort' | 'metricsHost'>> &
-  Partial<Pick<TowerConfig, 'drainTimeout' | 'redialSpread' | 'publicHealth' | 'auditQuery'>> & {
+  Partial<Pick<TowerConfig, 'drainTimeout' | 'redialSpread' | 'publicHealth' | 'auditQuery' | 'ui'>> & {
     /** Where the audit lines go (the `--audit-log` file's logger); the tower's log when absent. */
     readonly auditLogger?: Logger;
     /** Who answers `/proxy` for a cname no local bolt holds; in a cluster, the tower holding it. */
     readonly remoteRelay?: RemoteRelay;
+    /** Where the console's built files are; by default where the build puts them (dist/console/). */
+    readonly consoleAssets?: string;
     /** The legacy port, bound early by the start command (see held-port.ts). */
     readonly legacyHeld?: HeldPort;
     /** Where `legacy-seen.json` is kept (the data dir); without it, legacy minions are not remembered. */
@@ -112,6 +115,8 @@ export interface RunningTower {
   readonly boltUrl: string;
   /** The legacy stormbolt listener's address, when `legacyPort` is set. */
   readonly legacyAddress: AddressInfo | undefined;
+  /** `http://host:port/ui/`: the fleet console, when `ui` is on (the default). */
+  readonly consoleUrl: string | undefined;
   /** The page an operator opens to watch the minions, when `inspect` is set. */
   readonly inspectorUrl: string | undefined;
   /** This tower's place in a cluster, when it joined one. */
@@ -321,6 +326,8 @@ export async function startTower(
     },
     publicHealth: settings.publicHealth ?? false,
     audit: auditTo(settings.auditLogger ?? log, settings.auditQuery ?? false),
+    fleetDetail: () => fleet.detail(),
+    ...(settings.ui === false ? {} : { consoleAssets: settings.consoleAssets ?? defaultAssetsDir() }),
   });
   const api = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: settings.apiHost, port: settings.apiPort }, () =>
@@ -382,6 +389,7 @@ export async function startTower(
     boltUrl,
     cluster: cluster && Object.assign(cluster, { relayUrl }),
     inspectorUrl: inspector?.url,
+    consoleUrl: settings.ui === false ? undefined : `${apiUrl}/ui/`,
     legacyAddress: legacy?.address,
     metrics,
     metricsUrl: scrapes && `http://${urlHost(scrapes.address, '127.0.0.1')}:${scrapes.address.port}/metrics`,

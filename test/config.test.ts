@@ -90,6 +90,7 @@ describe('tower config', () => {
       redialSpread: 10,
       publicHealth: false,
       auditQuery: false,
+      ui: true,
       feedBacklogLimit: 1048576,
       feedWriteShare: 0.25,
       feedDropGrace: 5,
@@ -278,6 +279,14 @@ describe('tower config', () => {
     expect(await problemsOf(agent)).toEqual(expected('2500000.5'));
     const ok = await loadConfig(agentConfigSchema, { flags: { ...AGENT, outputBacklogLimit: '2097152' } });
     expect(ok.outputBacklogLimit).toBe(2097152);
+  });
+
+  it('turns the console off with --no-ui (commander gives ui: false) or STORMTOWER_UI=false', async () => {
+    expect((await loadConfig(towerConfigSchema, { flags: { ui: false } })).ui).toBe(false);
+    expect((await loadConfig(towerConfigSchema, { env: { STORMTOWER_UI: 'false' } })).ui).toBe(false);
+    expect(
+      (await loadConfig(towerConfigSchema, { env: { STORMTOWER_UI: 'false' }, flags: { ui: true } })).ui,
+    ).toBe(true);
   });
 
   it('takes --capability-interval in seconds', async () => {

@@ -4,6 +4,7 @@
  *
  * For browsers: CORS for listed origins (`cors.ts`) runs before the guard, so a preflight needs no
  * token; with a token, `POST /session` gives a browser a cookie the guard accepts (`session/`).
+ * The console's page (`/ui/`) is served before the guard: the page is not secret, its data is.
  */
 import { Hono } from 'hono';
 import type { Cluster } from '../cluster/cluster.js';
@@ -15,6 +16,7 @@ import type { RelayAudit } from './audit/relay-audit.js';
 import { bearerAuth, tokenCheck } from './auth.js';
 import type { ApiEnv } from './bindings.js';
 import { compressBody } from './compression.js';
+import type { FleetDetail } from './console/fleet-contract.js';
 import { CORS_PATHS, corsFor, streamCorsHeaders } from './cors.js';
 import { drainGate } from './drain-gate.js';
 import { apiError, errorHandler } from './errors.js';
@@ -24,6 +26,8 @@ import { TrustedProxies } from './forwarding.js';
 import { headerRelay, TARGET_HEADER } from './header-relay.js';
 import type { RelayTracker } from './relay-tracker.js';
 import { clientRoutes, type MinionStatusLookup, type MissingClients } from './routes/clients.js';
+import { consoleRoutes } from './routes/console.js';
+import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { type MinionEventOptions, minionEventRoutes } from './routes/minion-events.js';
@@ -71,6 +75,10 @@ export interface ApiOptions {
   readonly publicHealth?: boolean;
   /** Writes one audit line per relay (`/proxy` and the header relay); none are written when absent. */
   readonly audit?: RelayAudit;
+  /** Serve the console at `/ui/` from the built files in this folder; no console when absent. */
+  readonly consoleAssets?: string;
+  /** The live minions in detail for `GET /fleet` (the console's table); the route is absent without it. */
+  readonly fleetDetail?: () => FleetDetail;
 }
 
 export function createApp(options: ApiOptions): Hono<ApiEnv> {
@@ -79,6 +87,7 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
   app.notFound(() => {
     throw apiError(404, 'not-found', 'no such route');
   });
+  if (options.consoleAssets !== undefined) app.route('/', consoleRoutes(options.consoleAssets));
   const corsOrigins = options.corsOrigins ?? [];
   if (corsOrigins.length > 0) for (const path of CORS_PATHS) app.use(path, corsFor(corsOrigins));
   const limitLog = new LimitLog(options.log);
@@ -98,7 +107,7 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
     );
     app.route('/', sessionRoutes({ sessions, checkToken: tokenCheck(options.apiToken), limitLog }));
   }
-  for (const path of ['/minions', '/clients']) app.use(path, compressBody());
+  for (const path of ['/minions', '/clients', '/fleet']) app.use(path, compressBody());
   const dropHeaders = new Set(options.apiToken ? ['host', 'authorization'] : ['host']);
   const relay = {
     relayTimeoutMs: options.relayTimeoutMs,
@@ -127,10 +136,8 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
   }
   if (options.headerRelay) app.use('*', headerRelay(options.table, relay));
   const { cluster } = options;
-  app.route(
-    '/',
-    healthRoutes(options.table, options.startedAt ?? Date.now(), cluster && (() => cluster.status()), phase),
-  );
+  const startedAt = options.startedAt ?? Date.now();
+  app.route('/', healthRoutes(options.table, startedAt, cluster && (() => cluster.status()), phase));
   app.route(
     '/',
     clientRoutes(
@@ -152,6 +159,16 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
   const scrape = options.observer?.scrape;
   if (scrape) app.route('/', metricsRoutes(scrape));
   app.route('/', minionRoutes(options.registry));
+  if (options.fleetDetail)
+    app.route(
+      '/',
+      fleetRoutes({
+        detail: options.fleetDetail,
+        registry: options.registry,
+        startedAt,
+        ...(cluster ? { remote: () => cluster.remoteRecords() } : {}),
+      }),
+    );
   app.route('/', proxyRoutes(options.table, relay));
   return app;
 }

@@ -126,6 +126,9 @@ export function clusterDemoText(demo: ClusterDemo, statusPort: number): string {
         `  demo-${i + 1}  API ${tower.apiUrl.padEnd(width)}  bolt ${tower.boltUrl}  holds ${tower.table.size}`,
     ),
     '',
+    ...(towers[0]?.consoleUrl
+      ? [`Open the fleet console (any tower shows the whole fleet): ${towers[0].consoleUrl}`, '']
+      : []),
     'Try, in another terminal:',
     ...towers.map(
       (tower) => `  curl -sI ${tower.apiUrl}/minions | grep -i content-md5   # the same on every tower`,

@@ -85,6 +85,7 @@ export function registerDemoCommand(program: Command): void {
           [
             `stormtower demo: ${size} simulated minions connected to ${tower.boltUrl}`,
             '',
+            ...(tower.consoleUrl ? [`Open the fleet console: ${tower.consoleUrl}`, ''] : []),
             'Try, in another terminal:',
             `  curl -s ${api}/clients | head -c 400; echo`,
             `  curl -sI ${api}/minions                    # Content-MD5: the fleet's checksum`,

@@ -2,7 +2,7 @@
  * `stormtower start`: runs the tower with settings from flags, `STORMTOWER_*` variables and an
  * optional JSON file, creating its CA and server certificate on first run.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { resolveApiToken } from '../config/api-token-file.js';
 import { loadConfig } from '../config/load-config.js';
 import { towerConfigSchema } from '../config/tower-config.js';
@@ -95,6 +95,9 @@ export function registerStartCommand(program: Command): void {
       'on SIGTERM, agents are told to redial after a random delay up to this long (default 10)',
     )
     .option('--public-health', 'answer GET /health and /ready without the API token')
+    // Declared with its positive twin so commander sets no default, and STORMTOWER_UI still counts.
+    .addOption(new Option('--ui').hideHelp())
+    .option('--no-ui', 'do not serve the fleet console at /ui/ on the API port')
     .option(
       '--feed-backlog-limit <bytes>',
       'bytes an event-stream subscriber may leave unread before it is dropped (default 1048576)',
@@ -209,6 +212,7 @@ export function registerStartCommand(program: Command): void {
         log.info(
           {
             api: tower.apiUrl,
+            ...(tower.consoleUrl ? { console: tower.consoleUrl } : {}),
             bolt: tower.boltUrl,
             ...(tower.legacyAddress ? { legacy: `${config.boltHost}:${tower.legacyAddress.port}` } : {}),
             ...(tower.inspectorUrl ? { inspector: tower.inspectorUrl } : {}),

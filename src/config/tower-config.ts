@@ -220,6 +220,8 @@ export const towerConfigSchema = z
     redialSpread: seconds().default(10),
     /** Answer GET /health and /ready without the API token (for probes that cannot send one). */
     publicHealth: z.boolean({ error: 'expected true or false' }).default(false),
+    /** Serve the fleet console at `/ui/` on the API port (`--no-ui` turns it off). */
+    ui: z.boolean({ error: 'expected true or false' }).default(true),
     /** Bytes an event-stream subscriber may leave unread (besides its first snapshot) before it is dropped. */
     feedBacklogLimit: positiveInt('bytes').default(1048576),
     /** The share of the tower's time that writing changes to event-stream subscribers may take on average. */

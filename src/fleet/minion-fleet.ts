@@ -11,6 +11,28 @@ import type { BoltTable } from '../link/bolt-table.js';
 import type { Logger } from '../log/logger.js';
 import { boltLink, type PollObserver, type StatusPollOptions } from './bolt-link.js';
 import { indexedScheduling } from './indexed-scheduler.js';
+import { RemovalWindow, type RemovedMinion } from './removal-window.js';
+
+/** One live minion as the console's table shows it: its actor's state and its bolt's transport. */
+export interface MinionDetail {
+  readonly cname: string;
+  readonly state: MinionState;
+  readonly transport: string;
+  readonly address: string;
+  readonly ports: readonly number[];
+  readonly connectedAt: number;
+  readonly lastPollAt: number | null;
+  readonly lastChangeAt: number | null;
+  readonly checksum: string | null;
+  readonly lastError: MinionPollFailure | null;
+  readonly consecutiveFailures: number;
+}
+
+export interface FleetDetail {
+  readonly minions: readonly MinionDetail[];
+  /** Minions removed within the last hour (bounded, see removal-window.ts), oldest first. */
+  readonly removed: readonly RemovedMinion[];
+}
 
 export interface FleetSettings {
   readonly monitorInterval: number;
@@ -31,6 +53,8 @@ export interface MinionFleet {
     cname: string,
     boltId: string,
   ): { state: MinionState; lastError: MinionPollFailure | null } | undefined;
+  /** Every live minion with its bolt's transport and address, and the recently removed ones. */
+  detail(): FleetDetail;
   stop(): void;
 }
 
@@ -62,8 +86,22 @@ export function startMinionFleet(table: BoltTable, settings: FleetSettings, log:
     });
   const onCapability: Parameters<typeof table.on<'capability'>>[1] = (bolt) =>
     tower.send({ type: 'bolt.capability', cname: bolt.cname, boltId: bolt.boltId, ports: bolt.ports ?? [] });
-  const onClosed: Parameters<typeof table.on<'closed'>>[1] = (bolt, { reason }) =>
+  const removals = new RemovalWindow();
+  const onClosed: Parameters<typeof table.on<'closed'>>[1] = (bolt, { reason }) => {
+    const entry = findMinion(tower.getSnapshot().context, bolt.cname);
+    if (entry?.boltId === bolt.boltId) {
+      removals.record({
+        cname: bolt.cname,
+        transport: bolt.transport,
+        address: bolt.address,
+        connectedAt: bolt.connectedAt.getTime(),
+        removedAt: Date.now(),
+        reason,
+        checksum: entry.ref.getSnapshot().context.checksum,
+      });
+    }
     tower.send({ type: 'bolt.closed', cname: bolt.cname, boltId: bolt.boltId, reason });
+  };
   table.on('connected', onConnected);
   table.on('capability', onCapability);
   table.on('closed', onClosed);
@@ -83,6 +121,28 @@ export function startMinionFleet(table: BoltTable, settings: FleetSettings, log:
       if (!entry || entry.boltId !== boltId) return undefined;
       const snapshot = entry.ref.getSnapshot();
       return { state: snapshot.value, lastError: snapshot.context.lastError };
+    },
+    detail() {
+      const minions: MinionDetail[] = [];
+      for (const [cname, { ref, boltId }] of liveMinions(tower.getSnapshot().context)) {
+        const { value, context } = ref.getSnapshot();
+        const bolt = table.get(cname);
+        const current = bolt?.boltId === boltId ? bolt : undefined;
+        minions.push({
+          cname,
+          state: value,
+          transport: current?.transport ?? 'ws',
+          address: current?.address ?? '',
+          ports: context.ports,
+          connectedAt: context.connectedAt,
+          lastPollAt: context.lastPollAt,
+          lastChangeAt: context.lastChangeAt,
+          checksum: context.checksum,
+          lastError: context.lastError,
+          consecutiveFailures: context.consecutiveFailures,
+        });
+      }
+      return { minions, removed: removals.recent(Date.now()) };
     },
     stop() {
       table.off('connected', onConnected);

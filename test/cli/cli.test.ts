@@ -295,6 +295,11 @@ describe('stormtower demo', () => {
     const proxyUrl = urls.find((url) => url.includes('/proxy/'));
     if (!minionUrl || !proxyUrl) throw new Error(`URLs missing from:\n${demo.stdout}`);
     expect(proxyUrl).toMatch(/\/proxy\/demo-1@5001\/status$/);
+    const consoleUrl = /Open the fleet console: (http:\/\/\S+\/ui\/)$/m.exec(demo.stdout)?.[1];
+    if (!consoleUrl) throw new Error(`console URL missing from:\n${demo.stdout}`);
+    const page = await fetch(consoleUrl);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
 
     const served = await eventually(async () => {
       const res = await fetch(minionUrl);

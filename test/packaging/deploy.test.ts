@@ -3,7 +3,7 @@
  * this machine has those tools; a missing tool skips its check with a line saying so.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,4 +59,15 @@ describe.skipIf(!docker)('Dockerfile', () => {
       await run('docker', ['image', 'rm', tag]).catch(() => undefined);
     }
   }, 600_000);
+});
+
+describe('Dockerfile, read as text', () => {
+  it("copies into the image every built folder the npm package ships (the console's included)", async () => {
+    const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { files: string[] };
+    const folders = new Set(pkg.files.map((pattern) => pattern.split('/').slice(0, 2).join('/')));
+    expect([...folders]).toContain('dist/console');
+    for (const folder of folders) expect(dockerfile).toContain(`COPY --from=build /src/${folder} ${folder}`);
+    expect(dockerfile).toContain('node scripts/build-console.mjs');
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * What `npm pack` ships: the built code, README, LICENSE and package.json, nothing of the tests,
+ * What `npm pack` ships: the built code and console, README, LICENSE and package.json, nothing of the tests,
  * benchmarks or sources; and the packed code runs on its own (its `--help` loads every command).
  */
 import { execFile } from 'node:child_process';
@@ -45,12 +45,16 @@ describe('npm pack', () => {
     const stray = paths.filter(
       (path) =>
         !['package.json', 'README.md', 'LICENSE'].includes(path) &&
-        !/^dist\/(src|machines)\/.+\.js$/.test(path),
+        !/^dist\/(src|machines)\/.+\.js$/.test(path) &&
+        !/^dist\/console\/[\w.-]+\.(js|css|html)$/.test(path),
     );
     expect(stray).toEqual([]);
     expect(paths).toContain('dist/src/cli/main.js');
     expect(paths).toContain('dist/machines/minion.machine.js');
     expect(paths).toContain('LICENSE');
+    // The console is served from the package: no CDN, no download at run time.
+    for (const file of ['index.html', 'console.js', 'console.css'])
+      expect(paths).toContain(`dist/console/${file}`);
   });
 
   it('runs from the tarball alone, with only its dependencies beside it', async () => {
@@ -58,5 +62,12 @@ describe('npm pack', () => {
     await symlink(join(ROOT, 'node_modules'), join(unpacked, 'node_modules'), 'dir');
     const { stdout } = await run(process.execPath, [join(unpacked, 'dist/src/cli/main.js'), '--help']);
     for (const command of ['start', 'agent', 'certs', 'simulate', 'demo']) expect(stdout).toContain(command);
+  });
+
+  it('finds the console beside its code when installed', async () => {
+    const unpacked = join(dir, 'package');
+    const module = join(unpacked, 'dist/src/api/console/console-assets.js');
+    const { defaultAssetsDir } = (await import(module)) as { defaultAssetsDir: () => string };
+    expect(defaultAssetsDir()).toBe(join(unpacked, 'dist/console/'));
   });
 });
