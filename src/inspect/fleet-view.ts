@@ -1,0 +1,159 @@
+/**
+ * What the inspector shows of the tower: the tower and one actor per minion, nothing else.
+ *
+ * The actor system underneath has more: the tower's internal shards (a minion's cname hashes to one
+ * of 256, see `tower.machine.ts`) and a short-lived `poll` child per minion per interval. Shown as
+ * they are, 20 minions made 41 actors at once and one more per minion every interval, for ever,
+ * and the shards said nothing an operator could use. So the view folds them away by where they sit:
+ *
+ * - an actor with no parent (the tower) is shown;
+ * - its children (the shards) fold into it;
+ * - their children (the minions) are shown, as children of the tower;
+ * - anything below a minion (its polls) folds into that minion.
+ *
+ * A folded actor's registration, snapshots and received events are dropped; an event it sends is
+ * shown as sent by the actor it folds into. So the actor list is the tower plus the live minions,
+ * however long the tower runs.
+ *
+ * It also keeps what a browser that connects late is sent first (`greeting`): each shown actor's
+ * registration and latest snapshot, the tower first. That covers the whole fleet: it holds one
+ * entry per live minion, as the tower itself does, and its registrations share one copy of each
+ * machine definition (at 10,000 minions the same definition 10,000 times would be most of it).
+ */
+import type { StatelyInspectionEvent } from '@statelyai/inspect';
+
+type ActorEvent = StatelyInspectionEvent & { type: '@xstate.actor' };
+
+interface ShownActor {
+  /** The registration as sent (minions re-parented to the tower), definition shared. */
+  readonly registration: ActorEvent;
+  /** The latest active snapshot, as sent. */
+  snapshot: string | undefined;
+  /** Session ids of the actors folded into this one. */
+  readonly folded: Set<string>;
+}
+
+export interface FleetView {
+  /**
+   * Feeds one sanitized event and the message it came as; returns the message to send browsers,
+   * which may be rewritten, or undefined when the event is about a folded actor.
+   */
+  record(event: StatelyInspectionEvent, message: string): string | undefined;
+  /** The messages that rebuild the shown actors, tower first; read lazily, one actor at a time. */
+  greeting(): Generator<string>;
+  /** Shown actors: the tower and its live minions. */
+  readonly size: number;
+  /** Actors folded away and still alive (shards, polls in flight). */
+  readonly foldedSize: number;
+}
+
+// Distinct machine definitions are a handful; the bound only guards against a machine built per actor.
+const MAX_DEFINITIONS = 64;
+
+export function createFleetView(): FleetView {
+  // Map order is registration order, and an actor is registered after its parent.
+  const shown = new Map<string, ShownActor>();
+  /** Folded actor → the shown actor it folds into. */
+  const folded = new Map<string, string>();
+  const definitions = new Map<string, string>();
+
+  function shared(definition: string | undefined): string | undefined {
+    if (definition === undefined) return undefined;
+    const known = definitions.get(definition);
+    if (known !== undefined) return known;
+    if (definitions.size < MAX_DEFINITIONS) definitions.set(definition, definition);
+    return definition;
+  }
+
+  function isTower(sessionId: string): boolean {
+    const actor = shown.get(sessionId);
+    return actor !== undefined && actor.registration.parentId === undefined;
+  }
+
+  function fold(sessionId: string, into: string): void {
+    folded.set(sessionId, into);
+    shown.get(into)?.folded.add(sessionId);
+  }
+
+  function unfold(sessionId: string): void {
+    const into = folded.get(sessionId);
+    if (into === undefined) return;
+    folded.delete(sessionId);
+    shown.get(into)?.folded.delete(sessionId);
+  }
+
+  function forget(sessionId: string): void {
+    const actor = shown.get(sessionId);
+    if (!actor) return;
+    shown.delete(sessionId);
+    for (const child of actor.folded) folded.delete(child);
+    // A stopped tower takes its minions with it, whether or not their last snapshots got through.
+    if (actor.registration.parentId === undefined) {
+      for (const [id, other] of shown) if (other.registration.parentId === sessionId) forget(id);
+    }
+  }
+
+  function show(event: ActorEvent, parentId: string | undefined): ActorEvent {
+    const registration: ActorEvent = { ...event, parentId, definition: shared(event.definition) };
+    shown.set(event.sessionId, { registration, snapshot: undefined, folded: new Set() });
+    return registration;
+  }
+
+  function register(event: ActorEvent, message: string): string | undefined {
+    const { sessionId, parentId } = event;
+    if (parentId === undefined) {
+      show(event, undefined);
+      return message;
+    }
+    if (shown.has(parentId)) {
+      // A child of the tower is a shard; a child of a minion is one of its polls.
+      fold(sessionId, parentId);
+      return undefined;
+    }
+    const into = folded.get(parentId);
+    if (into === undefined) return undefined;
+    // A child of a shard is a minion; anything below a poll still belongs to the minion.
+    if (isTower(into)) return JSON.stringify(show(event, into));
+    fold(sessionId, into);
+    return undefined;
+  }
+
+  return {
+    record(event, message) {
+      switch (event.type) {
+        case '@xstate.actor':
+          return register(event, message);
+        case '@xstate.snapshot': {
+          const actor = shown.get(event.sessionId);
+          if (!actor) {
+            if (event.snapshot.status !== 'active') unfold(event.sessionId);
+            return undefined;
+          }
+          if (event.snapshot.status === 'active') actor.snapshot = message;
+          else forget(event.sessionId);
+          return message;
+        }
+        case '@xstate.event': {
+          if (!shown.has(event.sessionId)) return undefined;
+          const source = event.sourceId === undefined ? undefined : folded.get(event.sourceId);
+          return source === undefined ? message : JSON.stringify({ ...event, sourceId: source });
+        }
+        default:
+          return undefined;
+      }
+    },
+    *greeting() {
+      // Live iteration: a minion registered meanwhile is included, one removed meanwhile is skipped.
+      for (const { registration, snapshot } of shown.values()) {
+        yield JSON.stringify(registration);
+        if (snapshot !== undefined) yield snapshot;
+      }
+    },
+    get size() {
+      return shown.size;
+    },
+    get foldedSize() {
+      return folded.size;
+    },
+  };
+}
