@@ -72,6 +72,7 @@ export type TowerSettings = Pick<
   | 'capabilityInterval'
   | 'onDuplicate'
   | 'inspect'
+  | 'inspectUrl'
   | 'legacyPort'
   | 'legacyMissingAfter'
   | 'legacySeenLimit'
@@ -161,8 +162,16 @@ export async function startTower(
   let phase: TowerPhase = 'starting';
   const relays = new RelayTracker();
   const drainCounters = new DrainCounters();
+  // Set once the API listens; the inspector page links its console as the view that works offline.
+  let consoleUrl: string | undefined;
   const inspector: TowerInspector | undefined =
-    settings.inspect === undefined ? undefined : await startTowerInspector({ port: settings.inspect });
+    settings.inspect === undefined
+      ? undefined
+      : await startTowerInspector({
+          port: settings.inspect,
+          ...(settings.inspectUrl === undefined ? {} : { inspectorUrl: settings.inspectUrl }),
+          consoleUrl: () => consoleUrl,
+        });
   const fleet = startMinionFleet(
     table,
     {
@@ -333,6 +342,7 @@ export async function startTower(
         );
   const apiAddress = api.address() as AddressInfo;
   const apiUrl = `http://${urlHost(apiAddress, '127.0.0.1')}:${apiAddress.port}`;
+  consoleUrl = `${apiUrl}/ui/`;
   const boltUrl = `wss://${urlHost(bolts.address, 'localhost')}:${bolts.address.port}`;
   const relayUrl =
     settings.clusterAdvertise ??

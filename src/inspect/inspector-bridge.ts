@@ -12,7 +12,7 @@
 import http from 'node:http';
 import { isIP } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { bridgePage } from './bridge-page.js';
+import { type BridgePageOptions, bridgePage } from './bridge-page.js';
 
 export interface InspectorBridgeOptions {
   readonly port: number;
@@ -22,8 +22,8 @@ export interface InspectorBridgeOptions {
    * and sent in paced batches, see `greet`).
    */
   readonly greeting: () => Iterable<string>;
-  /** The inspector page the bridge page embeds (`--inspect-url`). */
-  readonly inspectorUrl?: string;
+  /** What the page links to; read per request, as the tower's console may start after the bridge. */
+  readonly page?: () => BridgePageOptions;
 }
 
 export interface InspectorBridge {
@@ -83,7 +83,6 @@ interface Greeting {
 }
 
 export async function startInspectorBridge(options: InspectorBridgeOptions): Promise<InspectorBridge> {
-  const page = bridgePage(options.inspectorUrl);
   const greetings = new Map<WebSocket, Greeting>();
 
   function greet(client: WebSocket): void {
@@ -126,7 +125,7 @@ export async function startInspectorBridge(options: InspectorBridgeOptions): Pro
     const path = (request.url ?? '/').split('?')[0];
     if ((request.method === 'GET' || request.method === 'HEAD') && path === '/') {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      response.end(request.method === 'HEAD' ? undefined : page);
+      response.end(request.method === 'HEAD' ? undefined : bridgePage(options.page?.()));
       return;
     }
     response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');

@@ -21,6 +21,10 @@ export interface TowerInspectorOptions {
   readonly host?: string;
   /** Open the page in this machine's browser. Default false: a tower seldom runs where one is. */
   readonly autoOpen?: boolean;
+  /** The inspector the page embeds (`--inspect-url`); default `https://stately.ai/inspect`. */
+  readonly inspectorUrl?: string;
+  /** The tower's offline console, linked from the page; known once the API listens. */
+  readonly consoleUrl?: () => string | undefined;
 }
 
 export interface TowerInspector {
@@ -41,6 +45,13 @@ export async function startTowerInspector(options: TowerInspectorOptions): Promi
     port: options.port,
     host: options.host ?? DEFAULT_INSPECTOR_HOST,
     greeting: () => view.greeting(),
+    page: () => {
+      const consoleUrl = options.consoleUrl?.();
+      return {
+        ...(options.inspectorUrl === undefined ? {} : { inspectorUrl: options.inspectorUrl }),
+        ...(consoleUrl === undefined ? {} : { consoleUrl }),
+      };
+    },
   });
   const inspector = createSanitizedInspector((message, event) => {
     const shown = view.record(event, message);
