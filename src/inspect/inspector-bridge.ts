@@ -43,7 +43,7 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 // The greeting of a 10,000-minion fleet is about 20,000 messages and tens of megabytes. Sent in one
 // loop it would hold the tower for as long and buffer all of it at once; instead it goes out in
 // batches, one per turn of the event loop, and waits while the browser has this much unread.
-const GREETING_BATCH = 200;
+const GREETING_BATCH = 100;
 const GREETING_HIGH_WATER = 1024 * 1024;
 const GREETING_WAIT_MS = 20;
 
