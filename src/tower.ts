@@ -8,6 +8,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from './api/app.js';
 import { createChangeFeed } from './api/feed/change-feed.js';
 import { listenForPeers } from './api/peer/peer-listener.js';
+import { meteredTarget } from './api/relay-metering.js';
 import { RelayTracker } from './api/relay-tracker.js';
 import type { RemoteRelay } from './api/routes/proxy.js';
 import type { TowerPhase } from './api/tower-phase.js';
@@ -280,13 +281,14 @@ export async function startTower(
           relayTimeoutMs: settings.relayTimeout * 1000,
           relayIdleTimeoutMs: settings.relayIdleTimeout * 1000,
           preAuth,
+          observer: metrics.peers['from-peer'],
         },
         table,
         log,
       )
     : undefined;
   const peers = cluster ? createPeerClient(credentials) : undefined;
-  const remoteRelay: RemoteRelay | undefined =
+  const peerRelay: RemoteRelay | undefined =
     settings.remoteRelay ??
     (cluster && peers
       ? (cname) => {
@@ -294,6 +296,13 @@ export async function startTower(
           return owner ? peers.target(cname, owner.relayUrl) : undefined;
         }
       : undefined);
+  // Counted on top of the API's own relay count: which relays left for a peer, and how they fared.
+  const remoteRelay: RemoteRelay | undefined =
+    peerRelay &&
+    ((cname) => {
+      const target = peerRelay(cname);
+      return target && meteredTarget(target, metrics.peers['to-peer']);
+    });
   const app = createApp({
     table,
     log,
