@@ -3,6 +3,7 @@
  * text what it needs and where the offline views are, and `--inspect-url` must move the iframe.
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { assertBuilt, runCli, startCli } from '../helpers/cli.js';
 import { closeAll, tempDir } from '../helpers/harness.js';
 
@@ -20,10 +21,10 @@ const TOWER = ['--bolt-host', '127.0.0.1', '--bolt-port', '0', '--api-port', '0'
 async function startInspected(extra: string[], env: Record<string, string> = {}) {
   const cli = startCli(['start', '--data-dir', dir, ...TOWER, '--inspect', '0', ...extra], env);
   const ready = await cli.waitForLog((line) => line.msg === 'tower ready');
-  const { api, inspector } = ready;
-  if (typeof api !== 'string' || typeof inspector !== 'string')
+  const { api, bolt, inspector } = ready;
+  if (typeof api !== 'string' || typeof bolt !== 'string' || typeof inspector !== 'string')
     throw new Error(`odd ready line ${JSON.stringify(ready)}`);
-  return { api, inspector };
+  return { api, bolt, inspector };
 }
 
 /** The page's text as a person reads it: tags dropped, entities decoded, spaces collapsed. */
@@ -75,5 +76,47 @@ describe('stormtower start --inspect', () => {
     ]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('--inspect-url: expected an http:// or https:// URL');
+  });
+});
+
+interface Sent {
+  type: string;
+  sessionId: string;
+  name?: string;
+  event?: { type: string };
+}
+
+describe('the inspector stream of a simulated fleet', () => {
+  it('shows 20 minions as 21 actors, poll after poll, to a browser that came late', async () => {
+    const { bolt, inspector } = await startInspected(['--monitor-interval', '200']);
+    const simulate = startCli([
+      'simulate',
+      '--count',
+      '20',
+      '--tower',
+      bolt,
+      '--data-dir',
+      dir,
+      '--change-every',
+      '0',
+    ]);
+    await simulate.waitForLog((line) => line.msg === 'all simulated agents connected', 60_000);
+
+    const socket = new WebSocket(inspector.replace(/^http/, 'ws'));
+    const sent: Sent[] = [];
+    const polls = (n: number) =>
+      new Promise<void>((resolve) => {
+        socket.on('message', (data) => {
+          sent.push(JSON.parse(String(data)) as Sent);
+          if (sent.filter((m) => m.event?.type === 'poll.settled').length >= n) resolve();
+        });
+      });
+    // Five polls per minion, about a second at a 200 ms interval.
+    await polls(20 * 5);
+    socket.close();
+    const actors = sent.filter((m) => m.type === '@xstate.actor');
+    expect(new Set(actors.map((m) => m.sessionId)).size).toBe(21);
+    expect(actors.filter((m) => m.name?.startsWith('minion:sim-'))).toHaveLength(20);
+    expect(actors.some((m) => m.name === 'poll' || m.name?.startsWith('shard:'))).toBe(false);
   });
 });
