@@ -101,6 +101,8 @@ export function createFleetView(): FleetView {
 
   function register(event: ActorEvent, message: string): string | undefined {
     const { sessionId, parentId } = event;
+    // XState registers a session once; a repeat (or an actor claiming itself as parent) is not news.
+    if (shown.has(sessionId) || folded.has(sessionId)) return undefined;
     if (parentId === undefined) {
       show(event, undefined);
       return message;

@@ -1,4 +1,5 @@
 import type { StatelyInspectionEvent } from '@statelyai/inspect';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createFleetView, type FleetView } from '../../src/inspect/fleet-view.js';
 import { createSanitizedInspector } from '../../src/inspect/sanitized-inspector.js';
@@ -105,6 +106,16 @@ describe('createFleetView', () => {
     expect([...view.greeting()]).toEqual([]);
   });
 
+  it('keeps the first registration of a session id', () => {
+    const view = createFleetView();
+    view.record(actor('tower'), 'A tower');
+    view.record(actor('shard', 'tower'), 'A shard');
+    expect(view.record(actor('minion', 'shard'), 'A minion')).toBeDefined();
+    expect(view.record(actor('minion', 'minion'), 'A again')).toBeUndefined();
+    expect(view.record(actor('tower'), 'A tower again')).toBeUndefined();
+    expect([view.size, view.foldedSize]).toEqual([2, 1]);
+  });
+
   it('drops events about actors it never saw registered', () => {
     const view = createFleetView();
     expect(view.record(actor('orphan', 'nobody'), 'A')).toBeUndefined();
@@ -189,5 +200,43 @@ describe('the fleet view of a running tower', () => {
     expect(view.size).toBe(20);
     pipeline.stop();
     t.tower.stop();
+  });
+});
+
+describe('createFleetView, fed any sequence of events', () => {
+  // A small id space, so registrations, snapshots and events meet the same actors often.
+  const id = fc.constantFrom('t', 'u', 's1', 's2', 'm1', 'm2', 'm3', 'p1', 'p2', 'q');
+  const parent = fc.option(id, { nil: undefined });
+  const status = fc.constantFrom('active', 'done', 'stopped') as fc.Arbitrary<'active' | 'done' | 'stopped'>;
+  const anyEvent = fc.oneof(
+    fc.tuple(id, parent).map(([sessionId, parentId]) => actor(sessionId, parentId)),
+    fc.tuple(id, status).map(([sessionId, s]) => snapshot(sessionId, s, 'x')),
+    fc.tuple(id, parent).map(([sessionId, sourceId]) => sent(sessionId, 'e', sourceId)),
+  );
+
+  it('never throws, shows only what it keeps, and folds nothing it shows', () => {
+    fc.assert(
+      fc.property(fc.array(anyEvent, { maxLength: 60 }), (events) => {
+        const view = createFleetView();
+        for (const event of events) {
+          const shown = view.record(event, JSON.stringify(event));
+          if (shown !== undefined) expect(() => JSON.parse(shown)).not.toThrow();
+        }
+        const greeting = greetingOf(view);
+        const registered = greeting.filter((m) => m.type === '@xstate.actor');
+        expect(registered).toHaveLength(view.size);
+        const shownIds = new Set(registered.map((m) => m.sessionId));
+        // Every shown actor is a root or hangs directly off a shown root.
+        for (const m of registered) {
+          if (m.parentId === undefined) continue;
+          expect(shownIds.has(m.parentId)).toBe(true);
+          expect(registered.find((r) => r.sessionId === m.parentId)?.parentId).toBeUndefined();
+        }
+        // One place per session id: never both shown and folded.
+        const distinct = new Set(events.filter((e) => e.type === '@xstate.actor').map((e) => e.sessionId));
+        expect(view.size + view.foldedSize).toBeLessThanOrEqual(distinct.size);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
