@@ -12,7 +12,12 @@
 
 export const STATELY_INSPECTOR_URL = 'https://stately.ai/inspect';
 
-/** Messages the page keeps while the inspector has not loaded: a 10,000-minion greeting and then some. */
+/**
+ * While the inspector has not loaded, the page holds the stream for it, but not for ever: an
+ * inspector that has not said hello within this long is not coming (offline, blocked)...
+ */
+const INSPECTOR_LOAD_TIMEOUT_MS = 60_000;
+/** ...and, meanwhile, no more than this many messages: a 20,000-minion greeting, and then some. */
 const MAX_HELD_MESSAGES = 50_000;
 
 export interface BridgePageOptions {
@@ -74,6 +79,7 @@ export function bridgePage(options: BridgePageOptions = {}): string {
     const iframe = document.getElementById('inspector');
     // An inspector that never loads (offline) must not make this tab hold the stream for ever.
     const MAX_HELD = ${MAX_HELD_MESSAGES};
+    const LOAD_TIMEOUT_MS = ${INSPECTOR_LOAD_TIMEOUT_MS};
     const held = [];
     let connected = false;
     const say = (text) => {
@@ -91,12 +97,15 @@ export function bridgePage(options: BridgePageOptions = {}): string {
     ws.onmessage = (message) => {
       const data = JSON.parse(message.data);
       if (connected) iframe.contentWindow.postMessage(data, '*');
-      else if (held.push(data) > MAX_HELD) {
-        held.length = 0;
-        ws.close();
-        say('The inspector did not load, so the stream was stopped. Reload this page to try again.');
-      }
+      else if (held.push(data) > MAX_HELD) giveUp();
     };
+    function giveUp() {
+      if (connected) return;
+      held.length = 0;
+      ws.close();
+      say('The inspector did not load, so the stream was stopped. Reload this page to try again.');
+    }
+    setTimeout(giveUp, LOAD_TIMEOUT_MS);
     ws.onclose = () => { document.title = 'stormtower inspector (disconnected)'; };
   </script>
 </body>

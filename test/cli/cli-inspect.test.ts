@@ -2,6 +2,10 @@
  * `stormtower start --inspect` as an operator behind a firewall meets it: the page must say in plain
  * text what it needs and where the offline views are, and `--inspect-url` must move the iframe.
  */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { assertBuilt, runCli, startCli } from '../helpers/cli.js';
@@ -14,6 +18,8 @@ let dir = '';
 beforeEach(async () => {
   dir = await tempDir('stormtower-inspect-');
 });
+
+const CHROMIUM = '/usr/bin/chromium';
 
 const TOWER = ['--bolt-host', '127.0.0.1', '--bolt-port', '0', '--api-port', '0'];
 
@@ -62,6 +68,33 @@ describe('stormtower start --inspect', () => {
     const env = await startInspected([], { STORMTOWER_INSPECT_URL: 'https://inspect.example/' });
     expect(await (await fetch(env.inspector)).text()).toContain('src="https://inspect.example/"');
   });
+
+  // A real browser, its clock run ahead by --virtual-time-budget: the inspector (here an address
+  // nothing answers on, as stately.ai is behind a firewall) never says hello.
+  it.skipIf(!existsSync(CHROMIUM))(
+    'in a browser, stops the stream and says so when the inspector never loads',
+    async () => {
+      const { inspector } = await startInspected(['--inspect-url', 'http://127.0.0.1:9/inspect']);
+      const { stdout } = await promisify(execFile)(
+        CHROMIUM,
+        [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          `--user-data-dir=${join(dir, 'chromium')}`,
+          '--virtual-time-budget=65000',
+          '--dump-dom',
+          inspector,
+        ],
+        { timeout: 60_000 },
+      );
+      expect(textOf(stdout)).toContain('this browser must be able to reach http://127.0.0.1:9');
+      expect(stdout).toContain(
+        '<p id="status">The inspector did not load, so the stream was stopped. Reload this page to try again.</p>',
+      );
+    },
+    90_000,
+  );
 
   it('refuses an --inspect-url that is not http or https, before starting anything', async () => {
     const result = await runCli([
