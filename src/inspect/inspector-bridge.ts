@@ -24,6 +24,8 @@ export interface InspectorBridgeOptions {
   readonly greeting: () => Iterable<string>;
   /** What the page links to; read per request, as the tower's console may start after the bridge. */
   readonly page?: () => BridgePageOptions;
+  /** A browser that reads none of its greeting for this long is dropped (ms); default 30 s. */
+  readonly greetingStallMs?: number;
 }
 
 export interface InspectorBridge {
@@ -31,6 +33,8 @@ export interface InspectorBridge {
   readonly url: string;
   /** The bound port (the chosen one when asked for 0). */
   readonly port: number;
+  /** Browsers connected now. */
+  readonly clients: number;
   broadcast(message: string): void;
   /** Disconnects every client and frees the port. */
   close(): Promise<void>;
@@ -46,6 +50,7 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const GREETING_BATCH = 100;
 const GREETING_HIGH_WATER = 1024 * 1024;
 const GREETING_WAIT_MS = 20;
+const GREETING_STALL_MS = 30_000;
 
 /**
  * Browsers let any web page open a WebSocket to localhost, and the stream is the fleet's state: only
@@ -88,6 +93,8 @@ export async function startInspectorBridge(options: InspectorBridgeOptions): Pro
   function greet(client: WebSocket): void {
     const messages = options.greeting()[Symbol.iterator]();
     const greeting: Greeting = { held: [], heldBytes: 0, cancel: () => {} };
+    const stallMs = options.greetingStallMs ?? GREETING_STALL_MS;
+    let movedAt = performance.now();
     greetings.set(client, greeting);
     client.once('close', () => {
       greeting.cancel();
@@ -103,10 +110,14 @@ export async function startInspectorBridge(options: InspectorBridgeOptions): Pro
           return;
         }
         client.send(next.value);
+        movedAt = performance.now();
       }
       if (client.bufferedAmount < GREETING_HIGH_WATER) {
         const next = setImmediate(pump);
         greeting.cancel = () => clearImmediate(next);
+      } else if (performance.now() - movedAt > stallMs) {
+        // Not reading at all: a greeting is never given up on silently, so drop the client.
+        client.terminate();
       } else {
         const next = setTimeout(pump, GREETING_WAIT_MS);
         greeting.cancel = () => clearTimeout(next);
@@ -162,6 +173,9 @@ export async function startInspectorBridge(options: InspectorBridgeOptions): Pro
   return {
     url: pageUrl(options.host, port),
     port,
+    get clients() {
+      return wss.clients.size;
+    },
     broadcast(message) {
       for (const client of wss.clients) {
         const greeting = greetings.get(client);

@@ -1,5 +1,5 @@
 import type { StatelyInspectionEvent } from '@statelyai/inspect';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { createFleetView } from '../../src/inspect/fleet-view.js';
 import { type InspectorBridge, startInspectorBridge } from '../../src/inspect/inspector-bridge.js';
@@ -95,6 +95,30 @@ describe('the greeting', () => {
     const big = 'x'.repeat(64 * 1024);
     for (let i = 0; i < 200; i += 1) bridge.broadcast(big);
     // Reading again, it finds the connection was cut before its greeting was through.
+    socket.resume();
+    await closed;
+    expect(received).toBeLessThan(2 * FLEET);
+  });
+
+  it('drops a browser that reads none of its greeting for the stall time', async () => {
+    const view = fleetOf(FLEET);
+    bridge = await startInspectorBridge({
+      port: 0,
+      host: '127.0.0.1',
+      greeting: () => view.greeting(),
+      greetingStallMs: 200,
+    });
+    const socket = new WebSocket(`http://127.0.0.1:${bridge.port}/`);
+    let received = 0;
+    socket.on('message', () => {
+      received += 1;
+    });
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    socket.pause();
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    // The bridge cuts it on its own, with nothing else going on.
+    expect(bridge.clients).toBe(1);
+    await vi.waitFor(() => expect(bridge?.clients).toBe(0), { timeout: 10_000 });
     socket.resume();
     await closed;
     expect(received).toBeLessThan(2 * FLEET);
