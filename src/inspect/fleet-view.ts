@@ -15,6 +15,10 @@
  * shown as sent by the actor it folds into. So the actor list is the tower plus the live minions,
  * however long the tower runs.
  *
+ * The tower's own snapshot says how many minions it has (`context: { minions }`), counted here: its
+ * context holds only its shards. A minion added or removed sends the tower's snapshot again with the
+ * new count, so the count is never one event behind.
+ *
  * It also keeps what a browser that connects late is sent first (`greeting`): each shown actor's
  * registration and latest snapshot, the tower first. That covers the whole fleet: it holds one
  * entry per live minion, as the tower itself does, and its registrations share one copy of each
@@ -23,22 +27,28 @@
 import type { StatelyInspectionEvent } from '@statelyai/inspect';
 
 type ActorEvent = StatelyInspectionEvent & { type: '@xstate.actor' };
+type SnapshotEvent = StatelyInspectionEvent & { type: '@xstate.snapshot' };
 
 interface ShownActor {
   /** The registration as sent (minions re-parented to the tower), definition shared. */
   readonly registration: ActorEvent;
-  /** The latest active snapshot, as sent. */
+  /** The latest active snapshot, as sent (a minion's). */
   snapshot: string | undefined;
+  /** The latest active snapshot, to be sent again with a new minion count (the tower's). */
+  towerSnapshot: SnapshotEvent | undefined;
   /** Session ids of the actors folded into this one. */
   readonly folded: Set<string>;
+  /** Shown actors under this one: the tower's minions. */
+  minions: number;
 }
 
 export interface FleetView {
   /**
-   * Feeds one sanitized event and the message it came as; returns the message to send browsers,
-   * which may be rewritten, or undefined when the event is about a folded actor.
+   * Feeds one sanitized event and the message it came as; returns the messages to send browsers:
+   * none when the event is about a folded actor, else that message (rewritten if need be), and then
+   * the tower's snapshot when its minion count changed.
    */
-  record(event: StatelyInspectionEvent, message: string): string | undefined;
+  record(event: StatelyInspectionEvent, message: string): string[];
   /** The messages that rebuild the shown actors, tower first; read lazily, one actor at a time. */
   greeting(): Generator<string>;
   /** Shown actors: the tower and its live minions. */
@@ -82,11 +92,33 @@ export function createFleetView(): FleetView {
     shown.get(into)?.folded.delete(sessionId);
   }
 
+  /** The tower's latest snapshot with its minion count, if it sent one yet. */
+  function towerSnapshot(tower: ShownActor): string | undefined {
+    const latest = tower.towerSnapshot;
+    if (latest === undefined) return undefined;
+    return JSON.stringify({
+      ...latest,
+      snapshot: { ...latest.snapshot, context: { minions: tower.minions } },
+    });
+  }
+
+  /** After a minion came or went: the tower's snapshot again, with the new count. */
+  function recounted(towerId: string | undefined): string[] {
+    const tower = towerId === undefined ? undefined : shown.get(towerId);
+    const message = tower && towerSnapshot(tower);
+    return message === undefined ? [] : [message];
+  }
+
   function forget(sessionId: string): void {
     const actor = shown.get(sessionId);
     if (!actor) return;
     shown.delete(sessionId);
     for (const child of actor.folded) folded.delete(child);
+    const parent = actor.registration.parentId;
+    if (parent !== undefined) {
+      const tower = shown.get(parent);
+      if (tower) tower.minions -= 1;
+    }
     // A stopped tower takes its minions with it, whether or not their last snapshots got through.
     if (actor.registration.parentId === undefined) {
       for (const [id, other] of shown) if (other.registration.parentId === sessionId) forget(id);
@@ -95,29 +127,58 @@ export function createFleetView(): FleetView {
 
   function show(event: ActorEvent, parentId: string | undefined): ActorEvent {
     const registration: ActorEvent = { ...event, parentId, definition: shared(event.definition) };
-    shown.set(event.sessionId, { registration, snapshot: undefined, folded: new Set() });
+    shown.set(event.sessionId, {
+      registration,
+      snapshot: undefined,
+      towerSnapshot: undefined,
+      folded: new Set(),
+      minions: 0,
+    });
+    if (parentId !== undefined) {
+      const tower = shown.get(parentId);
+      if (tower) tower.minions += 1;
+    }
     return registration;
   }
 
-  function register(event: ActorEvent, message: string): string | undefined {
+  function register(event: ActorEvent, message: string): string[] {
     const { sessionId, parentId } = event;
     // XState registers a session once; a repeat (or an actor claiming itself as parent) is not news.
-    if (shown.has(sessionId) || folded.has(sessionId)) return undefined;
+    if (shown.has(sessionId) || folded.has(sessionId)) return [];
     if (parentId === undefined) {
       show(event, undefined);
-      return message;
+      return [message];
     }
     if (shown.has(parentId)) {
       // A child of the tower is a shard; a child of a minion is one of its polls.
       fold(sessionId, parentId);
-      return undefined;
+      return [];
     }
     const into = folded.get(parentId);
-    if (into === undefined) return undefined;
+    if (into === undefined) return [];
     // A child of a shard is a minion; anything below a poll still belongs to the minion.
-    if (isTower(into)) return JSON.stringify(show(event, into));
+    if (isTower(into)) return [JSON.stringify(show(event, into)), ...recounted(into)];
     fold(sessionId, into);
-    return undefined;
+    return [];
+  }
+
+  function snapshot(event: SnapshotEvent, message: string): string[] {
+    const actor = shown.get(event.sessionId);
+    if (!actor) {
+      if (event.snapshot.status !== 'active') unfold(event.sessionId);
+      return [];
+    }
+    const isRoot = actor.registration.parentId === undefined;
+    if (event.snapshot.status !== 'active') {
+      forget(event.sessionId);
+      return isRoot ? [message] : [message, ...recounted(actor.registration.parentId)];
+    }
+    if (!isRoot) {
+      actor.snapshot = message;
+      return [message];
+    }
+    actor.towerSnapshot = event;
+    return recounted(event.sessionId);
   }
 
   return {
@@ -125,30 +186,23 @@ export function createFleetView(): FleetView {
       switch (event.type) {
         case '@xstate.actor':
           return register(event, message);
-        case '@xstate.snapshot': {
-          const actor = shown.get(event.sessionId);
-          if (!actor) {
-            if (event.snapshot.status !== 'active') unfold(event.sessionId);
-            return undefined;
-          }
-          if (event.snapshot.status === 'active') actor.snapshot = message;
-          else forget(event.sessionId);
-          return message;
-        }
+        case '@xstate.snapshot':
+          return snapshot(event, message);
         case '@xstate.event': {
-          if (!shown.has(event.sessionId)) return undefined;
+          if (!shown.has(event.sessionId)) return [];
           const source = event.sourceId === undefined ? undefined : folded.get(event.sourceId);
-          return source === undefined ? message : JSON.stringify({ ...event, sourceId: source });
+          return [source === undefined ? message : JSON.stringify({ ...event, sourceId: source })];
         }
         default:
-          return undefined;
+          return [];
       }
     },
     *greeting() {
       // Live iteration: a minion registered meanwhile is included, one removed meanwhile is skipped.
-      for (const { registration, snapshot } of shown.values()) {
-        yield JSON.stringify(registration);
-        if (snapshot !== undefined) yield snapshot;
+      for (const actor of shown.values()) {
+        yield JSON.stringify(actor.registration);
+        const latest = actor.snapshot ?? towerSnapshot(actor);
+        if (latest !== undefined) yield latest;
       }
     },
     get size() {

@@ -54,8 +54,7 @@ export async function startTowerInspector(options: TowerInspectorOptions): Promi
     },
   });
   const inspector = createSanitizedInspector((message, event) => {
-    const shown = view.record(event, message);
-    if (shown !== undefined) bridge.broadcast(shown);
+    for (const shown of view.record(event, message)) bridge.broadcast(shown);
   });
   if (options.autoOpen === true) openInBrowser(bridge.url);
   return {

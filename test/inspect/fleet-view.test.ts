@@ -37,8 +37,8 @@ function feeder(view: FleetView) {
   return {
     out,
     feed(event: StatelyInspectionEvent) {
-      const shown = view.record(event, JSON.stringify(event));
-      if (shown !== undefined) out.push(JSON.parse(shown) as Record<string, unknown>);
+      for (const shown of view.record(event, JSON.stringify(event)))
+        out.push(JSON.parse(shown) as Record<string, unknown>);
     },
   };
 }
@@ -66,6 +66,7 @@ describe('createFleetView', () => {
       ['@xstate.actor', 'tower'],
       ['@xstate.snapshot', 'tower'],
       ['@xstate.actor', 'minion'],
+      ['@xstate.snapshot', 'tower'],
       ['@xstate.event', 'tower'],
       ['@xstate.snapshot', 'minion'],
       ['@xstate.event', 'minion'],
@@ -73,8 +74,13 @@ describe('createFleetView', () => {
     ]);
     // The minion hangs off the tower; what its shard and poll sent is told as theirs.
     expect(out[2]?.parentId).toBe('tower');
-    expect(out[3]?.sourceId).toBe('tower');
-    expect(out[5]?.sourceId).toBe('minion');
+    expect(out[4]?.sourceId).toBe('tower');
+    expect(out[6]?.sourceId).toBe('minion');
+    // The tower says how many minions it has, again as soon as that changes.
+    const contextOf = (m: Record<string, unknown> | undefined) =>
+      (m?.snapshot as { context?: unknown } | undefined)?.context;
+    expect(contextOf(out[1])).toEqual({ minions: 0 });
+    expect(contextOf(out[3])).toEqual({ minions: 1 });
     expect(view.size).toBe(2);
     expect(view.foldedSize).toBe(1);
 
@@ -83,6 +89,12 @@ describe('createFleetView', () => {
       ['@xstate.snapshot', 'tower', undefined],
       ['@xstate.actor', 'minion', 'tower'],
       ['@xstate.snapshot', 'minion', undefined],
+    ]);
+    expect(contextOf(greetingOf(view)[1])).toEqual({ minions: 1 });
+    feed(snapshot('minion', 'done', 'removed'));
+    expect(out.slice(-2).map((m) => [m.type, m.sessionId, contextOf(m)])).toEqual([
+      ['@xstate.snapshot', 'minion', undefined],
+      ['@xstate.snapshot', 'tower', { minions: 0 }],
     ]);
   });
 
@@ -110,17 +122,17 @@ describe('createFleetView', () => {
     const view = createFleetView();
     view.record(actor('tower'), 'A tower');
     view.record(actor('shard', 'tower'), 'A shard');
-    expect(view.record(actor('minion', 'shard'), 'A minion')).toBeDefined();
-    expect(view.record(actor('minion', 'minion'), 'A again')).toBeUndefined();
-    expect(view.record(actor('tower'), 'A tower again')).toBeUndefined();
+    expect(view.record(actor('minion', 'shard'), 'A minion')).toHaveLength(1);
+    expect(view.record(actor('minion', 'minion'), 'A again')).toEqual([]);
+    expect(view.record(actor('tower'), 'A tower again')).toEqual([]);
     expect([view.size, view.foldedSize]).toEqual([2, 1]);
   });
 
   it('drops events about actors it never saw registered', () => {
     const view = createFleetView();
-    expect(view.record(actor('orphan', 'nobody'), 'A')).toBeUndefined();
-    expect(view.record(snapshot('orphan', 'active', 'x'), 'S')).toBeUndefined();
-    expect(view.record(sent('orphan', 'x'), 'E')).toBeUndefined();
+    expect(view.record(actor('orphan', 'nobody'), 'A')).toEqual([]);
+    expect(view.record(snapshot('orphan', 'active', 'x'), 'S')).toEqual([]);
+    expect(view.record(sent('orphan', 'x'), 'E')).toEqual([]);
     expect(view.size).toBe(0);
   });
 
@@ -153,6 +165,7 @@ interface Message {
   name?: string;
   sourceId?: string;
   event?: { type: string };
+  snapshot?: { context?: unknown };
 }
 
 /** Lets the inspector library's deferred sends (a 0 ms timer each) happen: later timers run after. */
@@ -163,8 +176,7 @@ describe('the fleet view of a running tower', () => {
     const view = createFleetView();
     const messages: Message[] = [];
     const pipeline = createSanitizedInspector((message, event) => {
-      const shown = view.record(event, message);
-      if (shown !== undefined) messages.push(JSON.parse(shown) as Message);
+      for (const shown of view.record(event, message)) messages.push(JSON.parse(shown) as Message);
     });
     const t = startTower(pipeline.inspect);
     for (let i = 0; i < 20; i += 1) await t.connect(`m${i}`, `b${i}`);
@@ -194,10 +206,16 @@ describe('the fleet view of a running tower', () => {
     expect(new Set(actors.slice(1).map((m) => m.parentId))).toEqual(new Set([actors[0]?.sessionId]));
     expect(actors.slice(1).every((m) => m.name?.startsWith('minion:'))).toBe(true);
 
+    const towerContext = () =>
+      messages.findLast((m) => m.type === '@xstate.snapshot' && m.sessionId === actors[0]?.sessionId)
+        ?.snapshot?.context;
+    expect(towerContext()).toEqual({ minions: 20 });
+
     t.close('m0', 'b0');
     await flush();
     await deferred();
     expect(view.size).toBe(20);
+    expect(towerContext()).toEqual({ minions: 19 });
     pipeline.stop();
     t.tower.stop();
   });
@@ -219,8 +237,8 @@ describe('createFleetView, fed any sequence of events', () => {
       fc.property(fc.array(anyEvent, { maxLength: 60 }), (events) => {
         const view = createFleetView();
         for (const event of events) {
-          const shown = view.record(event, JSON.stringify(event));
-          if (shown !== undefined) expect(() => JSON.parse(shown)).not.toThrow();
+          for (const shown of view.record(event, JSON.stringify(event)))
+            expect(() => JSON.parse(shown)).not.toThrow();
         }
         const greeting = greetingOf(view);
         const registered = greeting.filter((m) => m.type === '@xstate.actor');
