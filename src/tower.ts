@@ -10,6 +10,7 @@ import { auditTo } from './api/audit/relay-audit.js';
 import { defaultAssetsDir } from './api/console/console-assets.js';
 import { createChangeFeed } from './api/feed/change-feed.js';
 import { listenForPeers } from './api/peer/peer-listener.js';
+import { meteredTarget } from './api/relay-metering.js';
 import { RelayTracker } from './api/relay-tracker.js';
 import type { RemoteRelay } from './api/routes/proxy.js';
 import type { TowerPhase } from './api/tower-phase.js';
@@ -74,6 +75,7 @@ export type TowerSettings = Pick<
   | 'capabilityInterval'
   | 'onDuplicate'
   | 'inspect'
+  | 'inspectUrl'
   | 'legacyPort'
   | 'legacyMissingAfter'
   | 'legacySeenLimit'
@@ -169,8 +171,16 @@ export async function startTower(
   let phase: TowerPhase = 'starting';
   const relays = new RelayTracker();
   const drainCounters = new DrainCounters();
+  // Set once the API listens; the inspector page links its console as the view that works offline.
+  let consoleUrl: string | undefined;
   const inspector: TowerInspector | undefined =
-    settings.inspect === undefined ? undefined : await startTowerInspector({ port: settings.inspect });
+    settings.inspect === undefined
+      ? undefined
+      : await startTowerInspector({
+          port: settings.inspect,
+          ...(settings.inspectUrl === undefined ? {} : { inspectorUrl: settings.inspectUrl }),
+          consoleUrl: () => consoleUrl,
+        });
   const fleet = startMinionFleet(
     table,
     {
@@ -279,13 +289,14 @@ export async function startTower(
           relayTimeoutMs: settings.relayTimeout * 1000,
           relayIdleTimeoutMs: settings.relayIdleTimeout * 1000,
           preAuth,
+          observer: metrics.peers['from-peer'],
         },
         table,
         log,
       )
     : undefined;
   const peers = cluster ? createPeerClient(credentials) : undefined;
-  const remoteRelay: RemoteRelay | undefined =
+  const peerRelay: RemoteRelay | undefined =
     settings.remoteRelay ??
     (cluster && peers
       ? (cname) => {
@@ -293,6 +304,13 @@ export async function startTower(
           return owner ? peers.target(cname, owner.relayUrl) : undefined;
         }
       : undefined);
+  // Counted on top of the API's own relay count: which relays left for a peer, and how they fared.
+  const remoteRelay: RemoteRelay | undefined =
+    peerRelay &&
+    ((cname) => {
+      const target = peerRelay(cname);
+      return target && meteredTarget(target, metrics.peers['to-peer']);
+    });
   const app = createApp({
     table,
     log,
@@ -344,6 +362,7 @@ export async function startTower(
         );
   const apiAddress = api.address() as AddressInfo;
   const apiUrl = `http://${urlHost(apiAddress, '127.0.0.1')}:${apiAddress.port}`;
+  consoleUrl = `${apiUrl}/ui/`;
   const boltUrl = `wss://${urlHost(bolts.address, 'localhost')}:${bolts.address.port}`;
   const relayUrl =
     settings.clusterAdvertise ??

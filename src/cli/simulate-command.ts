@@ -45,7 +45,11 @@ async function issueOnly(sources: Sources): Promise<void> {
 
 async function simulate(sources: Sources): Promise<void> {
   const config = await loadConfig(simulateConfigSchema, sources);
-  const log = createLogger({ level: config.logLevel, name: 'stormtower-simulate' });
+  const log = createLogger({
+    level: config.logLevel,
+    name: 'stormtower-simulate',
+    ...(config.logFormat ? { format: config.logFormat } : {}),
+  });
   const startedAt = Date.now();
   const fleet = await startFleet({
     ...config,
@@ -89,6 +93,7 @@ export function registerSimulateCommand(program: Command): void {
       'handshakes in flight at once, first dials and reconnects alike (default 64)',
     )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
+    .option('--log-format <format>', 'pretty or json (default: pretty on a terminal, json otherwise)')
     .action(async (flags: SimulateFlags) => {
       try {
         const { config: file, tower, issueOnly: onlyIssue, ...rest } = flags;

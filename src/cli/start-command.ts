@@ -135,6 +135,10 @@ export function registerStartCommand(program: Command): void {
     )
     .option('--metrics-host <host>', 'address of that listener (default 127.0.0.1)')
     .option('--inspect [port]', 'serve the XState inspector bridge on this port (default 8080)')
+    .option(
+      '--inspect-url <url>',
+      'the inspector its page embeds, e.g. a self-hosted copy (default https://stately.ai/inspect)',
+    )
     .option('--name <name>', 'extra DNS name or address for a new tower certificate (repeatable)', collect)
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
     .option('--log-format <format>', 'pretty or json (default: pretty on a terminal, json otherwise)')

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { CNAME_ALPHABET } from '../certs/cname.js';
 import { towerUrl } from './agent-config.js';
-import { checkBeaconTiming, logLevel, positiveInt, seconds } from './tower-config.js';
+import { checkBeaconTiming, logFormat, logLevel, positiveInt, seconds } from './tower-config.js';
 
 export const simulateConfigSchema = z
   .object({
@@ -26,6 +26,7 @@ export const simulateConfigSchema = z
     beaconValidity: seconds().default(45),
     connectConcurrency: positiveInt('handshakes').default(64),
     logLevel: logLevel(),
+    logFormat: logFormat(),
   })
   .superRefine(checkBeaconTiming);
 

@@ -203,8 +203,13 @@ export const towerConfigSchema = z
       .string({ error: 'expected a host or address' })
       .min(1, { error: 'must not be empty' })
       .default('127.0.0.1'),
-    /** Port for the inspector (later feature); absent means off. */
+    /** Port of the XState inspector bridge (loopback only); absent means off. */
     inspect: listenPort().optional(),
+    /** The inspector the bridge page embeds, for a self-hosted copy; absent means https://stately.ai/inspect. */
+    inspectUrl: z
+      .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+      .max(2048, { error: 'expected a URL of at most 2048 characters' })
+      .optional(),
     /** Port for the legacy protocol listener (later feature); absent means off. */
     legacyPort: listenPort().optional(),
     /** After a restart, how long a legacy minion connected before has to come back before it is named missing. */

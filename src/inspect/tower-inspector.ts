@@ -1,6 +1,7 @@
 /**
  * `stormtower start --inspect [PORT]`: serves the Stately inspector page on a local port and streams
- * the tower's actor system to it, sanitized (see `sanitize.ts`).
+ * the tower's actor system to it, sanitized (see `sanitize.ts`) and folded into a fleet view (the
+ * tower and one actor per minion, see `fleet-view.ts`).
  *
  * The events go from the tower's `inspect` observer to the bridge in-process. The library's
  * `createWebSocketInspector` would add a loopback socket whose adapter never clears its backlog
@@ -9,8 +10,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { InspectionEvent } from 'xstate';
+import { createFleetView } from './fleet-view.js';
 import { startInspectorBridge } from './inspector-bridge.js';
-import { createLiveActors } from './live-actors.js';
 import { createSanitizedInspector } from './sanitized-inspector.js';
 
 export interface TowerInspectorOptions {
@@ -20,6 +21,10 @@ export interface TowerInspectorOptions {
   readonly host?: string;
   /** Open the page in this machine's browser. Default false: a tower seldom runs where one is. */
   readonly autoOpen?: boolean;
+  /** The inspector the page embeds (`--inspect-url`); default `https://stately.ai/inspect`. */
+  readonly inspectorUrl?: string;
+  /** The tower's offline console, linked from the page; known once the API listens. */
+  readonly consoleUrl?: () => string | undefined;
 }
 
 export interface TowerInspector {
@@ -35,15 +40,21 @@ export interface TowerInspector {
 export const DEFAULT_INSPECTOR_HOST = '127.0.0.1';
 
 export async function startTowerInspector(options: TowerInspectorOptions): Promise<TowerInspector> {
-  const live = createLiveActors();
+  const view = createFleetView();
   const bridge = await startInspectorBridge({
     port: options.port,
     host: options.host ?? DEFAULT_INSPECTOR_HOST,
-    greeting: () => live.messages(),
+    greeting: () => view.greeting(),
+    page: () => {
+      const consoleUrl = options.consoleUrl?.();
+      return {
+        ...(options.inspectorUrl === undefined ? {} : { inspectorUrl: options.inspectorUrl }),
+        ...(consoleUrl === undefined ? {} : { consoleUrl }),
+      };
+    },
   });
   const inspector = createSanitizedInspector((message, event) => {
-    live.record(event, message);
-    bridge.broadcast(message);
+    for (const shown of view.record(event, message)) bridge.broadcast(shown);
   });
   if (options.autoOpen === true) openInBrowser(bridge.url);
   return {

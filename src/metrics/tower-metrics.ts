@@ -12,7 +12,13 @@ import type { MinionRegistry } from '../registry/minion-registry.js';
 import { watchBolts } from './bolt-metrics.js';
 import { processMetrics } from './process-metrics.js';
 import { watchRegistry } from './registry-metrics.js';
-import { feedMetrics, pollMetrics, relayMetrics } from './traffic-metrics.js';
+import {
+  feedMetrics,
+  type PeerRelayObservers,
+  peerRelayMetrics,
+  pollMetrics,
+  relayMetrics,
+} from './traffic-metrics.js';
 
 export interface TowerMetrics {
   readonly registry: Registry;
@@ -20,6 +26,8 @@ export interface TowerMetrics {
   readonly api: Required<ApiObserver>;
   /** For the fleet: every status poll. */
   readonly onPoll: PollObserver;
+  /** For the cluster's relays: those handed to a peer tower, and those served for one. */
+  readonly peers: PeerRelayObservers;
   /** Follows the bolt table and the minion registry until `close`. */
   watch(table: BoltTable, minions: MinionRegistry): void;
   close(): void;
@@ -41,6 +49,7 @@ export function createTowerMetrics(): TowerMetrics {
       }),
     },
     onPoll: pollMetrics(registry),
+    peers: peerRelayMetrics(registry),
     watch(table, minions) {
       stops.push(watchBolts(table, registry), watchRegistry(minions, registry));
     },

@@ -40,6 +40,48 @@ export function relayMetrics(registry: Registry): RelayObserver {
   };
 }
 
+/** Which way a relay crossed to a peer tower: handed to the tower holding the minion, or served for one. */
+export type PeerRoute = 'to-peer' | 'from-peer';
+
+export type PeerRelayObservers = Readonly<Record<PeerRoute, RelayObserver>>;
+
+/**
+ * Relays between the towers of a cluster, by route. A relay this tower hands to a peer is also one
+ * of its `stormtower_relays_total`; one it serves for a peer is counted here only. No cname or
+ * tower label: both grow with the cluster.
+ */
+export function peerRelayMetrics(registry: Registry): PeerRelayObservers {
+  const relays = new Counter({
+    name: 'stormtower_peer_relays_total',
+    help: "Relays to or from a peer tower, by route and by the agent's status class, or error when the relay failed",
+    labelNames: ['route', 'outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'stormtower_peer_relay_duration_seconds',
+    help: 'Time from the start of a relay to or from a peer tower to the response head (or the relay error)',
+    labelNames: ['route'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const bytes = new Counter({
+    name: 'stormtower_peer_relay_body_bytes_total',
+    help: 'Body bytes of relays to or from a peer tower: request (client to agent) and response (agent to client)',
+    labelNames: ['route', 'direction'] as const,
+    registers: [registry],
+  });
+  const observer = (route: PeerRoute): RelayObserver => ({
+    relayed(outcome, seconds) {
+      relays.inc({ route, outcome });
+      duration.observe({ route }, seconds);
+    },
+    bytes(direction, count) {
+      bytes.inc({ route, direction }, count);
+    },
+  });
+  return { 'to-peer': observer('to-peer'), 'from-peer': observer('from-peer') };
+}
+
 export function pollMetrics(registry: Registry): PollObserver {
   const polls = new Counter({
     name: 'stormtower_polls_total',

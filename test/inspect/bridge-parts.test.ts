@@ -1,7 +1,6 @@
-import type { StatelyInspectionEvent } from '@statelyai/inspect';
 import { describe, expect, it } from 'vitest';
+import { bridgePage, escapeHtml } from '../../src/inspect/bridge-page.js';
 import { isAllowedOrigin } from '../../src/inspect/inspector-bridge.js';
-import { createLiveActors } from '../../src/inspect/live-actors.js';
 
 describe('isAllowedOrigin', () => {
   it('lets in non-browser clients and the bridge page itself, on any loopback port', () => {
@@ -19,46 +18,25 @@ describe('isAllowedOrigin', () => {
   });
 });
 
-const base = { _version: '0', createdAt: '0', id: '', rootId: 'x:0' };
-const actor = (sessionId: string, parentId?: string): StatelyInspectionEvent => ({
-  ...base,
-  type: '@xstate.actor',
-  name: sessionId,
-  sessionId,
-  parentId,
-  definition: undefined,
-  snapshot: { status: 'active' },
-});
-const snapshot = (sessionId: string, status: 'active' | 'done' | 'stopped', value: string) =>
-  ({
-    ...base,
-    type: '@xstate.snapshot',
-    sessionId,
-    event: { type: 'x' },
-    snapshot: { status, value, output: undefined, error: undefined },
-  }) as StatelyInspectionEvent;
-
-describe('createLiveActors', () => {
-  it('replays each live actor, parents first, with its latest snapshot', () => {
-    const live = createLiveActors();
-    const feed = (event: StatelyInspectionEvent, message: string) => live.record(event, message);
-    feed(actor('tower'), 'A tower');
-    feed(snapshot('tower', 'active', 'running'), 'S tower running');
-    feed(actor('minion', 'tower'), 'A minion');
-    feed(snapshot('minion', 'active', 'connecting'), 'S minion connecting');
-    feed(actor('poller', 'minion'), 'A poller');
-    feed(snapshot('minion', 'active', 'ready'), 'S minion ready');
-    expect(live.messages()).toEqual(['A tower', 'S tower running', 'A minion', 'S minion ready', 'A poller']);
-
-    // The minion ends; its poller is stopped with it whether or not its own snapshot says so.
-    feed(snapshot('minion', 'done', 'removed'), 'S minion removed');
-    expect(live.messages()).toEqual(['A tower', 'S tower running']);
-    expect(live.size).toBe(1);
+describe('bridgePage', () => {
+  it('says in text what the default inspector needs and links the offline console', () => {
+    const page = bridgePage({ consoleUrl: 'http://127.0.0.1:8020/ui/' });
+    expect(page).toContain('this browser must be able to reach https://stately.ai,');
+    expect(page).toContain('Without internet access the area below stays empty.');
+    expect(page).toContain('<a href="http://127.0.0.1:8020/ui/">');
+    expect(page).toContain('--inspect-url &lt;url&gt;');
+    // Before the tower's API listens, the link is the console's path.
+    expect(bridgePage()).toContain('<a href="/ui/">/ui/</a>');
   });
 
-  it('stops remembering new actors past its bound', () => {
-    const live = createLiveActors(2);
-    for (const id of ['a', 'b', 'c']) live.record(actor(id), `A ${id}`);
-    expect(live.messages()).toEqual(['A a', 'A b']);
+  it('escapes whatever URL it is given, in text and attributes', () => {
+    const page = bridgePage({
+      inspectorUrl: 'https://x.example/"><script>alert(1)</script>',
+      consoleUrl: "/ui/'",
+    });
+    expect(page).not.toContain('<script>alert(1)');
+    expect(page).toContain('src="https://x.example/&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
+    expect(page).toContain('href="/ui/&#39;"');
+    expect(escapeHtml(`&<>"'`)).toBe('&amp;&lt;&gt;&quot;&#39;');
   });
 });

@@ -97,6 +97,7 @@ export function startTower(inspect: (event: InspectionEvent) => void) {
   tower.subscribe({ error: (error) => errors.push(error) });
   tower.start();
   return {
+    clock,
     tower,
     errors,
     /** bolt.connected + bolt.capability, then the first poll answers: the minion is `ready`. */

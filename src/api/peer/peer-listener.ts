@@ -19,6 +19,7 @@ import { listenOn } from '../../link/peer-identity.js';
 import { PreAuthGuard, type PreAuthLimits } from '../../link/pre-auth-guard.js';
 import { LimitLog } from '../../log/limit-log.js';
 import type { Logger } from '../../log/logger.js';
+import type { RelayObserver } from '../api-observer.js';
 import { peerRoutes } from './peer-routes.js';
 import { TowerCertificateRule } from './tower-certificate.js';
 
@@ -35,6 +36,8 @@ export interface PeerListenerOptions {
   readonly relayIdleTimeoutMs: number;
   /** Caps and the deadline for connections still in their TLS handshake; an upgrade deadline is ignored. */
   readonly preAuth: PreAuthLimits;
+  /** Told each relay served for a peer; nothing is counted without it. */
+  readonly observer?: RelayObserver;
 }
 
 export interface PeerListener {
@@ -61,6 +64,7 @@ export async function listenForPeers(
       relayIdleTimeoutMs: options.relayIdleTimeoutMs,
       limitLog: new LimitLog(log),
       towers: new TowerCertificateRule(options.ca),
+      ...(options.observer ? { observer: options.observer } : {}),
     },
     log,
   );

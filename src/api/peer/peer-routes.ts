@@ -16,6 +16,7 @@ import type { BoltTable } from '../../link/bolt-table.js';
 import type { LimitLog } from '../../log/limit-log.js';
 import type { Logger } from '../../log/logger.js';
 import { PEER_ERROR_HEADER, withoutPeerMark } from '../../peer/peer-error.js';
+import type { RelayObserver } from '../api-observer.js';
 import { type ApiEnv, nodeBindings } from '../bindings.js';
 import { apiError, errorHandler } from '../errors.js';
 import { type ProxyOptions, relayToBolt } from '../routes/proxy.js';
@@ -26,6 +27,8 @@ export interface PeerRouteOptions {
   readonly relayIdleTimeoutMs: number;
   readonly limitLog: LimitLog;
   readonly towers: TowerCertificateRule;
+  /** Told each relay served for a peer (`stormtower_peer_relays_total{route="from-peer"}`). */
+  readonly observer?: RelayObserver;
 }
 
 // /relay/<cname>@<port>[/<rest>]; the cname charset has no "@" or "/".
@@ -51,6 +54,7 @@ export function peerRoutes(table: BoltTable, options: PeerRouteOptions, log: Log
     dropHeaders: new Set(['host']),
     limitLog: options.limitLog,
     trustProxy: EVERY_PEER,
+    ...(options.observer ? { observer: options.observer } : {}),
   };
   app.use('*', async (c, next) => {
     const socket = nodeBindings(c)?.incoming.socket as TLSSocket | undefined;
