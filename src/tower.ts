@@ -14,6 +14,7 @@ import type { TowerPhase } from './api/tower-phase.js';
 import { redialReason } from './bolt/protocol/redial-hint.js';
 import { listenForBolts } from './bolt/tower/bolt-listener.js';
 import { assertPeerCertificate } from './certs/peer-certificate.js';
+import { packageVersion } from './cli/package-version.js';
 import { type Cluster, joinCluster } from './cluster/cluster.js';
 import type { TowerConfig } from './config/tower-config.js';
 import { startMinionFleet } from './fleet/minion-fleet.js';
@@ -317,6 +318,7 @@ export async function startTower(
       drainCounters.relaysRefused += 1;
     },
     publicHealth: settings.publicHealth ?? false,
+    version: packageVersion(),
   });
   const api = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: settings.apiHost, port: settings.apiPort }, () =>
