@@ -4,6 +4,7 @@
  * answer in the API's error shape; and the typed client reads the JSON routes.
  */
 import { Validator } from '@seriousme/openapi-schema-validator';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ApiOptions, createApp } from '../../src/api/app.js';
 import { createStormtowerClient } from '../../src/api/client.js';
@@ -161,6 +162,32 @@ describe('request checks', () => {
     const body = (await res.json()) as { error: string; message: string };
     expect(body.error).toBe('bad-request');
     expect(body.message).toMatch(/^query "missing": /);
+  });
+
+  it('answers any other ?missing, and any minion or client id, in the error shape or with the resource', async () => {
+    const { app } = fullApp({ apiToken: undefined });
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'grapheme-composite' }), async (value) => {
+        const res = await app.request(`/clients?missing=${encodeURIComponent(value)}`);
+        if (value === '0' || value === '1') return expect(res.status).toBe(200);
+        expect(res.status).toBe(400);
+        expect(((await res.json()) as { error: string }).error).toBe('bad-request');
+      }),
+    );
+    await fc.assert(
+      // `events` is the event stream's path, not an id.
+      fc.asyncProperty(
+        fc.string({ unit: 'grapheme-composite', minLength: 1 }).filter((id) => id !== 'events'),
+        async (id) => {
+          for (const path of [`/minions/${encodeURIComponent(id)}`, `/clients/${encodeURIComponent(id)}`]) {
+            const res = await app.request(path);
+            expect([200, 404]).toContain(res.status);
+            if (res.status === 404)
+              expect(await res.json()).toEqual({ error: expect.any(String), message: expect.any(String) });
+          }
+        },
+      ),
+    );
   });
 
   it('takes ?missing=0 and ?missing=1', async () => {
