@@ -18,8 +18,7 @@ export function preEncodedJson<T>(
   headers: Record<string, string> = {},
 ): Response & TypedResponse<T, 200, 'json'> {
   const response = c.body(body, 200, { 'Content-Type': 'application/json', ...headers });
-  return response as Response & TypedResponse<never, 200, 'body'> as unknown as Response &
-    TypedResponse<T, 200, 'json'>;
+  return response as unknown as Response & TypedResponse<T, 200, 'json'>;
 }
 
 export function preEncodedText(
@@ -40,4 +39,12 @@ export function bodiless<S extends StatusCode, T = never>(
   status: S,
 ): Response & TypedResponse<T, S, 'json'> {
   return c.body(null, status) as unknown as Response & TypedResponse<T, S, 'json'>;
+}
+
+/**
+ * The response a handler after this one set (the route called `next()` to fall through), typed as
+ * the route's: the route adds nothing to it.
+ */
+export function answeredLater(c: ApiContext): Response & TypedResponse<never, 200, 'json'> {
+  return c.res as Response & TypedResponse<never, 200, 'json'>;
 }

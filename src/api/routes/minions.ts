@@ -13,7 +13,7 @@ import { ifNoneMatch, weakTag } from '../etag.js';
 import type { RegistrySource } from '../feed/registry-source.js';
 import { describedRoutes } from '../openapi/described-routes.js';
 import { checksumHeaders, IF_NONE_MATCH } from '../openapi/headers.js';
-import { bodiless, preEncodedJson } from '../openapi/pre-encoded.js';
+import { answeredLater, bodiless, preEncodedJson } from '../openapi/pre-encoded.js';
 import {
   ApiErrorSchema,
   MinionDocumentSchema,
@@ -84,8 +84,7 @@ export function minionRoutes(registry: RegistrySource) {
       // Falling through keeps the stream reachable whichever of the two route modules is mounted first.
       if (id === EVENTS_SEGMENT) {
         await next();
-        // Whatever answered after this route (the stream, or the 404) is the response already.
-        return bodiless(c, 200);
+        return answeredLater(c);
       }
       const entry = registry.current().entries.get(id);
       if (!entry) {
