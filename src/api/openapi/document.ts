@@ -25,7 +25,11 @@ export interface DocumentOptions {
 const DESCRIPTION = [
   'The north-bound API of a stormtower: the minion registry, its change feed, the connected bolts and the relay.',
   '',
-  'Errors share one shape, `{"error": "<stable code>", "message": "<sentence>"}`.',
+  'Errors share one shape, `{"error": "<stable code>", "message": "<sentence>"}`. A request that fails a',
+  "route's parameter checks is a 400 `bad-request` naming the field.",
+  '',
+  'With `--header-relay`, a request to any path carrying `stormbolt-target: <cname>:<port>` is relayed as',
+  'under `/proxy` (the old stormbolt header relay), with the same error codes.',
   '',
   '**Checksums.** On `/minions`, `/minions/{id}` and `/clients`, `Content-MD5` carries the registry',
   'checksum as 32 hex digits: NOT the base64 MD5 of the body that RFC 1864 defines, but the meaning older',
