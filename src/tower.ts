@@ -17,6 +17,7 @@ import type { TowerPhase } from './api/tower-phase.js';
 import { redialReason } from './bolt/protocol/redial-hint.js';
 import { listenForBolts } from './bolt/tower/bolt-listener.js';
 import { assertPeerCertificate } from './certs/peer-certificate.js';
+import { packageVersion } from './cli/package-version.js';
 import { type Cluster, joinCluster } from './cluster/cluster.js';
 import type { TowerConfig } from './config/tower-config.js';
 import { startMinionFleet } from './fleet/minion-fleet.js';
@@ -346,6 +347,7 @@ export async function startTower(
     audit: auditTo(settings.auditLogger ?? log, settings.auditQuery ?? false),
     fleetDetail: () => fleet.detail(),
     ...(settings.ui === false ? {} : { consoleAssets: settings.consoleAssets ?? defaultAssetsDir() }),
+    version: packageVersion(),
   });
   const api = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: settings.apiHost, port: settings.apiPort }, () =>

@@ -5,8 +5,10 @@
  * For browsers: CORS for listed origins (`cors.ts`) runs before the guard, so a preflight needs no
  * token; with a token, `POST /session` gives a browser a cookie the guard accepts (`session/`).
  * The console's page (`/ui/`) is served before the guard: the page is not secret, its data is.
+ *
+ * The routes carry their own description (`openapi/`), served as `GET /openapi.json`.
  */
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Cluster } from '../cluster/cluster.js';
 import type { BoltTable } from '../link/bolt-table.js';
 import { LimitLog } from '../log/limit-log.js';
@@ -24,6 +26,8 @@ import type { ChangeFeed } from './feed/change-feed.js';
 import type { RegistrySource } from './feed/registry-source.js';
 import { TrustedProxies } from './forwarding.js';
 import { headerRelay, TARGET_HEADER } from './header-relay.js';
+import { OPENAPI_PATH, serveDocument } from './openapi/document.js';
+import { validationHook } from './openapi/validation-hook.js';
 import type { RelayTracker } from './relay-tracker.js';
 import { clientRoutes, type MinionStatusLookup, type MissingClients } from './routes/clients.js';
 import { consoleRoutes } from './routes/console.js';
@@ -79,10 +83,12 @@ export interface ApiOptions {
   readonly consoleAssets?: string;
   /** The live minions in detail for `GET /fleet` (the console's table); the route is absent without it. */
   readonly fleetDetail?: () => FleetDetail;
+  /** The tower's version, for the OpenAPI document; `0.0.0` when absent. */
+  readonly version?: string;
 }
 
-export function createApp(options: ApiOptions): Hono<ApiEnv> {
-  const app = new Hono<ApiEnv>();
+export function createApp(options: ApiOptions): OpenAPIHono<ApiEnv> {
+  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
   app.onError(errorHandler(options.log));
   app.notFound(() => {
     throw apiError(404, 'not-found', 'no such route');
@@ -94,6 +100,8 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
   const sessions = options.apiToken
     ? new SessionStore(options.sessions ?? { limit: 1000, idleMs: 8 * 3600 * 1000 })
     : undefined;
+  // The description holds no secret, and tooling reading it should not need the token.
+  const publicPaths = [OPENAPI_PATH, ...(options.publicHealth ? ['/health', '/ready'] : [])];
   if (options.apiToken && sessions) {
     const trusted = new Set(corsOrigins);
     app.use(
@@ -102,7 +110,7 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
         sessions,
         sessionPath: SESSION_PATH,
         trustedOrigin: (origin, c) => trusted.has(origin) || origin === new URL(c.req.url).origin,
-        ...(options.publicHealth ? { publicPaths: ['/health', '/ready'] } : {}),
+        publicPaths,
       }),
     );
     app.route('/', sessionRoutes({ sessions, checkToken: tokenCheck(options.apiToken), limitLog }));
@@ -170,5 +178,10 @@ export function createApp(options: ApiOptions): Hono<ApiEnv> {
       }),
     );
   app.route('/', proxyRoutes(options.table, relay));
+  serveDocument(app, {
+    version: options.version ?? '0.0.0',
+    tokenRequired: Boolean(options.apiToken),
+    publicPaths: options.apiToken ? publicPaths : [],
+  });
   return app;
 }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { NEVER } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/api/app.js';
+import { createStormtowerClient } from '../../src/api/client.js';
 import { createChangeFeed } from '../../src/api/feed/change-feed.js';
 import { BoltTable } from '../../src/link/bolt-table.js';
 import { silentLogger } from '../../src/log/logger.js';
@@ -75,18 +76,24 @@ describe('GET /clients', () => {
     expect(await (await api(t, '/clients')).json()).toEqual([]);
   });
 
-  it('shows one client by cname, and 404 with the JSON body for an unknown one', async () => {
+  it('shows one client by cname, and 404 with the JSON body for an unknown one (typed client)', async () => {
     const t = await fleet(['alpha', 'bravo']);
-    const one = await api(t, '/clients/bravo');
-    expect(one.status).toBe(200);
-    expect(await one.json()).toMatchObject({ cname: 'bravo', ports: [8001, 9001], transport: 'ws' });
+    const client = createStormtowerClient(t.apiUrl);
+    const one = await client.clients[':id'].$get({ param: { id: 'bravo' } });
+    if (one.status !== 200) throw new Error(`expected 200, got ${one.status}`);
+    const bravo = await one.json();
+    expect(bravo).toMatchObject({ cname: 'bravo', ports: [8001, 9001], transport: 'ws' });
 
-    const missing = await api(t, '/clients/nobody');
-    expect(missing.status).toBe(404);
-    expect((await missing.json()) as ApiErrorBody).toEqual({
-      error: 'unknown-client',
-      message: expect.any(String),
-    });
+    const missing = await client.clients[':id'].$get({ param: { id: 'nobody' } });
+    if (missing.status !== 404) throw new Error(`expected 404, got ${missing.status}`);
+    expect(await missing.json()).toEqual({ error: 'unknown-client', message: expect.any(String) });
+  });
+
+  it('refuses ?missing other than 0 or 1 with 400 in the error shape', async () => {
+    const t = await tower();
+    const res = await api(t, '/clients?missing=true');
+    expect(res.status).toBe(400);
+    expect((await res.json()) as ApiErrorBody).toEqual({ error: 'bad-request', message: expect.any(String) });
   });
 });
 
@@ -107,8 +114,11 @@ describe('HEAD /clients', () => {
     expect(await res.text()).toBe('');
     expect(res.headers.get('content-md5')).toBe(md5('alpha\nmike\nzulu\n'));
     expect(res.headers.get('content-md5')).toBe(expectedDigest(['zulu', 'mike', 'alpha']));
-    // The GET carries the same digest as the HEAD.
-    expect((await api(t, '/clients')).headers.get('content-md5')).toBe(res.headers.get('content-md5'));
+    expect(res.headers.get('x-stormtower-checksum')).toBe(res.headers.get('content-md5'));
+    // The GET carries the same digest as the HEAD, under both names.
+    const get = await api(t, '/clients');
+    expect(get.headers.get('content-md5')).toBe(res.headers.get('content-md5'));
+    expect(get.headers.get('x-stormtower-checksum')).toBe(res.headers.get('content-md5'));
   });
 
   it('changes the digest when a bolt leaves', async () => {

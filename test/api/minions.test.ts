@@ -99,6 +99,7 @@ describe('HEAD /minions', () => {
     const res = await appFor(new FakeRegistry([web1, db1])).request('/minions', { method: 'HEAD' });
     const expected = md5(`db-1:${documentChecksum(db1)}\nweb-1:${documentChecksum(web1)}\n`);
     expect(res.headers.get('Content-MD5')).toBe(expected);
+    expect(res.headers.get('X-Stormtower-Checksum')).toBe(expected);
     expect(res.headers.get('ETag')).toBe(`W/"${expected}"`);
     expect(await res.text()).toBe('');
   });
@@ -123,6 +124,7 @@ describe('GET /minions', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
     expect(res.headers.get('Content-MD5')).toBe(registry.view.global);
+    expect(res.headers.get('X-Stormtower-Checksum')).toBe(registry.view.global);
     expect(res.headers.get('ETag')).toBe(`W/"${registry.view.global}"`);
     const text = await res.text();
     expect(JSON.parse(text)).toEqual([db1, web1]);
@@ -197,6 +199,7 @@ describe('/minions/:id', () => {
     expect(res.status).toBe(200);
     const { os: _os, ...withoutOs } = web1;
     expect(res.headers.get('Content-MD5')).toBe(md5(JSON.stringify(withoutOs)));
+    expect(res.headers.get('X-Stormtower-Checksum')).toBe(md5(JSON.stringify(withoutOs)));
     expect(await res.text()).toBe('');
   });
 
@@ -214,6 +217,7 @@ describe('/minions/:id', () => {
     expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
     expect(res.headers.get('ETag')).toBe(`W/"${entry?.checksum}"`);
     expect(res.headers.get('Content-MD5')).toBe(entry?.checksum);
+    expect(res.headers.get('X-Stormtower-Checksum')).toBe(entry?.checksum);
     expect(await res.text()).toBe(entry?.json);
   });
 

@@ -1,9 +1,10 @@
 /**
- * What `npm pack` ships: the built code and console, README, LICENSE and package.json, nothing of the tests,
- * benchmarks or sources; and the packed code runs on its own (its `--help` loads every command).
+ * What `npm pack` ships: the built code and console, README, LICENSE and package.json, nothing of
+ * the tests, benchmarks or sources; and the packed code runs on its own (its `--help` loads every
+ * command), finds its console, and its typed client imports as `stormtower/client`, types included.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +46,7 @@ describe('npm pack', () => {
     const stray = paths.filter(
       (path) =>
         !['package.json', 'README.md', 'LICENSE'].includes(path) &&
-        !/^dist\/(src|machines)\/.+\.js$/.test(path) &&
+        !/^dist\/(src|machines)\/.+\.(js|d\.ts)$/.test(path) &&
         !/^dist\/console\/[\w.-]+\.(js|css|html)$/.test(path),
     );
     expect(stray).toEqual([]);
@@ -55,6 +56,7 @@ describe('npm pack', () => {
     // The console is served from the package: no CDN, no download at run time.
     for (const file of ['index.html', 'console.js', 'console.css'])
       expect(paths).toContain(`dist/console/${file}`);
+    expect(paths).toContain('dist/src/api/client.d.ts');
   });
 
   it('runs from the tarball alone, with only its dependencies beside it', async () => {
@@ -70,4 +72,55 @@ describe('npm pack', () => {
     const { defaultAssetsDir } = (await import(module)) as { defaultAssetsDir: () => string };
     expect(defaultAssetsDir()).toBe(join(unpacked, 'dist/console/'));
   });
+  it('serves its typed client as stormtower/client, to node and to tsc', async () => {
+    const unpacked = join(dir, 'package');
+    const consumer = join(dir, 'consumer');
+    await mkdir(join(consumer, 'node_modules'), { recursive: true });
+    await symlink(unpacked, join(consumer, 'node_modules', 'stormtower'), 'dir');
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const { createStormtowerClient } = await import('stormtower/client'); console.log(typeof createStormtowerClient('http://tower.test').minions.$get);",
+      ],
+      { cwd: consumer },
+    );
+    expect(stdout.trim()).toBe('function');
+
+    await writeFile(
+      join(consumer, 'check.ts'),
+      [
+        "import { createStormtowerClient } from 'stormtower/client';",
+        "const tower = createStormtowerClient('http://tower.test', { token: 't' });",
+        "const res = await tower.minions[':id'].$get({ param: { id: 'web-1' } });",
+        'if (res.status === 200) {',
+        '  const id: string = (await res.json()).id;',
+        '  console.log(id);',
+        '}',
+        '// @ts-expect-error: no such route',
+        'tower.nowhere.$get();',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      join(consumer, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2023',
+          lib: ['ES2023', 'DOM'],
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          typeRoots: [join(ROOT, 'node_modules', '@types')],
+          types: ['node'],
+        },
+        files: ['check.ts'],
+      }),
+    );
+    await writeFile(join(consumer, 'package.json'), JSON.stringify({ type: 'module' }));
+    await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', consumer]);
+  }, 60_000);
 });
