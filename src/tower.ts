@@ -364,7 +364,7 @@ export async function startTower(
         );
   const apiAddress = api.address() as AddressInfo;
   const apiUrl = `http://${urlHost(apiAddress, '127.0.0.1')}:${apiAddress.port}`;
-  consoleUrl = `${apiUrl}/ui/`;
+  if (settings.ui !== false) consoleUrl = `${apiUrl}/ui/`;
   const boltUrl = `wss://${urlHost(bolts.address, 'localhost')}:${bolts.address.port}`;
   const relayUrl =
     settings.clusterAdvertise ??
@@ -410,7 +410,7 @@ export async function startTower(
     boltUrl,
     cluster: cluster && Object.assign(cluster, { relayUrl }),
     inspectorUrl: inspector?.url,
-    consoleUrl: settings.ui === false ? undefined : `${apiUrl}/ui/`,
+    consoleUrl,
     legacyAddress: legacy?.address,
     metrics,
     metricsUrl: scrapes && `http://${urlHost(scrapes.address, '127.0.0.1')}:${scrapes.address.port}/metrics`,
