@@ -170,7 +170,13 @@ export function registerStartCommand(program: Command): void {
             : await ensureRsaTowerCertificate({ dataDir: config.dataDir, names: config.names });
         if (legacyExtra?.created) log.info({ dir: config.dataDir }, 'created tower-rsa.crt for old agents');
         const tower = await startTower(
-          { ...config, apiToken, legacySeenDir: config.dataDir, ...(legacyHeld ? { legacyHeld } : {}) },
+          {
+            ...config,
+            apiToken,
+            legacySeenDir: config.dataDir,
+            revocationDir: config.dataDir,
+            ...(legacyHeld ? { legacyHeld } : {}),
+          },
           { ...credentials, ...(legacyExtra ? { legacyExtra } : {}) },
           log,
         );
@@ -183,8 +189,8 @@ export function registerStartCommand(program: Command): void {
           },
           { graceSeconds: config.drainTimeout + config.shutdownGrace },
         );
-        // Nothing is read back from disk yet; the handler keeps SIGHUP from ending the tower.
-        onReload(async () => [], log);
+        // The handler also keeps SIGHUP from ending the tower, as Node's default action would.
+        onReload(async () => ((await tower.reloadRevocations()) ? ['revocations'] : []), log);
         log.info(
           {
             api: tower.apiUrl,
