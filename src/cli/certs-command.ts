@@ -1,9 +1,9 @@
 /**
  * `stormtower certs init`, `certs issue <cname>` and `certs sign <csr>`: the CA, the tower's certificate
  * and the agents' client certificates, made here with their keys or signed from an agent's own request.
+ * What follows issuing (revoke, list, renew) is in certs-lifecycle-commands.ts.
  */
 
-import { open } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { KeyType } from '../certs/authority.js';
 import { MAX_CSR_BYTES } from '../certs/csr-signing.js';
@@ -13,7 +13,9 @@ import {
   issueAgentCertificate,
   signAgentRequest,
 } from '../certs/store.js';
+import { registerCertsLifecycleCommands } from './certs-lifecycle-commands.js';
 import { collect, exitWithError } from './fail.js';
+import { readBounded } from './read-bounded.js';
 
 const keyType = (value: string): KeyType => {
   if (value !== 'ec' && value !== 'rsa') throw new Error(`--key-type must be "ec" or "rsa", got "${value}"`);
@@ -94,23 +96,6 @@ export function registerCertsCommands(program: Command): void {
         }
       },
     );
-}
 
-/** Reads a file (or a pipe) to its end, refusing one longer than `limit` bytes without reading it all. */
-async function readBounded(path: string, limit: number): Promise<string> {
-  const file = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(limit + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await file.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > limit)
-        throw new Error(`${path} is over ${limit} bytes: not a certificate signing request`);
-    }
-    return buffer.toString('utf8', 0, length);
-  } finally {
-    await file.close();
-  }
+  registerCertsLifecycleCommands(certs, keyType);
 }
