@@ -16,6 +16,7 @@ import {
   closeAll,
   eventually,
   nextEvent,
+  onCloseAll,
   rawOutcome,
   rawSocket,
   tempDir,
@@ -23,6 +24,7 @@ import {
 } from '../helpers/harness.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { testPki, writePki } from '../helpers/pki.js';
+import { LegacyAgent } from '../legacy/legacy-agent.js';
 
 const REVOKED_CLOSE = closeCodeFor(ErrorCode.Revoked);
 
@@ -118,6 +120,38 @@ describe('revocation at a running tower', () => {
     const restarted = await tower({ revocationDir: restartedDir });
     const again = await rawSocket(restarted, { identity: doomed });
     expect(await rawOutcome(again)).not.toEqual({ open: true });
+  }, 30_000);
+
+  it('closes a revoked legacy bolt and refuses its redial on the legacy port', async () => {
+    const pki = await testPki();
+    const dataDir = await tempDir('stormtower-revoke-');
+    await writePki(dataDir);
+    const captured = captureLog();
+    const running = await tower({ revocationDir: dataDir, legacyPort: 0 }, captured.log);
+    const doomed = await pki.client('legacy-doomed');
+    const legacyPort = running.legacyAddress?.port ?? 0;
+    const old = new LegacyAgent({
+      port: legacyPort,
+      ca: pki.ca,
+      ...doomed,
+      allowedPorts: [5000],
+      redialMs: 50,
+    });
+    onCloseAll(() => old.close());
+    await old.start();
+    const bolt = await eventually(
+      () => running.table.get('legacy-doomed')?.ports && running.table.get('legacy-doomed'),
+    );
+    const closed = new Promise<string>((resolve) =>
+      running.table.on('closed', (gone, ending) => {
+        if (gone === bolt) resolve(ending.reason);
+      }),
+    );
+
+    await revokeSerials(dataDir, pki.authority, [serialOf(doomed.cert)]);
+    expect(await closed).toBe('revoked');
+    await eventually(() => captured.lines.some((line) => line.code === 'CERT_REVOKED'));
+    expect(running.table.get('legacy-doomed')).toBeUndefined();
   }, 30_000);
 
   it('reports how long a revocation took to close the bolt', () => {
