@@ -129,30 +129,37 @@ describe('revocation at a running tower', () => {
     const captured = captureLog();
     const running = await tower({ revocationDir: dataDir, legacyPort: 0 }, captured.log);
     const doomed = await pki.client('legacy-doomed');
-    const legacyPort = running.legacyAddress?.port ?? 0;
     const old = new LegacyAgent({
-      port: legacyPort,
+      port: running.legacyAddress?.port ?? 0,
       ca: pki.ca,
       ...doomed,
       allowedPorts: [5000],
+      beaconIntervalMs: 200,
       redialMs: 50,
     });
     onCloseAll(() => old.close());
     await old.start();
-    const bolt = await eventually(
-      () => running.table.get('legacy-doomed')?.ports && running.table.get('legacy-doomed'),
-    );
-    const closed = new Promise<string>((resolve) =>
+    await eventually(() => running.table.get('legacy-doomed')?.ports);
+    const revoked = new Promise<void>((resolve) =>
       running.table.on('closed', (gone, ending) => {
-        if (gone === bolt) resolve(ending.reason);
+        if (gone.cname === 'legacy-doomed' && ending.reason === 'revoked') resolve();
       }),
     );
 
     await revokeSerials(dataDir, pki.authority, [serialOf(doomed.cert)]);
-    expect(await closed).toBe('revoked');
+    await revoked;
     await eventually(() => captured.lines.some((line) => line.code === 'CERT_REVOKED'));
     expect(running.table.get('legacy-doomed')).toBeUndefined();
   }, 30_000);
+
+  it('will not start on a list it cannot use: revoked agents would be let back in', async () => {
+    const dataDir = await tempDir('stormtower-revoke-');
+    await writePki(dataDir);
+    await writeFile(join(dataDir, 'revoked.crl'), 'not a list\n');
+    await expect(tower({ revocationDir: dataDir })).rejects.toThrow(
+      /revoked\.crl: not a PEM revocation list/,
+    );
+  });
 
   it('reports how long a revocation took to close the bolt', () => {
     if (process.env.STORMTOWER_TIMING)
