@@ -8,6 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeAtomic } from './atomic-write.js';
+import { withDataDirLock } from './data-dir-lock.js';
 import { normalizeSerial } from './serial.js';
 
 export const ISSUED_FILE = 'issued.json';
@@ -73,13 +74,15 @@ export async function recordIssued(dataDir: string, certPem: string, kind: Issue
     notBefore: new Date(certificate.validFrom).toISOString(),
     notAfter: new Date(certificate.validTo).toISOString(),
   };
-  const certificates = await readIssued(dataDir);
-  if (certificates.length >= MAX_ISSUED)
-    throw new Error(
-      `${issuedIndexPath(dataDir)} holds ${MAX_ISSUED} certificates, the most it may (MAX_ISSUED): ` +
-        'move it aside to start a new one',
-    );
-  certificates.push(entry);
-  await writeAtomic(issuedIndexPath(dataDir), `${JSON.stringify({ version: 1, certificates }, null, 1)}\n`);
-  return entry;
+  return withDataDirLock(dataDir, async () => {
+    const certificates = await readIssued(dataDir);
+    if (certificates.length >= MAX_ISSUED)
+      throw new Error(
+        `${issuedIndexPath(dataDir)} holds ${MAX_ISSUED} certificates, the most it may (MAX_ISSUED): ` +
+          'move it aside to start a new one',
+      );
+    certificates.push(entry);
+    await writeAtomic(issuedIndexPath(dataDir), `${JSON.stringify({ version: 1, certificates }, null, 1)}\n`);
+    return entry;
+  });
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { writeAtomic } from './atomic-write.js';
 import { type LoadedAuthority, signingAlgorithm } from './authority.js';
+import { withDataDirLock } from './data-dir-lock.js';
 import { normalizeSerial } from './serial.js';
 
 export const REVOKED_FILE = 'revoked.crl';
@@ -110,12 +111,14 @@ export async function revokeSerials(
   serials: readonly string[],
   now = new Date(),
 ): Promise<string[]> {
-  const current = await readRevocationList(dataDir, ca.certPem);
-  const added = [...new Set(serials.map(normalizeSerial))].filter((serial) => !current.serials.has(serial));
-  if (added.length === 0) return [];
-  const entries = [...current.entries, ...added.map((serial) => ({ serial, revokedAt: now }))];
-  await writeAtomic(revocationListPath(dataDir), await createRevocationList(ca, entries, now));
-  return added;
+  return withDataDirLock(dataDir, async () => {
+    const current = await readRevocationList(dataDir, ca.certPem);
+    const added = [...new Set(serials.map(normalizeSerial))].filter((serial) => !current.serials.has(serial));
+    if (added.length === 0) return [];
+    const entries = [...current.entries, ...added.map((serial) => ({ serial, revokedAt: now }))];
+    await writeAtomic(revocationListPath(dataDir), await createRevocationList(ca, entries, now));
+    return added;
+  });
 }
 
 /** DER integers come from whole bytes; a leading 0 keeps a high first digit from reading as negative. */

@@ -69,6 +69,19 @@ describe('issued index', () => {
     expect(await readdir(join(dir, 'agents')).catch(() => [])).toEqual([]);
   });
 
+  it('loses no entry when several commands record at once, and takes over a lock its dead holder left', async () => {
+    const dir = await dataDir();
+    const pki = await testPki();
+    // A pid no process has: the lock of a command that was killed mid-write.
+    await writeFile(join(dir, 'ca.lock'), '2147483646\n');
+    const certs = await Promise.all(Array.from({ length: 8 }, (_, i) => pki.client(`burst-${i}`)));
+    await Promise.all(certs.map((cert) => recordIssued(dir, cert.cert, 'agent')));
+    expect((await readIssued(dir)).map((entry) => entry.cname).sort()).toEqual(
+      certs.map((_, i) => `burst-${i}`).sort(),
+    );
+    expect(await readdir(dir)).not.toContain('ca.lock');
+  });
+
   it('records a certificate given as PEM', async () => {
     const dir = await dataDir();
     const pki = await testPki();
