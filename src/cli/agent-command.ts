@@ -106,6 +106,12 @@ export function registerAgentCommand(program: Command): void {
             'refused: another agent with the same certificate is connected to this tower; waiting the longest backoff',
           ),
         );
+        client.on('revoked', ({ url, retryInMs }) =>
+          log.error(
+            { tower: url, retryInMs },
+            "the tower revoked this agent's certificate: get a new one (agent --enroll, certs sign or certs renew); redialling at the longest backoff",
+          ),
+        );
         client.on('redial', ({ url, spreadMs, retryInMs }) =>
           log.info(
             { tower: url, spreadMs, retryInMs },

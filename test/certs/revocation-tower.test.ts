@@ -58,15 +58,17 @@ describe('revocation at a running tower', () => {
 
     // Waits are set before the change that triggers them.
     const closed = nextEvent(doomedAgent, 'disconnected');
-    const refused = nextEvent(doomedAgent, 'retrying');
+    const told = nextEvent(doomedAgent, 'revoked');
     await revokeSerials(dataDir, pki.authority, [serialOf(doomed.cert)]);
     const changedAt = performance.now();
     // The watch on the data dir does it: nothing here asks the tower to reload.
     expect((await closed).code).toBe(REVOKED_CLOSE);
     timings.push(performance.now() - changedAt);
+    // The agent knows why, and waits its longest backoff (the harness's 0.5 s) before redialling.
+    expect((await told).retryInMs).toBe(500);
 
     // The agent redials with the same certificate: TLS refuses it, and says why in the log.
-    await refused;
+    await nextEvent(doomedAgent, 'retrying');
     await eventually(() => lines.some((line) => line.code === 'CERT_REVOKED'));
     expect(running.table.get('doomed-1')).toBeUndefined();
     const raw = await rawSocket(running, { identity: doomed });

@@ -120,6 +120,10 @@ describe('stormtower certs: enrol, list, revoke, renew', () => {
     expect((await runCli(['certs', 'revoke', 'edge-2', '--data-dir', dataDir])).code).toBe(0);
     const lost = await agent.waitForLog((line) => line.msg === 'bolt lost');
     expect(lost.code).toBe(closeCodeFor(ErrorCode.Revoked));
+    expect(await agent.waitForLog((line) => String(line.msg).startsWith('the tower revoked'))).toMatchObject({
+      level: 50,
+      retryInMs: 1000,
+    });
     expect(await tower.waitForLog((line) => line.msg === 'bolt revoked')).toMatchObject({ cname: 'edge-2' });
     // Redials are refused during TLS.
     await tower.waitForLog((line) => line.code === 'CERT_REVOKED');
