@@ -15,7 +15,7 @@ import { loadDataDirAuthority } from './store.js';
 export interface RenewOptions {
   readonly dataDir: string;
   readonly cname: string;
-  /** The agent's own request; its CN, if any, must be `cname`. */
+  /** The agent's own request; the certificate names `cname` whatever the request's CN says. */
   readonly csrPem?: string;
   readonly outDir?: string;
   readonly days?: number;
