@@ -22,6 +22,13 @@ const keyType = (value: string): KeyType => {
   return value;
 };
 
+const wholeDays = (value: string): number => {
+  const days = Number(value);
+  if (!(Number.isInteger(days) && days > 0))
+    throw new Error(`--days must be a whole number of days above 0, got "${value}"`);
+  return days;
+};
+
 export function registerCertsCommands(program: Command): void {
   const certs = program.command('certs').description('create the CA and issue certificates');
 
@@ -51,21 +58,25 @@ export function registerCertsCommands(program: Command): void {
     .option('--data-dir <dir>', `where the CA lives (default ${DEFAULT_DATA_DIR})`)
     .option('--out <dir>', 'where to write <cname>.crt, <cname>.key and ca.crt (default <data-dir>/agents)')
     .option('--key-type <type>', 'ec (P-256, default) or rsa (2048, for old peers)')
-    .action(async (cname: string, options: { dataDir?: string; out?: string; keyType?: string }) => {
-      try {
-        const files = await issueAgentCertificate({
-          dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
-          cname,
-          ...(options.out ? { outDir: options.out } : {}),
-          ...(options.keyType ? { keyType: keyType(options.keyType) } : {}),
-        });
-        process.stdout.write(
-          `certificate ${files.cert}\nkey         ${files.key}\nca          ${files.ca}\n`,
-        );
-      } catch (error) {
-        exitWithError(error);
-      }
-    });
+    .option('--days <days>', 'validity in days (default 397)')
+    .action(
+      async (cname: string, options: { dataDir?: string; out?: string; keyType?: string; days?: string }) => {
+        try {
+          const files = await issueAgentCertificate({
+            dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
+            cname,
+            ...(options.out ? { outDir: options.out } : {}),
+            ...(options.keyType ? { keyType: keyType(options.keyType) } : {}),
+            ...(options.days === undefined ? {} : { days: wholeDays(options.days) }),
+          });
+          process.stdout.write(
+            `certificate ${files.cert}\nkey         ${files.key}\nca          ${files.ca}\n`,
+          );
+        } catch (error) {
+          exitWithError(error);
+        }
+      },
+    );
 
   certs
     .command('sign <csr>')
@@ -77,9 +88,7 @@ export function registerCertsCommands(program: Command): void {
     .action(
       async (csr: string, options: { dataDir?: string; cname?: string; out?: string; days?: string }) => {
         try {
-          const days = options.days === undefined ? undefined : Number(options.days);
-          if (days !== undefined && !(Number.isInteger(days) && days > 0))
-            throw new Error(`--days must be a whole number of days above 0, got "${options.days}"`);
+          const days = options.days === undefined ? undefined : wholeDays(options.days);
           const csrPem = await readBounded(csr === '-' ? '/dev/stdin' : csr, MAX_CSR_BYTES);
           const signed = await signAgentRequest({
             dataDir: options.dataDir ?? DEFAULT_DATA_DIR,

@@ -96,6 +96,11 @@ describe('stormtower certs: enrol, list, revoke, renew', () => {
     const stranger = await runCli(['certs', 'renew', 'edge-9', '--data-dir', dataDir]);
     expect(stranger.code).toBe(2);
     expect(stranger.stderr).toContain('no agent certificate was issued to "edge-9"');
+
+    // A short-lived certificate is `expiring` within the default 30 days.
+    const short = await runCli(['certs', 'issue', 'edge-short', '--days', '10', '--data-dir', dataDir]);
+    expect(short.code, short.stderr).toBe(0);
+    expect((await list(dataDir)).find((row) => row.cname === 'edge-short')?.state).toBe('expiring');
   }, 120_000);
 
   it('has a running tower close a revoked agent and keep running through SIGHUP', async () => {
