@@ -4,7 +4,7 @@
  * TLS handshake, other agents carry on, and a list that does not verify changes nothing.
  */
 import { X509Certificate } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -93,6 +93,12 @@ describe('revocation at a running tower', () => {
     expect((await closed).code).toBe(REVOKED_CLOSE);
     // The same list again is no change.
     expect(await running.reloadRevocations()).toBe(false);
+
+    // Without the file nothing is revoked: the agent's next redial gets in.
+    const back = nextEvent(doomedAgent, 'connected');
+    await unlink(join(dataDir, 'revoked.crl'));
+    expect(await running.reloadRevocations()).toBe(true);
+    await back;
   }, 30_000);
 
   it('keeps the list it has when the file stops verifying, and refuses a revoked agent from the start', async () => {
