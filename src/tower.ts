@@ -36,6 +36,7 @@ import { createTowerMetrics, type TowerMetrics } from './metrics/tower-metrics.j
 import { createPeerClient } from './peer/peer-client.js';
 import { createRegistry, type MinionRegistry } from './registry/minion-registry.js';
 import { DrainCounters, type DrainSummary, drainTower } from './tower-drain.js';
+import { startRevocations } from './tower-revocations.js';
 
 /** PEM strings: the CA that signs agents, and the tower's own certificate and key. */
 export interface TowerCredentials {
@@ -105,6 +106,8 @@ export type TowerSettings = Pick<
     readonly legacyHeld?: HeldPort;
     /** Where `legacy-seen.json` is kept (the data dir); without it, legacy minions are not remembered. */
     readonly legacySeenDir?: string;
+    /** Where `revoked.crl` is read and watched (the data dir); without it, nothing is revoked. */
+    readonly revocationDir?: string;
   };
 
 export interface RunningTower {
@@ -134,6 +137,11 @@ export interface RunningTower {
    * (default 30 s), agents are told to redial within `redialSpread` (default 10 s).
    */
   drain(): Promise<DrainSummary>;
+  /**
+   * Re-reads the revocation list (SIGHUP; a watch on the data dir does it too) and closes the live
+   * bolts it revokes; true when a new list was taken.
+   */
+  reloadRevocations(): Promise<boolean>;
 }
 
 /** The host other towers dial: the listener's own address, or this host's name for a wildcard. */
@@ -167,6 +175,8 @@ export async function startTower(
     liveWindowMs: 2 * settings.beaconInterval * 1000,
   });
   logConflicts(table, log);
+  // Before any listener: they start with the list in their TLS contexts.
+  const revocations = await startRevocations(settings.revocationDir, credentials.ca, table, log);
   const metrics = createTowerMetrics();
   // Set to `serving` once every listener is up; `/ready` and the drain gate read it.
   let phase: TowerPhase = 'starting';
@@ -237,6 +247,7 @@ export async function startTower(
             preAuth,
             capabilityIntervalMs: settings.capabilityInterval * 1000,
             ...(settings.legacyHeld ? { held: settings.legacyHeld } : {}),
+            revocations: revocations.gate,
           },
           table,
           log,
@@ -274,6 +285,7 @@ export async function startTower(
       maxOutputBacklog: settings.outputBacklogLimit,
       preAuth,
       capabilityIntervalMs: settings.capabilityInterval * 1000,
+      revocations: revocations.gate,
     },
     table,
     log,
@@ -379,6 +391,7 @@ export async function startTower(
     return closing;
   };
   const closeOnce = async (farewell?: string) => {
+    revocations.close();
     feed.close();
     // First: a stopping tower leaves its minions' keys for their agents' next towers to take over.
     await cluster?.close();
@@ -415,6 +428,7 @@ export async function startTower(
     metrics,
     metricsUrl: scrapes && `http://${urlHost(scrapes.address, '127.0.0.1')}:${scrapes.address.port}/metrics`,
     close: () => close(),
+    reloadRevocations: () => revocations.reload(),
     drain: () =>
       drainTower({
         log,

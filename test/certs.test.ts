@@ -184,7 +184,14 @@ describe('initCertificates', () => {
     const { paths } = result;
     expect(result.created).toEqual([paths.ca, paths.caKey, paths.cert, paths.key]);
     expect(result.existing).toEqual([]);
-    expect((await readdir(dataDir)).sort()).toEqual(['ca.crt', 'ca.key', 'tower.crt', 'tower.key']);
+    // issued.json: the CA's record of the tower certificate it issued.
+    expect((await readdir(dataDir)).sort()).toEqual([
+      'ca.crt',
+      'ca.key',
+      'issued.json',
+      'tower.crt',
+      'tower.key',
+    ]);
     expect(await fileMode(paths.caKey)).toBe(0o600);
     expect(await fileMode(paths.key)).toBe(0o600);
     expect(await fileMode(dataDir)).toBe(0o700);
@@ -239,7 +246,7 @@ describe('initCertificates', () => {
     await rm(paths.ca);
     await rm(paths.caKey);
     await expect(initCertificates({ dataDir })).rejects.toThrow(/CA .* is missing/);
-    expect((await readdir(dataDir)).sort()).toEqual(['tower.crt', 'tower.key']);
+    expect((await readdir(dataDir)).sort()).toEqual(['issued.json', 'tower.crt', 'tower.key']);
   });
 
   it('puts localhost, loopback IPs, the host name and extra names in the server certificate', async () => {
@@ -318,7 +325,13 @@ describe('issueAgentCertificate', () => {
     for (const cname of ['bad name', '../evil', '']) {
       await expect(issueAgentCertificate({ dataDir, cname, outDir })).rejects.toThrow(/invalid cname/);
     }
-    expect((await readdir(dataDir)).sort()).toEqual(['ca.crt', 'ca.key', 'tower.crt', 'tower.key']);
+    expect((await readdir(dataDir)).sort()).toEqual([
+      'ca.crt',
+      'ca.key',
+      'issued.json',
+      'tower.crt',
+      'tower.key',
+    ]);
   });
 
   it('refuses to overwrite an issued certificate', async () => {

@@ -87,6 +87,10 @@ const SIGNING_PARAMS: Record<KeyType, webcrypto.Algorithm | webcrypto.EcdsaParam
   rsa: { name: 'RSASSA-PKCS1-v1_5' },
 };
 
+/** The signature algorithm for whatever `ca` signs: certificates and revocation lists alike. */
+export const signingAlgorithm = (ca: LoadedAuthority): webcrypto.Algorithm | webcrypto.EcdsaParams =>
+  SIGNING_PARAMS[ca.keyType];
+
 // Host names (with an optional leading wildcard label); underscores are tolerated because they occur in practice.
 const DNS_NAME = /^(\*\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$/;
 

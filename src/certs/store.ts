@@ -19,6 +19,7 @@ import {
 } from './authority.js';
 import { assertValidCname } from './cname.js';
 import { checkSigningRequest } from './csr-signing.js';
+import { recordIssued } from './issued-index.js';
 
 export const DEFAULT_DATA_DIR = './.stormtower';
 
@@ -95,6 +96,8 @@ export async function initCertificates(opts: {
       names: defaultServerNames(opts.names ?? []),
       keyType: opts.keyType,
     });
+    // Recorded first: a certificate the index cannot hold is not handed out.
+    await recordIssued(dataDir, server.certPem, 'tower');
     await writePair(paths.cert, server.certPem, paths.key, server.keyPem);
     created.push(paths.cert, paths.key);
   }
@@ -122,6 +125,7 @@ export async function ensureRsaTowerCertificate(opts: {
     names: defaultServerNames(opts.names ?? []),
     keyType: 'rsa',
   });
+  await recordIssued(opts.dataDir, server.certPem, 'tower');
   await writePair(certPath, server.certPem, keyPath, server.keyPem);
   return { cert: server.certPem, key: server.keyPem, created: true };
 }
@@ -156,6 +160,7 @@ export async function issueAgentCertificate(opts: {
     keyType: opts.keyType,
     days: opts.days,
   });
+  await recordIssued(opts.dataDir, issued.certPem, 'agent');
   await writePair(out.cert, issued.certPem, out.key, issued.keyPem);
   if (caCopy === undefined) await writeCaCopy(out.ca, ca.certPem);
   return out;
@@ -184,6 +189,7 @@ export async function signAgentRequest(opts: {
     ...(opts.days === undefined ? {} : { days: opts.days }),
   });
   await ensureDir(outDir);
+  await recordIssued(opts.dataDir, certPem, 'agent');
   await writeNew(out.cert, certPem, 0o644);
   if (caCopy === undefined) await writeCaCopy(out.ca, ca.certPem);
   return { ...out, cname: request.cname, key: request.keyDescription };

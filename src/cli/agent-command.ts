@@ -13,6 +13,8 @@ import { collect, exitWithError, onShutdown } from './fail.js';
 interface AgentFlags {
   config?: string;
   tower?: string[];
+  enroll?: string;
+  force?: boolean;
   [flag: string]: unknown;
 }
 
@@ -52,9 +54,23 @@ export function registerAgentCommand(program: Command): void {
     .option('--local-host <host>', 'address relayed requests go to (default 127.0.0.1)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
     .option('--log-format <format>', 'pretty or json (default: pretty on a terminal, json otherwise)')
+    .option(
+      '--enroll <cname>',
+      'make a key (--key, default <cname>.key) and a signing request for the tower operator, then exit',
+    )
+    .option('--force', 'with --enroll: replace an existing key')
     .action(async (flags: AgentFlags) => {
       try {
-        const { config: file, tower, ...rest } = flags;
+        const { config: file, tower, enroll, force, ...rest } = flags;
+        if (enroll !== undefined) {
+          const { runEnrolment } = await import('./agent-enroll.js');
+          await runEnrolment({
+            cname: enroll,
+            ...(typeof rest.key === 'string' ? { key: rest.key } : {}),
+            force: force === true,
+          });
+          return;
+        }
         const config = await loadConfig(agentConfigSchema, {
           ...(file ? { file } : {}),
           env: process.env,
@@ -90,6 +106,12 @@ export function registerAgentCommand(program: Command): void {
           log.warn(
             { tower: url, retryInMs },
             'refused: another agent with the same certificate is connected to this tower; waiting the longest backoff',
+          ),
+        );
+        client.on('revoked', ({ url, retryInMs }) =>
+          log.error(
+            { tower: url, retryInMs },
+            "the tower revoked this agent's certificate: get a new one (agent --enroll, certs sign or certs renew); redialling at the longest backoff",
           ),
         );
         client.on('redial', ({ url, spreadMs, retryInMs }) =>

@@ -1,9 +1,9 @@
 /**
  * `stormtower certs init`, `certs issue <cname>` and `certs sign <csr>`: the CA, the tower's certificate
  * and the agents' client certificates, made here with their keys or signed from an agent's own request.
+ * What follows issuing (revoke, list, renew) is in certs-lifecycle-commands.ts.
  */
 
-import { open } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { KeyType } from '../certs/authority.js';
 import { MAX_CSR_BYTES } from '../certs/csr-signing.js';
@@ -13,11 +13,20 @@ import {
   issueAgentCertificate,
   signAgentRequest,
 } from '../certs/store.js';
+import { registerCertsLifecycleCommands } from './certs-lifecycle-commands.js';
 import { collect, exitWithError } from './fail.js';
+import { readBounded } from './read-bounded.js';
 
 const keyType = (value: string): KeyType => {
   if (value !== 'ec' && value !== 'rsa') throw new Error(`--key-type must be "ec" or "rsa", got "${value}"`);
   return value;
+};
+
+const wholeDays = (value: string): number => {
+  const days = Number(value);
+  if (!(Number.isInteger(days) && days > 0))
+    throw new Error(`--days must be a whole number of days above 0, got "${value}"`);
+  return days;
 };
 
 export function registerCertsCommands(program: Command): void {
@@ -49,21 +58,25 @@ export function registerCertsCommands(program: Command): void {
     .option('--data-dir <dir>', `where the CA lives (default ${DEFAULT_DATA_DIR})`)
     .option('--out <dir>', 'where to write <cname>.crt, <cname>.key and ca.crt (default <data-dir>/agents)')
     .option('--key-type <type>', 'ec (P-256, default) or rsa (2048, for old peers)')
-    .action(async (cname: string, options: { dataDir?: string; out?: string; keyType?: string }) => {
-      try {
-        const files = await issueAgentCertificate({
-          dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
-          cname,
-          ...(options.out ? { outDir: options.out } : {}),
-          ...(options.keyType ? { keyType: keyType(options.keyType) } : {}),
-        });
-        process.stdout.write(
-          `certificate ${files.cert}\nkey         ${files.key}\nca          ${files.ca}\n`,
-        );
-      } catch (error) {
-        exitWithError(error);
-      }
-    });
+    .option('--days <days>', 'validity in days (default 397)')
+    .action(
+      async (cname: string, options: { dataDir?: string; out?: string; keyType?: string; days?: string }) => {
+        try {
+          const files = await issueAgentCertificate({
+            dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
+            cname,
+            ...(options.out ? { outDir: options.out } : {}),
+            ...(options.keyType ? { keyType: keyType(options.keyType) } : {}),
+            ...(options.days === undefined ? {} : { days: wholeDays(options.days) }),
+          });
+          process.stdout.write(
+            `certificate ${files.cert}\nkey         ${files.key}\nca          ${files.ca}\n`,
+          );
+        } catch (error) {
+          exitWithError(error);
+        }
+      },
+    );
 
   certs
     .command('sign <csr>')
@@ -75,9 +88,7 @@ export function registerCertsCommands(program: Command): void {
     .action(
       async (csr: string, options: { dataDir?: string; cname?: string; out?: string; days?: string }) => {
         try {
-          const days = options.days === undefined ? undefined : Number(options.days);
-          if (days !== undefined && !(Number.isInteger(days) && days > 0))
-            throw new Error(`--days must be a whole number of days above 0, got "${options.days}"`);
+          const days = options.days === undefined ? undefined : wholeDays(options.days);
           const csrPem = await readBounded(csr === '-' ? '/dev/stdin' : csr, MAX_CSR_BYTES);
           const signed = await signAgentRequest({
             dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
@@ -94,23 +105,6 @@ export function registerCertsCommands(program: Command): void {
         }
       },
     );
-}
 
-/** Reads a file (or a pipe) to its end, refusing one longer than `limit` bytes without reading it all. */
-async function readBounded(path: string, limit: number): Promise<string> {
-  const file = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(limit + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await file.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > limit)
-        throw new Error(`${path} is over ${limit} bytes: not a certificate signing request`);
-    }
-    return buffer.toString('utf8', 0, length);
-  } finally {
-    await file.close();
-  }
+  registerCertsLifecycleCommands(certs, keyType);
 }

@@ -189,6 +189,7 @@ export function registerStartCommand(program: Command): void {
             ...config,
             apiToken,
             legacySeenDir: config.dataDir,
+            revocationDir: config.dataDir,
             ...(legacyHeld ? { legacyHeld } : {}),
             ...(auditFile ? { auditLogger: auditFile.log } : {}),
           },
@@ -206,12 +207,17 @@ export function registerStartCommand(program: Command): void {
           },
           { graceSeconds: config.drainTimeout + config.shutdownGrace },
         );
-        // The handler also keeps SIGHUP from ending the tower. logrotate moves the audit file, then
-        // signals: the next lines go to a new file at the same path.
+        // The handler also keeps SIGHUP from ending the tower, as Node's default action would.
+        // logrotate moves the audit file, then signals: the next lines go to a new file at the same
+        // path; a changed revocation list closes the bolts it now refuses.
         onReload(async () => {
-          if (!auditFile) return [];
-          await auditFile.reopen();
-          return ['audit-log'];
+          const reloaded: string[] = [];
+          if (auditFile) {
+            await auditFile.reopen();
+            reloaded.push('audit-log');
+          }
+          if (await tower.reloadRevocations()) reloaded.push('revocations');
+          return reloaded;
         }, log);
         log.info(
           {

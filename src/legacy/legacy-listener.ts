@@ -16,6 +16,7 @@ import { CapabilityGate, CapabilityRules } from '../link/capability-gate.js';
 import { endingLevel } from '../link/close-reason.js';
 import { listenOn, peerIdentity } from '../link/peer-identity.js';
 import { DEFAULT_PRE_AUTH_LIMITS, PreAuthGuard, type PreAuthLimits } from '../link/pre-auth-guard.js';
+import type { RevocationGate } from '../link/revocation-gate.js';
 import { LimitLog } from '../log/limit-log.js';
 import type { Logger } from '../log/logger.js';
 import type { HeldPort } from './held-port.js';
@@ -47,6 +48,8 @@ export interface LegacyListenerOptions {
   readonly preAuth?: Partial<PreAuthLimits>;
   /** The port, already bound early in the start (`holdPort`); `host` and `port` are then unused. */
   readonly held?: HeldPort;
+  /** Revoked certificates, refused at the handshake; their live connections are closed when revoked. */
+  readonly revocations?: RevocationGate;
 }
 
 export interface LegacyListener {
@@ -73,14 +76,14 @@ export async function listenForLegacyBolts(
   const rules = new CapabilityRules(table, options.capabilityIntervalMs, log, 'legacy bolt');
   // Every TCP socket, handshakes in progress included, so close() leaves nothing behind.
   const sockets = new Set<Socket>();
+  const { revocations } = options;
+  const context = { ca: list(options.ca), cert: list(options.cert), key: list(options.key), ...LEGACY_TLS };
   const server = tls.createServer({
-    ca: list(options.ca),
-    cert: list(options.cert),
-    key: list(options.key),
+    ...context,
+    ...(revocations?.crl ? { crl: revocations.crl } : {}),
     requestCert: true,
     // The guard refuses a certificate that does not chain to the CA, saying who and why.
     rejectUnauthorized: false,
-    ...LEGACY_TLS,
     keepAlive: true,
     keepAliveInitialDelay: KEEP_ALIVE_MS,
   });
@@ -90,6 +93,7 @@ export async function listenForLegacyBolts(
     socket.once('close', () => sockets.delete(socket));
   });
   const agents = new AgentCertificateRule(options.ca);
+  revocations?.onChange((crl) => server.setSecureContext({ ...context, ...(crl ? { crl } : {}) }));
   const guard = new PreAuthGuard({ ...DEFAULT_PRE_AUTH_LIMITS, ...options.preAuth }, log, {
     listener: 'legacy',
     refused: 'legacy bolt refused during TLS',
@@ -104,9 +108,9 @@ export async function listenForLegacyBolts(
       guard.refused(remote, code ?? 'identity', { cname, reason }, 'legacy bolt refused');
       socket.destroy();
     };
-    const identity = peerIdentity(socket, agents);
+    const identity = peerIdentity(socket, agents, revocations);
     if ('refused' in identity) return refuse(identity.refused, identity.cname, identity.code);
-    const { cname } = identity;
+    const { cname, serial } = identity;
     socket.setKeepAlive(true, KEEP_ALIVE_MS);
 
     const connectionLog = log.child({ cname, transport: 'legacy' });
@@ -154,7 +158,9 @@ export async function listenForLegacyBolts(
     connections.add(connection);
     bolt = new LegacyBolt(cname, remote, connection);
     capability = new CapabilityGate(rules, bolt);
-    if (table.add(bolt)) connectionLog.info({ remote }, 'legacy bolt connected');
+    if (!table.add(bolt)) return;
+    connectionLog.info({ remote }, 'legacy bolt connected');
+    revocations?.follow(bolt, serial);
   });
 
   const { held } = options;

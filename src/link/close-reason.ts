@@ -11,6 +11,7 @@ export const CLOSE_REASONS = [
   'shutdown', // the tower or the agent is shutting down
   'protocol', // the peer broke the protocol
   'backlog', // the peer stopped reading what it was sent
+  'revoked', // the agent's certificate was revoked while its bolt was up
   'internal', // a bug on our side; this bolt only
 ] as const;
 

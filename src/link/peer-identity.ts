@@ -7,15 +7,22 @@ import type { AddressInfo, Server } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { AgentCertificateRefusal, AgentCertificateRule } from '../certs/agent-certificate.js';
 import { isValidCname } from '../certs/cname.js';
+import { normalizeSerial } from '../certs/serial.js';
+import type { RevocationGate } from './revocation-gate.js';
 
 /** A refusal's stable code, for logs and tests. */
-export type RefusalCode = 'unauthorized' | 'bad-cname' | AgentCertificateRefusal['code'];
+export type RefusalCode = 'unauthorized' | 'bad-cname' | 'revoked' | AgentCertificateRefusal['code'];
 
 export type PeerIdentity =
-  | { readonly cname: string }
+  | { readonly cname: string; readonly serial: string }
   | { readonly refused: string; readonly code: RefusalCode; readonly cname?: string };
 
-export function peerIdentity(socket: TLSSocket, rule: AgentCertificateRule): PeerIdentity {
+/** `revocations`: the TLS context refuses revoked certificates already; checked again should it lag. */
+export function peerIdentity(
+  socket: TLSSocket,
+  rule: AgentCertificateRule,
+  revocations?: RevocationGate,
+): PeerIdentity {
   // The pre-auth guard refused these right after the handshake; checked again so a change there fails closed.
   const peer = socket.getPeerCertificate();
   if (!socket.authorized || !peer.fingerprint256) {
@@ -32,7 +39,11 @@ export function peerIdentity(socket: TLSSocket, rule: AgentCertificateRule): Pee
   if (typeof cname !== 'string' || !isValidCname(cname)) {
     return { refused: 'the certificate CN is not a valid cname', code: 'bad-cname', cname: String(cname) };
   }
-  return { cname };
+  const serial = normalizeSerial(peer.serialNumber ?? '');
+  if (revocations?.isRevoked(serial)) {
+    return { refused: `certificate ${serial} is revoked`, code: 'revoked', cname };
+  }
+  return { cname, serial };
 }
 
 /** Listens and resolves with the bound address, or rejects with the bind error (EADDRINUSE...). */

@@ -19,6 +19,8 @@ beforeEach(async () => {
 });
 
 const TOWER_FILES = ['ca.crt', 'ca.key', 'tower.crt', 'tower.key'];
+/** What a new data dir holds: the tower files and the CA's record of what it issued. */
+const DATA_DIR_FILES = ['ca.crt', 'ca.key', 'issued.json', 'tower.crt', 'tower.key'];
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
 
@@ -104,7 +106,7 @@ describe('stormtower certs', () => {
     expect(lines(first.stdout).sort()).toEqual(
       TOWER_FILES.map((file) => `created ${join(data, file)}`).sort(),
     );
-    expect((await readdir(data)).sort()).toEqual(TOWER_FILES);
+    expect((await readdir(data)).sort()).toEqual(DATA_DIR_FILES);
     expect(await mode(data)).toBe(0o700);
     expect(await mode(join(data, 'ca.key'))).toBe(0o600);
     expect(await mode(join(data, 'tower.key'))).toBe(0o600);
@@ -202,7 +204,7 @@ describe('stormtower start', () => {
     });
     const data = join(dir, 'data');
     const tower = await startTower(data, ['--status-port', String(statusPort)]);
-    expect((await readdir(data)).sort()).toEqual(TOWER_FILES);
+    expect((await readdir(data)).sort()).toEqual(DATA_DIR_FILES);
     expect(await getJson<{ status: string }>(`${tower.api}/health`)).toMatchObject({ status: 'ok' });
 
     const agent = await startAgent(data, 'cli-agent', tower.bolt, statusPort);

@@ -66,6 +66,11 @@ export interface BoltClientEvents {
    */
   conflict: [{ url: string; retryInMs: number }];
   /**
+   * The tower revoked this agent's certificate (4017): every redial with it is refused at the
+   * handshake until the agent has a new one, so the next dial waits the longest backoff, `retryInMs`.
+   */
+  revoked: [{ url: string; retryInMs: number }];
+  /**
    * The tower is draining (4014 with a redial hint): the next dial waits `retryInMs`, a random delay
    * within the `spreadMs` the tower asked for, instead of the usual backoff.
    */
@@ -74,6 +79,7 @@ export interface BoltClientEvents {
 
 const CONFLICT_CLOSE = closeCodeFor(ErrorCode.Conflict);
 const GOING_AWAY_CLOSE = closeCodeFor(ErrorCode.GoingAway);
+const REVOKED_CLOSE = closeCodeFor(ErrorCode.Revoked);
 
 export class BoltClient extends EventEmitter<BoltClientEvents> {
   private session: BoltSession | undefined;
@@ -191,10 +197,11 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
           this.emit('redial', { url, spreadMs, retryInMs });
           return this.retry(url, error, retryInMs);
         }
-        if (code !== CONFLICT_CLOSE) return this.retry(url, error);
-        // Redialling sooner would only be refused again: the other agent is alive and beaconing.
+        if (code !== CONFLICT_CLOSE && code !== REVOKED_CLOSE) return this.retry(url, error);
+        // Redialling sooner would only be refused again: the other agent is alive and beaconing, or
+        // the certificate stays revoked.
         const retryInMs = this.maxBackoffMs;
-        this.emit('conflict', { url, retryInMs });
+        this.emit(code === CONFLICT_CLOSE ? 'conflict' : 'revoked', { url, retryInMs });
         this.retry(url, error, retryInMs);
       },
     });

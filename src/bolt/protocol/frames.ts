@@ -66,6 +66,8 @@ export const ErrorCode = {
   Conflict: 15,
   /** The peer stopped reading: what it was sent went past the per-bolt output ceiling, or sat unread too long. */
   Backlog: 16,
+  /** The agent's certificate was revoked (tower -> agent): redialling with it is refused at the handshake. */
+  Revoked: 17,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

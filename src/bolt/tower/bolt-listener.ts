@@ -19,6 +19,7 @@ import { CapabilityGate, CapabilityRules } from '../../link/capability-gate.js';
 import { endingLevel } from '../../link/close-reason.js';
 import { listenOn, peerIdentity } from '../../link/peer-identity.js';
 import { PreAuthGuard, type PreAuthLimits } from '../../link/pre-auth-guard.js';
+import type { RevocationGate } from '../../link/revocation-gate.js';
 import { stopAccepting } from '../../link/stop-accepting.js';
 import { LimitLog } from '../../log/limit-log.js';
 import type { Logger } from '../../log/logger.js';
@@ -44,6 +45,8 @@ export interface BoltListenerOptions {
   readonly preAuth: PreAuthLimits;
   /** Least time between two capability changes of one bolt; Hellos in between are coalesced. */
   readonly capabilityIntervalMs: number;
+  /** Revoked certificates, refused at the handshake; their live bolts are closed when revoked. */
+  readonly revocations?: RevocationGate;
 }
 
 export interface BoltListener {
@@ -136,13 +139,14 @@ export async function listenForBolts(
   log: Logger,
 ): Promise<BoltListener> {
   const http = createHttpServer();
+  const { revocations } = options;
+  const context = { ca: options.ca, cert: options.cert, key: options.key };
   const server = createTlsServer(
     {
-      ca: options.ca,
-      cert: options.cert,
-      key: options.key,
+      ...context,
+      ...(revocations?.crl ? { crl: revocations.crl } : {}),
       requestCert: true,
-      // The guard refuses a certificate that does not chain to the CA, saying who and why.
+      // The guard refuses a certificate that does not chain to the CA, or is revoked, saying who and why.
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
     },
@@ -159,6 +163,8 @@ export async function listenForBolts(
   guard.watch(server);
   const acceptor = new LinkAcceptor();
   const agents = new AgentCertificateRule(options.ca);
+  // Connections made from now on see the new list; established ones are the gate's to close.
+  revocations?.onChange((crl) => server.setSecureContext({ ...context, ...(crl ? { crl } : {}) }));
 
   http.on('request', (_request, response) => {
     response
@@ -176,13 +182,15 @@ export async function listenForBolts(
       socket.destroySoon();
     };
     if (new URL(request.url ?? '/', 'https://tower').pathname !== '/bolt') return refuse(404, 'not /bolt');
-    const identity = peerIdentity(socket, agents);
+    const identity = peerIdentity(socket, agents, revocations);
     if ('refused' in identity) return refuse(403, identity.refused, identity.cname, identity.code);
-    const { cname } = identity;
+    const { cname, serial } = identity;
 
     acceptor.accept(request, socket, head, (link) => {
       const { bolt } = new AcceptedBolt(link, cname, remote, options, rules, table, log, limits);
-      if (table.add(bolt)) log.info({ cname, remote }, 'bolt connected');
+      if (!table.add(bolt)) return;
+      log.info({ cname, remote }, 'bolt connected');
+      revocations?.follow(bolt, serial);
     });
   });
 

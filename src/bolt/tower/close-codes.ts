@@ -15,6 +15,7 @@ const codeOf: Record<CloseReason, ErrorCode> = {
   shutdown: ErrorCode.GoingAway,
   protocol: ErrorCode.Protocol,
   backlog: ErrorCode.Backlog,
+  revoked: ErrorCode.Revoked,
   internal: ErrorCode.Internal,
 };
 
@@ -31,6 +32,7 @@ const reasonOf = new Map<number, CloseReason>([
   [closeCodeFor(ErrorCode.FlowControl), 'protocol'],
   [closeCodeFor(ErrorCode.StreamClosed), 'protocol'],
   [closeCodeFor(ErrorCode.Backlog), 'backlog'],
+  [closeCodeFor(ErrorCode.Revoked), 'revoked'],
   [closeCodeFor(ErrorCode.Internal), 'internal'],
 ]);
 
