@@ -40,6 +40,7 @@ function fullApp(overrides: Partial<ApiOptions> = {}) {
     observer: { scrape: async () => ({ contentType: 'text/plain; version=0.0.4', body: 'up 1\n' }) },
     relays: new RelayTracker(),
     missingClients: () => [{ cname: 'old-1', lastSeen: '2026-12-05T20:00:00.000Z' }],
+    fleetDetail: () => ({ minions: [], removed: [] }),
     version: '9.8.7',
     ...overrides,
   });
@@ -260,5 +261,19 @@ describe('the typed client', () => {
     const ready = await tower.ready.$get();
     expect(await ready.json()).toEqual({ status: 'ready' });
     expect((await clientFor(app).health.$get()).status).toBe(401);
+  });
+
+  it('reads the fleet and the minion machine', async () => {
+    const { app, registry } = fullApp();
+    const tower = clientFor(app, TOKEN);
+    const fleet = await tower.fleet.$get();
+    expect(fleet.headers.get('Cache-Control')).toBe('no-store');
+    const body = await fleet.json();
+    expect(body).toMatchObject({ minions: [], removed: [], global: registry.current().global });
+    expect(body.startedAt).toBeLessThanOrEqual(body.at);
+    const machine = await tower.fleet.machine.$get();
+    const graph = await machine.json();
+    expect(graph.initial).toBe('connecting');
+    expect(graph.states.map((state) => state.name)).toContain('removed');
   });
 });
