@@ -20,6 +20,8 @@ export interface DocumentOptions {
   readonly tokenRequired: boolean;
   /** Paths answered without the token (`--public-health`), marked so in the document. */
   readonly publicPaths: readonly string[];
+  /** Whether the console's files are served at `/ui/`. */
+  readonly console: boolean;
 }
 
 const DESCRIPTION = [
@@ -38,7 +40,7 @@ const DESCRIPTION = [
 
 export function serveDocument(app: OpenAPIHono<ApiEnv>, options: DocumentOptions): void {
   const registry = app.openAPIRegistry;
-  describeHandWrittenRoutes(registry, { sessions: options.tokenRequired });
+  describeHandWrittenRoutes(registry, { sessions: options.tokenRequired, console: options.console });
   if (options.tokenRequired) {
     registry.registerComponent('securitySchemes', 'bearer', {
       type: 'http',

@@ -1,11 +1,13 @@
 /**
  * Descriptions of the routes that are not JSON in, JSON out, and so stay plain Hono handlers: the
  * relay (any method, bodies streamed through untouched), the change feed (an event stream written
- * straight to the socket), browser sign-in (a form or JSON body, a cookie back) and this document.
+ * straight to the socket), browser sign-in (a form or JSON body, a cookie back), the console's static
+ * files and this document.
  * Their handlers live in `routes/`, `session/`; keep these in step with them (test/api/openapi.test.ts
  * fails on a served route that is described nowhere).
  */
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
+import { CONSOLE_PATH } from '../routes/console.js';
 import { SESSION_COOKIE } from '../session/session-cookie.js';
 import { ApiErrorSchema } from './schemas.js';
 
@@ -15,6 +17,8 @@ type OpenAPIRegistry = OpenAPIHono['openAPIRegistry'];
 
 const errorContent = { 'application/json': { schema: ApiErrorSchema } };
 const error = (description: string) => ({ description, content: errorContent });
+
+const STRING = { type: 'string' } as const;
 
 /** Every method the relay takes: any is relayed as it came. */
 const RELAY_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const;
@@ -138,6 +142,80 @@ function describeSession(registry: OpenAPIRegistry): void {
   });
 }
 
+function describeConsole(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: 'get',
+    path: CONSOLE_PATH,
+    operationId: 'consoleRedirect',
+    tags: ['console'],
+    summary: 'Redirects to `/ui/`, so the page’s relative URLs resolve',
+    security: [],
+    responses: {
+      308: {
+        description: 'To the console',
+        headers: { Location: { description: '`/ui/`', schema: { type: 'string' } } },
+      },
+    },
+  });
+  const served = (what: string) => ({
+    description: `${what}; with \`ETag\`, a strict \`Content-Security-Policy\` (this origin only), \`Cache-Control: no-cache\``,
+    headers: {
+      ETag: { description: 'Send it back in `If-None-Match` for a bodiless 304', schema: STRING },
+      'Content-Security-Policy': { schema: STRING },
+    },
+    content: {
+      'text/html': { schema: z.string() },
+      'text/javascript': { schema: z.string() },
+      'text/css': { schema: z.string() },
+    },
+  });
+  const notBuilt = error('`console-not-built`: the console’s files were not built (`npm run build`)');
+  const description =
+    'The fleet console, a single page of static files. Public: the page holds no secret and reads the API ' +
+    'with the session cookie (`POST /session`), so it is served without the token. Absent with `--no-ui`.';
+  registry.registerPath({
+    method: 'get',
+    path: `${CONSOLE_PATH}/`,
+    operationId: 'consolePage',
+    tags: ['console'],
+    summary: 'The console’s page (`index.html`)',
+    description,
+    security: [],
+    responses: {
+      200: served('The page, `text/html`'),
+      304: { description: 'Unchanged since the `If-None-Match` tag' },
+      503: notBuilt,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: `${CONSOLE_PATH}/{file}`,
+    operationId: 'consoleFile',
+    tags: ['console'],
+    summary: 'One of the console’s files: its page, script and style sheet',
+    description,
+    security: [],
+    request: {
+      params: z.object({
+        file: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]+$/)
+          .openapi({
+            param: { name: 'file', in: 'path' },
+            description: 'A file name, no folders',
+            example: 'console.js',
+          }),
+      }),
+    },
+    responses: {
+      200: served('The file: `text/html`, `text/javascript` or `text/css` (UTF-8)'),
+      304: { description: 'Unchanged since the `If-None-Match` tag' },
+      404: error('`not-found`: the console has no file of this name'),
+      503: notBuilt,
+    },
+  });
+}
+
 function describeDocument(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',
@@ -157,11 +235,14 @@ function describeDocument(registry: OpenAPIRegistry): void {
 export interface HandDescribed {
   /** Whether `/session` is served (only with an API token). */
   readonly sessions: boolean;
+  /** Whether the console's files are served at `/ui/` (not with `--no-ui`). */
+  readonly console: boolean;
 }
 
 export function describeHandWrittenRoutes(registry: OpenAPIRegistry, served: HandDescribed): void {
   describeRelay(registry);
   describeEvents(registry);
   if (served.sessions) describeSession(registry);
+  if (served.console) describeConsole(registry);
   describeDocument(registry);
 }
