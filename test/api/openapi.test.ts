@@ -108,6 +108,22 @@ describe('GET /openapi.json', () => {
     expect(document.paths['/session']).toBeUndefined();
   });
 
+  it('describes X-Request-Id on the relay: optional in, always out but where no relay began', async () => {
+    const document = await documentOf(fullApp().app);
+    expect(document.info.description).toContain('X-Request-Id');
+    const relay = document.paths['/proxy/{target}/{path}']?.post as unknown as {
+      parameters: { name: string; in: string; required?: boolean; description: string }[];
+      responses: Record<string, { headers?: Record<string, { required?: boolean }> }>;
+    };
+    const asked = relay.parameters.find((parameter) => parameter.name === 'X-Request-Id');
+    expect(asked).toMatchObject({ in: 'header', required: false });
+    expect(asked?.description).toContain('1-128 characters');
+    for (const status of ['default', '403', '404', '413', '415', '502', '504'])
+      expect(relay.responses[status]?.headers?.['X-Request-Id']?.required).toBe(true);
+    expect(relay.responses['400']?.headers).toBeUndefined();
+    expect(relay.responses['503']?.headers?.['X-Request-Id']?.required).toBe(false);
+  });
+
   it('describes the console as public, and not at all without it (--no-ui)', async () => {
     const { app } = fullApp();
     expect((await app.request('/ui')).status).toBe(308);

@@ -7,6 +7,7 @@
  * fails on a served route that is described nowhere).
  */
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
+import { MAX_REQUEST_ID_LENGTH } from '../audit/request-id.js';
 import { CONSOLE_PATH } from '../routes/console.js';
 import { SESSION_COOKIE } from '../session/session-cookie.js';
 import { ApiErrorSchema } from './schemas.js';
@@ -17,6 +18,39 @@ type OpenAPIRegistry = OpenAPIHono['openAPIRegistry'];
 
 const errorContent = { 'application/json': { schema: ApiErrorSchema } };
 const error = (description: string) => ({ description, content: errorContent });
+
+/**
+ * The relay's request id (`audit/request-id.ts` holds the rule): the client's own when well formed,
+ * else a fresh UUID. A malformed id is replaced, never refused, so the request header has no pattern.
+ */
+export const REQUEST_ID_NAME = 'X-Request-Id';
+
+const SAFE_ID_CHARACTERS = '`A-Z a-z 0-9 . _ ~ : @ + = / -`';
+
+const requestIdHeader = z.object({
+  [REQUEST_ID_NAME]: z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: REQUEST_ID_NAME, in: 'header' },
+      description:
+        `The client's id for this request, kept when it is 1-${MAX_REQUEST_ID_LENGTH} characters of ` +
+        `${SAFE_ID_CHARACTERS} and replaced by a fresh UUID otherwise (the request goes on). The minion ` +
+        'receives it, and the audit line names the request by it.',
+      example: 'checkout-7f3a',
+    }),
+});
+
+const requestIdAnswered = {
+  [REQUEST_ID_NAME]: {
+    description: "Always: the request's id, the client's own when kept, else the UUID the tower gave it",
+    required: true,
+    schema: { type: 'string', minLength: 1, maxLength: MAX_REQUEST_ID_LENGTH },
+  },
+} as const;
+
+/** A relay error: the error shape, with the request id like any relayed answer. */
+const relayError = (description: string) => ({ ...error(description), headers: requestIdAnswered });
 
 const STRING = { type: 'string' } as const;
 
@@ -47,18 +81,36 @@ function describeRelay(registry: OpenAPIRegistry): void {
         'Any method is relayed (also to `/proxy/<cname>@<port>` with no path). Hop-by-hop headers and the ' +
         'tower’s own bearer token and session cookie are not relayed; `X-Forwarded-For`/`-Proto` are the ' +
         'tower’s. The answer is the minion’s, whatever its status; the statuses below are the tower’s own, ' +
-        'with the error shape.',
-      request: { params },
+        'with the error shape. Every answer once the target is read, the minion’s or the tower’s, carries ' +
+        '`X-Request-Id` (but a `draining` refusal).',
+      request: { params, headers: requestIdHeader },
       responses: {
-        default: { description: 'The minion’s answer, relayed as it came' },
-        400: error('`bad-target`: not `<cname>@<port>` with a valid cname and port'),
-        403: error('`port-not-allowed`: the minion does not offer this port'),
-        404: error('`unknown-minion`: no bolt is connected as this cname'),
-        413: error('`body-too-large`: the request body is over the relay limit'),
-        415: error('`unsupported-body`: a legacy agent cannot take this body'),
-        502: error('`upstream-unreachable`, `upstream-failed`, `bolt-lost` or `protocol`: the relay failed'),
-        503: error('`not-ready`, `refused`, or `draining` (the tower is shutting down)'),
-        504: error('`timeout`: no answer within `--relay-timeout`'),
+        default: {
+          description: 'The minion’s answer, relayed as it came (its own `X-Request-Id` is replaced)',
+          headers: requestIdAnswered,
+        },
+        400: error(
+          '`bad-target`: not `<cname>@<port>` with a valid cname and port (no relay, so no request id)',
+        ),
+        403: relayError('`port-not-allowed`: the minion does not offer this port'),
+        404: relayError('`unknown-minion`: no bolt is connected as this cname'),
+        413: relayError('`body-too-large`: the request body is over the relay limit'),
+        415: relayError('`unsupported-body`: a legacy agent cannot take this body'),
+        502: relayError(
+          '`upstream-unreachable`, `upstream-failed`, `bolt-lost` or `protocol`: the relay failed',
+        ),
+        503: {
+          ...error('`not-ready`, `refused`, or `draining` (the tower is shutting down)'),
+          headers: {
+            [REQUEST_ID_NAME]: {
+              ...requestIdAnswered[REQUEST_ID_NAME],
+              description:
+                'As on every relay, except on `draining`: a draining tower refuses before relaying',
+              required: false,
+            },
+          },
+        },
+        504: relayError('`timeout`: no answer within `--relay-timeout`'),
       },
     });
   }
