@@ -300,5 +300,8 @@ describe('the typed client', () => {
     const graph = await machine.json();
     expect(graph.initial).toBe('connecting');
     expect(graph.states.map((state) => state.name)).toContain('removed');
+    // Behind the token like the rest of the read API.
+    expect((await clientFor(app).fleet.$get()).status).toBe(401);
+    expect((await clientFor(app).fleet.machine.$get()).status).toBe(401);
   });
 });
