@@ -182,6 +182,7 @@ export function createApp(options: ApiOptions): OpenAPIHono<ApiEnv> {
     version: options.version ?? '0.0.0',
     tokenRequired: Boolean(options.apiToken),
     publicPaths: options.apiToken ? publicPaths : [],
+    console: options.consoleAssets !== undefined,
   });
   return app;
 }

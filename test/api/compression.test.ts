@@ -1,5 +1,5 @@
 /**
- * br and gzip on `/minions` and `/clients` over real HTTP: the raw bytes on the wire (node:http,
+ * br and gzip on `/minions`, `/clients` and `/fleet` over real HTTP: the raw bytes on the wire (node:http,
  * which does not decode) decode to the same JSON as the plain answer; HEAD, 304 and small bodies
  * go out unencoded, and `q=0` is a refusal.
  */
@@ -10,6 +10,7 @@ import { serve } from '@hono/node-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { chooseEncoding } from '../../src/api/compression.js';
+import type { FleetMinion } from '../../src/api/console/fleet-contract.js';
 import { createChangeFeed } from '../../src/api/feed/change-feed.js';
 import { BoltTable } from '../../src/link/bolt-table.js';
 import { silentLogger } from '../../src/log/logger.js';
@@ -47,7 +48,7 @@ function raw(
 }
 
 /** An API over a fake registry of `minions` and a table of `clients` fake bolts, on loopback. */
-async function served(minions: number, clients: number): Promise<string> {
+async function served(minions: number, clients: number, fleet = 0): Promise<string> {
   const registry = new FakeRegistry();
   for (let i = 0; i < minions; i++) registry.put(`minion-${String(i).padStart(5, '0')}`, i);
   const table = new BoltTable();
@@ -63,6 +64,7 @@ async function served(minions: number, clients: number): Promise<string> {
     relayIdleTimeoutMs: 60_000,
     registry,
     feed: createChangeFeed(registry),
+    fleetDetail: () => ({ minions: fleetOf(fleet), removed: [] }),
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started));
@@ -71,9 +73,41 @@ async function served(minions: number, clients: number): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** `count` live minions as the console's table lists them. */
+function fleetOf(count: number): FleetMinion[] {
+  return Array.from({ length: count }, (_, i) => ({
+    cname: `minion-${i}`,
+    state: 'ready' as const,
+    transport: 'ws',
+    address: `10.0.${i >> 8}.${i & 255}`,
+    ports: [5000],
+    connectedAt: 1_764_970_000_000 + i,
+    lastPollAt: null,
+    lastChangeAt: null,
+    checksum: null,
+    lastError: null,
+    consecutiveFailures: 0,
+  }));
+}
+
 const decoders = { br: brotliDecompressSync, gzip: gunzipSync } as const;
 
 describe('compressed read documents', () => {
+  it('/fleet: br and gzip bodies decode to the fleet', async () => {
+    const base = await served(0, 0, 300);
+    const plain = await raw(base, '/fleet');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers['cache-control']).toBe('no-store');
+    for (const encoding of ['br', 'gzip'] as const) {
+      const res = await raw(base, '/fleet', { 'accept-encoding': encoding });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-encoding']).toBe(encoding);
+      expect(res.body.length).toBeLessThan(plain.body.length / 3);
+      const fleet = JSON.parse(decoders[encoding](res.body).toString('utf8')) as { minions: unknown[] };
+      expect(fleet.minions).toEqual(fleetOf(300));
+    }
+  });
+
   for (const path of ['/minions', '/clients']) {
     it(`${path}: br and gzip bodies decode to the plain JSON`, async () => {
       const base = await served(300, 60);

@@ -20,6 +20,8 @@ export interface DocumentOptions {
   readonly tokenRequired: boolean;
   /** Paths answered without the token (`--public-health`), marked so in the document. */
   readonly publicPaths: readonly string[];
+  /** Whether the console's files are served at `/ui/`. */
+  readonly console: boolean;
 }
 
 const DESCRIPTION = [
@@ -29,7 +31,9 @@ const DESCRIPTION = [
   "route's parameter checks is a 400 `bad-request` naming the field.",
   '',
   'With `--header-relay`, a request to any path carrying `stormbolt-target: <cname>:<port>` is relayed as',
-  'under `/proxy` (the old stormbolt header relay), with the same error codes.',
+  'under `/proxy` (the old stormbolt header relay), with the same error codes and the same `X-Request-Id`:',
+  'the client’s own kept when it is 1-128 characters of `A-Z a-z 0-9 . _ ~ : @ + = / -`, a fresh UUID',
+  'otherwise, sent to the minion and always returned on the answer.',
   '',
   '**Checksums.** On `/minions`, `/minions/{id}` and `/clients`, `Content-MD5` carries the registry',
   'checksum as 32 hex digits: NOT the base64 MD5 of the body that RFC 1864 defines, but the meaning older',
@@ -38,7 +42,7 @@ const DESCRIPTION = [
 
 export function serveDocument(app: OpenAPIHono<ApiEnv>, options: DocumentOptions): void {
   const registry = app.openAPIRegistry;
-  describeHandWrittenRoutes(registry, { sessions: options.tokenRequired });
+  describeHandWrittenRoutes(registry, { sessions: options.tokenRequired, console: options.console });
   if (options.tokenRequired) {
     registry.registerComponent('securitySchemes', 'bearer', {
       type: 'http',

@@ -29,7 +29,7 @@ export function consoleRoutes(assetsDir: string): Hono<ApiEnv> {
   };
   return new Hono<ApiEnv>()
     .get(CONSOLE_PATH, (c) => c.redirect(`${CONSOLE_PATH}/`, 308))
-    .get(`${CONSOLE_PATH}/:name{[A-Za-z0-9._-]*}`, async (c) => {
+    .get(`${CONSOLE_PATH}/:file{[A-Za-z0-9._-]*}`, async (c) => {
       const files = await assets();
       if (files === undefined) {
         throw apiError(
@@ -38,7 +38,7 @@ export function consoleRoutes(assetsDir: string): Hono<ApiEnv> {
           `the console's files are not in ${assetsDir}: run "npm run build" (or start with --no-ui)`,
         );
       }
-      const name = c.req.param('name') || 'index.html';
+      const name = c.req.param('file') || 'index.html';
       const asset = files.get(name);
       if (asset === undefined) throw apiError(404, 'not-found', `the console has no file "${name}"`);
       c.header('ETag', asset.etag);
