@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AgentCertificateRule } from '../../src/certs/agent-certificate.js';
 import { CsrError, checkSigningRequest } from '../../src/certs/csr-signing.js';
 import { initCertificates, signAgentRequest } from '../../src/certs/store.js';
-import { agentArgs, assertBuilt, runCli, startCli } from '../helpers/cli.js';
+import { agentArgs, assertBuilt, runCli, startCli, towerArgs } from '../helpers/cli.js';
 import { closeAll, eventually, tempDir } from '../helpers/harness.js';
 
 afterEach(closeAll);
@@ -162,17 +162,7 @@ describe('stormtower certs sign', () => {
     expect(signed.code, signed.stderr).toBe(0);
     expect(signed.stdout).toContain('signed      enrolled-1 (ECDSA P-256)');
 
-    const tower = startCli([
-      'start',
-      '--data-dir',
-      dataDir,
-      '--bolt-host',
-      '127.0.0.1',
-      '--bolt-port',
-      '0',
-      '--api-port',
-      '0',
-    ]);
+    const tower = startCli([...towerArgs(dataDir)]);
     const ready = await tower.waitForLog((line) => line.msg === 'tower ready');
     const files = { cert: join(dataDir, 'agents/enrolled-1.crt'), key, ca: join(dataDir, 'agents/ca.crt') };
     startCli(agentArgs(String(ready.bolt), files, [5000]));

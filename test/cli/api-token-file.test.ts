@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveApiToken } from '../../src/config/api-token-file.js';
-import { assertBuilt, runCli, startCli } from '../helpers/cli.js';
+import { assertBuilt, runCli, startCli, towerArgs } from '../helpers/cli.js';
 import { closeAll, tempDir } from '../helpers/harness.js';
 import { writePki } from '../helpers/pki.js';
 
@@ -22,18 +22,7 @@ async function dataDir(): Promise<string> {
   return dir;
 }
 
-const startArgs = (dir: string, extra: string[]) => [
-  'start',
-  '--data-dir',
-  dir,
-  '--bolt-host',
-  '127.0.0.1',
-  '--bolt-port',
-  '0',
-  '--api-port',
-  '0',
-  ...extra,
-];
+const startArgs = (dir: string, extra: string[]) => [...towerArgs(dir), ...extra];
 
 async function tokenFile(dir: string, text: string): Promise<string> {
   const path = join(dir, 'api-token');

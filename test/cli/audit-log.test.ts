@@ -6,7 +6,7 @@
 import { readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, type LogLine, runCli, startCli } from '../helpers/cli.js';
+import { assertBuilt, type LogLine, runCli, startCli, towerArgs } from '../helpers/cli.js';
 import { closeAll, eventually, service, tempDir } from '../helpers/harness.js';
 
 beforeAll(assertBuilt);
@@ -26,19 +26,7 @@ describe('stormtower start --audit-log', () => {
     const data = join(dir, 'data');
     const auditLog = join(dir, 'audit.log');
     const port = await service((_req, res) => res.end('ok'));
-    const tower = startCli([
-      'start',
-      '--data-dir',
-      data,
-      '--bolt-host',
-      '127.0.0.1',
-      '--bolt-port',
-      '0',
-      '--api-port',
-      '0',
-      '--audit-log',
-      auditLog,
-    ]);
+    const tower = startCli([...towerArgs(data), '--audit-log', auditLog]);
     const ready = await tower.waitForLog((line) => line.msg === 'tower ready');
     const apiUrl = String(ready.api);
     const out = join(dir, 'agents');

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { assertBuilt, type CliProcess, runCli, startCli } from '../helpers/cli.js';
+import { assertBuilt, type CliProcess, runCli, startCli, towerArgs } from '../helpers/cli.js';
 import { closeAll, eventually, service, tempDir } from '../helpers/harness.js';
 import { type NatsServer, startNatsServer } from '../helpers/nats-server.js';
 import { openFeed } from '../helpers/sse-feed.js';
@@ -27,15 +27,7 @@ beforeEach(async () => {
 
 async function startClusterTower(dataDir: string, towerId: string, statusPort: number) {
   const cli = startCli([
-    'start',
-    '--data-dir',
-    dataDir,
-    '--bolt-host',
-    '127.0.0.1',
-    '--bolt-port',
-    '0',
-    '--api-port',
-    '0',
+    ...towerArgs(dataDir),
     '--beacon-interval',
     '1',
     '--beacon-validity',

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { assertBuilt, startCli } from '../helpers/cli.js';
+import { assertBuilt, startCli, towerArgs } from '../helpers/cli.js';
 import { closeAll, eventually, onCloseAll, service, tempDir } from '../helpers/harness.js';
 import { testPki, writePki } from '../helpers/pki.js';
 import { LegacyAgent } from '../legacy/legacy-agent.js';
@@ -29,15 +29,7 @@ describe('stormtower start --legacy-port', () => {
     });
     await writePki(dir);
     const tower = startCli([
-      'start',
-      '--data-dir',
-      dir,
-      '--bolt-host',
-      '127.0.0.1',
-      '--bolt-port',
-      '0',
-      '--api-port',
-      '0',
+      ...towerArgs(dir),
       '--legacy-port',
       '0',
       '--header-relay',

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeCodeFor, ErrorCode } from '../../src/bolt/protocol/frames.js';
-import { agentArgs, assertBuilt, runCli, startCli } from '../helpers/cli.js';
+import { agentArgs, assertBuilt, runCli, startCli, towerArgs } from '../helpers/cli.js';
 import { closeAll, tempDir } from '../helpers/harness.js';
 
 beforeAll(assertBuilt);
@@ -106,17 +106,7 @@ describe('stormtower certs: enrol, list, revoke, renew', () => {
   it('has a running tower close a revoked agent and keep running through SIGHUP', async () => {
     const dataDir = await tempDir('stormtower-cli-revoke-');
     const agentDir = await tempDir('stormtower-cli-agent-');
-    const tower = startCli([
-      'start',
-      '--data-dir',
-      dataDir,
-      '--bolt-host',
-      '127.0.0.1',
-      '--bolt-port',
-      '0',
-      '--api-port',
-      '0',
-    ]);
+    const tower = startCli([...towerArgs(dataDir)]);
     const ready = await tower.waitForLog((line) => line.msg === 'tower ready');
     const files = await enrolled(dataDir, agentDir, 'edge-2');
     const agent = startCli(agentArgs(String(ready.bolt), files, [5000], ['--max-backoff', '1']));

@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { assertBuilt, type CliProcess, runCli, startCli } from '../helpers/cli.js';
+import { assertBuilt, type CliProcess, runCli, startCli, towerArgs } from '../helpers/cli.js';
 import { closeAll, eventually, service, tempDir } from '../helpers/harness.js';
 import { writePki } from '../helpers/pki.js';
 
@@ -48,15 +48,7 @@ const cnamesAt = async (api: string) =>
 /** `stormtower start` on loopback with OS-chosen ports, and the URLs it logged as ready. */
 async function startTower(dataDir: string, extra: string[] = []) {
   const cli = startCli([
-    'start',
-    '--data-dir',
-    dataDir,
-    '--bolt-host',
-    '127.0.0.1',
-    '--bolt-port',
-    '0',
-    '--api-port',
-    '0',
+    ...towerArgs(dataDir),
     '--beacon-interval',
     '1',
     '--beacon-validity',

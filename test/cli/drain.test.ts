@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { assertBuilt, type CliProcess, type LogLine, runCli, startCli } from '../helpers/cli.js';
+import { assertBuilt, type CliProcess, type LogLine, runCli, startCli, towerArgs } from '../helpers/cli.js';
 import { closeAll, service, tempDir } from '../helpers/harness.js';
 import { openFeed } from '../helpers/sse-feed.js';
 
@@ -24,22 +24,7 @@ const BODY = 'x'.repeat(256 * 1024);
 
 async function startTower(extra: string[] = []) {
   const data = join(dir, 'data');
-  const cli = startCli([
-    'start',
-    '--data-dir',
-    data,
-    '--bolt-host',
-    '127.0.0.1',
-    '--bolt-port',
-    '0',
-    '--api-port',
-    '0',
-    '--beacon-interval',
-    '1',
-    '--beacon-validity',
-    '5',
-    ...extra,
-  ]);
+  const cli = startCli([...towerArgs(data), '--beacon-interval', '1', '--beacon-validity', '5', ...extra]);
   const ready = await cli.waitForLog((line) => line.msg === 'tower ready');
   return { cli, data, api: String(ready.api), bolt: String(ready.bolt) };
 }

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { onReload } from '../../src/cli/reload.js';
-import { assertBuilt, startCli } from '../helpers/cli.js';
+import { assertBuilt, startCli, towerArgs } from '../helpers/cli.js';
 import { closeAll, tempDir } from '../helpers/harness.js';
 import { captureLog } from '../helpers/log-capture.js';
 
@@ -46,17 +46,7 @@ describe('stormtower start and SIGHUP', () => {
   it('keeps running and answering after a SIGHUP', async () => {
     assertBuilt();
     const dataDir = await tempDir('stormtower-sighup-');
-    const tower = startCli([
-      'start',
-      '--data-dir',
-      dataDir,
-      '--bolt-host',
-      '127.0.0.1',
-      '--bolt-port',
-      '0',
-      '--api-port',
-      '0',
-    ]);
+    const tower = startCli([...towerArgs(dataDir)]);
     const ready = await tower.waitForLog((line) => line.msg === 'tower ready');
     if (tower.pid === undefined) throw new Error('the tower has no pid');
     process.kill(tower.pid, 'SIGHUP');

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { assertBuilt, runCli, startCli } from '../helpers/cli.js';
+import { assertBuilt, runCli, startCli, towerArgs } from '../helpers/cli.js';
 import { closeAll, tempDir } from '../helpers/harness.js';
 
 beforeAll(assertBuilt);
@@ -18,17 +18,7 @@ beforeEach(async () => {
 describe('stormtower simulate --log-format', () => {
   it('writes pretty lines when asked, though stdout is a pipe', async () => {
     const data = join(dir, 'data');
-    const tower = startCli([
-      'start',
-      '--data-dir',
-      data,
-      '--bolt-host',
-      '127.0.0.1',
-      '--bolt-port',
-      '0',
-      '--api-port',
-      '0',
-    ]);
+    const tower = startCli([...towerArgs(data)]);
     const { bolt } = await tower.waitForLog((line) => line.msg === 'tower ready');
     const simulate = startCli([
       'simulate',

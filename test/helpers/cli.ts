@@ -157,6 +157,25 @@ export function startCli(args: readonly string[], env: Readonly<Record<string, s
   return cli;
 }
 
+/**
+ * `stormtower start` on `dataDir` with both listeners on ports the OS picks, bolts on loopback only;
+ * `extra` flags follow.
+ */
+export function towerArgs(dataDir: string, ...extra: readonly string[]): string[] {
+  return [
+    'start',
+    '--data-dir',
+    dataDir,
+    '--bolt-host',
+    '127.0.0.1',
+    '--bolt-port',
+    '0',
+    '--api-port',
+    '0',
+    ...extra,
+  ];
+}
+
 /** Runs `stormtower <args>` to the end (killed after `timeoutMs`). */
 export async function runCli(args: readonly string[], timeoutMs = 15_000): Promise<Finished> {
   const cli = startCli(args);
