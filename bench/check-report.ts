@@ -12,10 +12,12 @@ const RELAY_CASES = ['direct', 'nginx', 'ssh', 'stormtower'];
 /** Every row key a scenario must report, whatever the peers or the mode. */
 const EXPECTED: Readonly<Record<ScenarioName, readonly string[]>> = {
   'relay-small': ['get', 'post'].flatMap((m) =>
-    [...RELAY_CASES, 'cpu', 'goal-ssh', 'goal-nginx', 'goal-p99'].map((c) => `relay-small.${m}.${c}`),
+    [...RELAY_CASES, 'cpu', 'goal-ssh', 'goal-nginx', 'goal-p99', 'goal-cpu'].map(
+      (c) => `relay-small.${m}.${c}`,
+    ),
   ),
   'relay-bulk': ['download', 'upload'].flatMap((d) =>
-    [...RELAY_CASES, 'cpu', 'goal-ssh', 'goal-memory'].map((c) => `relay-bulk.${d}.${c}`),
+    [...RELAY_CASES, 'cpu', 'goal-ssh', 'goal-memory', 'goal-cpu'].map((c) => `relay-bulk.${d}.${c}`),
   ),
   'change-feed': ['change-feed.single', 'change-feed.fanout', 'change-feed.goal'],
   'dead-agent': ['dead-agent.ssh', 'dead-agent.stormtower'],

@@ -12,6 +12,7 @@ import { startWorker } from '../procs/worker.js';
 import type { Row } from '../types.js';
 import type { BulkTransfer } from '../workers/bulk-client.js';
 import type { ContenderName, Contenders } from './contenders.js';
+import { cpuGoalRow } from './cpu-goal.js';
 import type { ScenarioOutput } from './relay-small.js';
 
 const SCENARIO = 'Relay, bulk';
@@ -155,6 +156,17 @@ export async function relayBulk(ctx: RunContext, contenders: Contenders): Promis
             result: `skipped: ${typeof ours === 'string' ? ours : typeof ssh === 'string' ? ssh : 'not measured'}`,
             goal: speedGoal,
           },
+    );
+    rows.push(
+      cpuGoalRow({
+        key: `relay-bulk.${direction}.goal-cpu`,
+        scenario: SCENARIO,
+        label: `${direction}: stormtower CPU per 100 MB vs ssh -R`,
+        limit: 1.0,
+        unit: 'ms per 100 MB',
+        ours: typeof ours === 'object' ? ours.cpuMsPer100MB : (ours ?? 'not measured'),
+        ssh: typeof ssh === 'object' ? ssh.cpuMsPer100MB : (ssh ?? 'not measured'),
+      }),
     );
     const memoryGoal = {
       text: `flat: RSS in a transfer's second half < ${mb(flatLimit(bytes))} over its first`,

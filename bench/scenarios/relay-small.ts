@@ -10,6 +10,7 @@ import { postScript, runWrk, type WrkResult } from '../peers/wrk.js';
 import { describeCpu, meterCpu } from '../procs/cpu-account.js';
 import type { Row } from '../types.js';
 import type { ContenderName, Contenders } from './contenders.js';
+import { type CpuCosts, cpuGoalRow } from './cpu-goal.js';
 
 const SCENARIO = 'Relay, small requests';
 const CONNECTIONS = 50;
@@ -95,6 +96,7 @@ export async function relaySmall(ctx: RunContext, contenders: Contenders): Promi
   const post = await postScript(ctx.tmp, 1024);
   for (const method of ['GET', 'POST'] as const) {
     const results = new Map<ContenderName, WrkResult | string>();
+    const cpuBy = new Map<ContenderName, CpuCosts>();
     const costs: string[] = [];
     for (const contender of contenders.list) {
       const key = `relay-small.${method.toLowerCase()}.${contender.name === 'ssh -R' ? 'ssh' : contender.name}`;
@@ -122,6 +124,7 @@ export async function relaySmall(ctx: RunContext, contenders: Contenders): Promi
       const result = await runWrk({ ...options, seconds });
       const cpu = perRequestMicros(meter.stop(), result.requests);
       costs.push(`${contender.name}: ${describeCpu(Object.fromEntries(cpu), 'µs')}`);
+      cpuBy.set(contender.name, Object.fromEntries(cpu));
       results.set(contender.name, result);
       raw[key] = { ...result, cpuMicrosPerRequest: Object.fromEntries(cpu) };
       const direct = results.get('direct');
@@ -153,6 +156,21 @@ export async function relaySmall(ctx: RunContext, contenders: Contenders): Promi
       result: costs.length > 0 ? costs.join('; ') : 'skipped: nothing was measured',
     });
     rows.push(...goalRows(method, results));
+    const side = (name: ContenderName): CpuCosts | string => {
+      const result = results.get(name);
+      return typeof result === 'string' ? result : (cpuBy.get(name) ?? 'not measured');
+    };
+    rows.push(
+      cpuGoalRow({
+        key: `relay-small.${method.toLowerCase()}.goal-cpu`,
+        scenario: SCENARIO,
+        label: `${method} 1 KB: stormtower CPU per request vs ssh -R`,
+        limit: 2.0,
+        unit: 'µs per request',
+        ours: side('stormtower'),
+        ssh: side('ssh -R'),
+      }),
+    );
   }
   return {
     rows,

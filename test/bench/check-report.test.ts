@@ -14,10 +14,10 @@ const ATTACKS = ['silent', 'ping-flood', 'hello-flood', 'flap', 'content-length'
 
 const KEYS: Record<ScenarioName, readonly string[]> = {
   'relay-small': ['get', 'post'].flatMap((m) =>
-    [...RELAY, 'goal-ssh', 'goal-nginx', 'goal-p99'].map((c) => `relay-small.${m}.${c}`),
+    [...RELAY, 'goal-ssh', 'goal-nginx', 'goal-p99', 'goal-cpu'].map((c) => `relay-small.${m}.${c}`),
   ),
   'relay-bulk': ['download', 'upload'].flatMap((d) =>
-    [...RELAY, 'goal-ssh', 'goal-memory'].map((c) => `relay-bulk.${d}.${c}`),
+    [...RELAY, 'goal-ssh', 'goal-memory', 'goal-cpu'].map((c) => `relay-bulk.${d}.${c}`),
   ),
   'change-feed': ['single', 'fanout', 'goal'].map((c) => `change-feed.${c}`),
   'dead-agent': ['dead-agent.ssh', 'dead-agent.stormtower'],
