@@ -3,12 +3,12 @@
  * text what it needs and where the offline views are, and `--inspect-url` must move the iframe.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { assertBuilt, runCli, startCli } from '../helpers/cli.js';
+import { requireChromium } from '../helpers/browser.js';
+import { assertBuilt, runCli, startCli, towerArgs } from '../helpers/cli.js';
 import { closeAll, tempDir } from '../helpers/harness.js';
 
 beforeAll(assertBuilt);
@@ -19,13 +19,9 @@ beforeEach(async () => {
   dir = await tempDir('stormtower-inspect-');
 });
 
-const CHROMIUM = '/usr/bin/chromium';
-
-const TOWER = ['--bolt-host', '127.0.0.1', '--bolt-port', '0', '--api-port', '0'];
-
 /** Starts a tower with the inspector on a free port; returns its logged URLs. */
 async function startInspected(extra: string[], env: Record<string, string> = {}) {
-  const cli = startCli(['start', '--data-dir', dir, ...TOWER, '--inspect', '0', ...extra], env);
+  const cli = startCli(towerArgs(dir, '--inspect', '0', ...extra), env);
   const ready = await cli.waitForLog((line) => line.msg === 'tower ready');
   const { api, bolt, inspector } = ready;
   if (typeof api !== 'string' || typeof bolt !== 'string' || typeof inspector !== 'string')
@@ -71,42 +67,29 @@ describe('stormtower start --inspect', () => {
 
   // A real browser, its clock run ahead by --virtual-time-budget: the inspector (here an address
   // nothing answers on, as stately.ai is behind a firewall) never says hello.
-  it.skipIf(!existsSync(CHROMIUM))(
-    'in a browser, stops the stream and says so when the inspector never loads',
-    async () => {
-      const { inspector } = await startInspected(['--inspect-url', 'http://127.0.0.1:9/inspect']);
-      const { stdout } = await promisify(execFile)(
-        CHROMIUM,
-        [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          `--user-data-dir=${join(dir, 'chromium')}`,
-          '--virtual-time-budget=65000',
-          '--dump-dom',
-          inspector,
-        ],
-        { timeout: 60_000 },
-      );
-      expect(textOf(stdout)).toContain('this browser must be able to reach http://127.0.0.1:9');
-      expect(stdout).toContain(
-        '<p id="status">The inspector did not load, so the stream was stopped. Reload this page to try again.</p>',
-      );
-    },
-    90_000,
-  );
+  it('in a browser, stops the stream and says so when the inspector never loads', async () => {
+    const { inspector } = await startInspected(['--inspect-url', 'http://127.0.0.1:9/inspect']);
+    const { stdout } = await promisify(execFile)(
+      requireChromium(),
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        `--user-data-dir=${join(dir, 'chromium')}`,
+        '--virtual-time-budget=65000',
+        '--dump-dom',
+        inspector,
+      ],
+      { timeout: 60_000 },
+    );
+    expect(textOf(stdout)).toContain('this browser must be able to reach http://127.0.0.1:9');
+    expect(stdout).toContain(
+      '<p id="status">The inspector did not load, so the stream was stopped. Reload this page to try again.</p>',
+    );
+  }, 90_000);
 
   it('refuses an --inspect-url that is not http or https, before starting anything', async () => {
-    const result = await runCli([
-      'start',
-      '--data-dir',
-      dir,
-      ...TOWER,
-      '--inspect',
-      '0',
-      '--inspect-url',
-      'javascript:alert(1)',
-    ]);
+    const result = await runCli(towerArgs(dir, '--inspect', '0', '--inspect-url', 'javascript:alert(1)'));
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('--inspect-url: expected an http:// or https:// URL');
   });

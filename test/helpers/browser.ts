@@ -14,12 +14,21 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let shared: Promise<Browser> | undefined;
 
-function launch(): Promise<Browser> {
+/**
+ * The Chromium to run, or a clear error: the browser tests fail without one rather than skip, as CI
+ * installs it.
+ */
+export function requireChromium(): string {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `no Chromium at ${CHROMIUM}: install Debian's "chromium" package (apt-get install chromium) or set CHROMIUM_PATH`,
+      `no Chromium at ${CHROMIUM}: Debian's "chromium" package is missing (.ci/run installs it) or set CHROMIUM_PATH`,
     );
   }
+  return CHROMIUM;
+}
+
+function launch(): Promise<Browser> {
+  requireChromium();
   // One browser per test file: starting Chromium takes a second or two on a busy machine.
   shared ??= chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
   return shared;
