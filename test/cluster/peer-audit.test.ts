@@ -4,10 +4,8 @@
  * real towers on loopback, B's peer listener over mutual TLS, a real agent on B.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { listenForPeers } from '../../src/api/peer/peer-listener.js';
 import type { RemoteRelay } from '../../src/api/routes/proxy.js';
 import type { RelayRecord } from '../../src/bolt/agent/relay-record.js';
-import { DEFAULT_PRE_AUTH_LIMITS } from '../../src/link/pre-auth-guard.js';
 import { createPeerClient } from '../../src/peer/peer-client.js';
 import {
   agent,
@@ -20,6 +18,7 @@ import {
   tower,
 } from '../helpers/harness.js';
 import { captureLog } from '../helpers/log-capture.js';
+import { testPeerListener } from '../helpers/peer-listener.js';
 import { testPki } from '../helpers/pki.js';
 
 afterEach(closeAll);
@@ -40,21 +39,7 @@ describe('the audit of a relay through a peer tower', () => {
     const records: RelayRecord[] = [];
     await agent(b.boltUrl, 'm1', [port], { onRelayed: (record) => records.push(record) });
     await announced(b, 'm1');
-    const peerB = await listenForPeers(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        ca: pki.ca,
-        cert: pki.cert,
-        key: pki.key,
-        relayTimeoutMs: 5000,
-        relayIdleTimeoutMs: 60_000,
-        preAuth: DEFAULT_PRE_AUTH_LIMITS,
-      },
-      b.table,
-      auditB.log,
-    );
-    onCloseAll(() => peerB.close());
+    const peerB = await testPeerListener(pki, b.table, auditB.log);
     const peers = createPeerClient({ ca: pki.ca, ...pki.tower });
     onCloseAll(() => peers.close());
     const remoteRelay: RemoteRelay = (cname) => (cname === 'm1' ? peers.target(cname, peerB.url) : undefined);

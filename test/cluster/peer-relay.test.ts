@@ -7,9 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listenForPeers } from '../../src/api/peer/peer-listener.js';
 import type { RemoteRelay } from '../../src/api/routes/proxy.js';
-import { DEFAULT_PRE_AUTH_LIMITS } from '../../src/link/pre-auth-guard.js';
 import type { Logger } from '../../src/log/logger.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { createPeerClient } from '../../src/peer/peer-client.js';
@@ -27,6 +25,7 @@ import {
   tower,
 } from '../helpers/harness.js';
 import { captureLog } from '../helpers/log-capture.js';
+import { testPeerListener } from '../helpers/peer-listener.js';
 import { type CertKey, testPki } from '../helpers/pki.js';
 
 afterEach(closeAll);
@@ -53,21 +52,12 @@ async function cluster(options: ClusterOptions) {
   const b = await tower({ relayTimeout: options.bRelayTimeout ?? 5 });
   await agent(b.boltUrl, 'm1', options.ports);
   await announced(b, 'm1');
-  const peerB = await listenForPeers(
-    {
-      host: '127.0.0.1',
-      port: 0,
-      ca: pki.ca,
-      cert: pki.cert,
-      key: pki.key,
-      relayTimeoutMs: (options.bRelayTimeout ?? 5) * 1000,
-      relayIdleTimeoutMs: 60_000,
-      preAuth: DEFAULT_PRE_AUTH_LIMITS,
-    },
+  const peerB = await testPeerListener(
+    pki,
     b.table,
     options.peerLog ?? silentLogger(),
+    (options.bRelayTimeout ?? 5) * 1000,
   );
-  onCloseAll(() => peerB.close());
   const peers = createPeerClient({ ca: pki.ca, ...(options.aIdentity ?? pki.tower) });
   onCloseAll(() => peers.close());
   const held = new Set(options.heldByB ?? ['m1']);
