@@ -4,9 +4,7 @@
  * go out unencoded, and `q=0` is a refusal.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { serve } from '@hono/node-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { chooseEncoding } from '../../src/api/compression.js';
@@ -16,7 +14,8 @@ import { BoltTable } from '../../src/link/bolt-table.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { FakeBolt } from '../helpers/fake-bolt.js';
 import { FakeRegistry } from '../helpers/fake-registry.js';
-import { closeAll, onCloseAll } from '../helpers/harness.js';
+import { closeAll } from '../helpers/harness.js';
+import { serveApp } from '../helpers/serve-app.js';
 
 afterEach(closeAll);
 
@@ -66,11 +65,7 @@ async function served(minions: number, clients: number, fleet = 0): Promise<stri
     feed: createChangeFeed(registry),
     fleetDetail: () => ({ minions: fleetOf(fleet), removed: [] }),
   });
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started));
-  });
-  onCloseAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return serveApp(app);
 }
 
 /** `count` live minions as the console's table lists them. */

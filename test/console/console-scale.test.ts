@@ -1,12 +1,3 @@
-/**
- * The console's table at 10,000 minions in headless Chromium: the page and the API app are real,
- * served over loopback HTTP, and `GET /fleet` answers a made-up fleet of that size (starting 10,000
- * agents would test the simulator, not the table).
- * Only the rows in view are in the DOM; first render, filter, sort and a long scroll are timed and
- * printed (the README quotes them), with bounds loose enough for a busy two-core machine.
- */
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { NEVER } from 'rxjs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
@@ -17,7 +8,8 @@ import { BoltTable } from '../../src/link/bolt-table.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { createRegistry } from '../../src/registry/minion-registry.js';
 import { closeBrowser, consoleBuilt, offlinePage, shows } from '../helpers/browser.js';
-import { closeAll, onCloseAll } from '../helpers/harness.js';
+import { closeAll } from '../helpers/harness.js';
+import { serveApp } from '../helpers/serve-app.js';
 
 afterEach(closeAll);
 afterAll(closeBrowser);
@@ -61,17 +53,7 @@ async function apiServing(detail: FleetDetail): Promise<string> {
     consoleAssets: defaultAssetsDir(),
     fleetDetail: () => detail,
   });
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started));
-  });
-  onCloseAll(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        if ('closeAllConnections' in server) server.closeAllConnections();
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return serveApp(app);
 }
 
 async function timed(action: () => Promise<unknown>): Promise<number> {

@@ -1,10 +1,3 @@
-/**
- * The `stormbolt-target` header relay: mounted as middleware, a request naming `<cname>:<port>`
- * goes to that minion exactly as through `/proxy`, over a legacy or a WebSocket bolt alike; without
- * the middleware the header means nothing.
- */
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { errorHandler } from '../../src/api/errors.js';
@@ -12,15 +5,8 @@ import { headerRelay, parseTarget } from '../../src/api/header-relay.js';
 import type { BoltTable } from '../../src/link/bolt-table.js';
 import { LimitLog } from '../../src/log/limit-log.js';
 import { silentLogger } from '../../src/log/logger.js';
-import {
-  type ApiErrorBody,
-  agent,
-  announced,
-  api,
-  closeAll,
-  onCloseAll,
-  service,
-} from '../helpers/harness.js';
+import { type ApiErrorBody, agent, announced, api, closeAll, service } from '../helpers/harness.js';
+import { serveApp } from '../helpers/serve-app.js';
 import { framesOf, legacyAgent, legacyAnnounced, legacyTower } from './legacy-harness.js';
 
 afterEach(closeAll);
@@ -59,17 +45,7 @@ async function relayApp(table: BoltTable): Promise<string> {
     }),
   );
   app.get('/local', (c) => c.text('the tower itself'));
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started));
-  });
-  onCloseAll(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        if ('closeAllConnections' in server) server.closeAllConnections();
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return serveApp(app);
 }
 
 const target = (value: string, init: RequestInit = {}): RequestInit => ({
