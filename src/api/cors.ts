@@ -14,7 +14,13 @@ import type { ApiContext, ApiEnv } from './bindings.js';
 export const CORS_PATHS = ['/minions', '/minions/*', '/clients', '/clients/*', '/session'] as const;
 
 /** Response headers a page's script may read: what a poller compares. */
-const EXPOSED = ['ETag', 'Content-MD5', 'X-Stormtower-Checksum', 'Content-Encoding'];
+const EXPOSED = [
+  'ETag',
+  'Content-MD5',
+  'X-Stormtower-Checksum',
+  'X-Stormtower-Checksum-Type',
+  'Content-Encoding',
+];
 
 /** How long a browser may reuse a preflight answer. */
 const PREFLIGHT_MAX_AGE_S = 600;
