@@ -8,6 +8,7 @@
  * be written (a full disk, a removed directory) and dropped lines are each reported once on the
  * tower's log, not once per line; the reports are armed again when a reopen succeeds.
  */
+import { open } from 'node:fs/promises';
 import { pino } from 'pino';
 import { createLogger, type Logger } from './logger.js';
 
@@ -36,6 +37,14 @@ export async function openAuditFile(
   report: Logger,
   bufferLimit = AUDIT_BUFFER_LIMIT,
 ): Promise<AuditFile> {
+  // Tried here first: pino registers every destination for a flush at process exit, and one that
+  // never opened throws from that hook ("sonic boom is not ready yet") as the refused start exits.
+  await open(path, 'a', AUDIT_FILE_MODE).then(
+    (handle) => handle.close(),
+    (error: unknown) => {
+      throw new Error(`cannot open the audit log ${path}: ${messageOf(error)}`);
+    },
+  );
   const destination = pino.destination({
     dest: path,
     append: true,
