@@ -16,7 +16,7 @@ import { BoltSession } from '../../src/bolt/mux/bolt-session.js';
 import type { MuxStream } from '../../src/bolt/mux/mux-stream.js';
 import { ErrorCode, FrameType } from '../../src/bolt/protocol/frames.js';
 import { encodeJson } from '../../src/bolt/protocol/heads.js';
-import { dialWebSocket } from '../../src/bolt/ws-link.js';
+import { dialLink } from '../../src/bolt/ws-link.js';
 import { attackFailed, attackReady, onStop } from './attack-control.js';
 import { readIdentity } from './raw-bolt.js';
 
@@ -42,7 +42,7 @@ function lie(stream: MuxStream): void {
 
 async function connectAgent(): Promise<BoltSession> {
   const identity = readIdentity(cert, key, ca);
-  const link = await dialWebSocket(`wss://127.0.0.1:${boltPort}/bolt`, {
+  const link = await dialLink(`wss://127.0.0.1:${boltPort}/bolt`, {
     secureContext: createSecureContext(identity),
     handshakeTimeoutMs: 10_000,
   });

@@ -6,15 +6,25 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions, SecureContext } from 'node:tls';
 import { type ClientOptions, WebSocket, WebSocketServer } from 'ws';
-import type { OpenLink } from './open-link.js';
+import type { MessageLink } from './mux/bolt-session.js';
 import { Limits } from './protocol/frames.js';
+
+/** What the session above a link wants to hear. */
+export interface LinkListener {
+  message(data: Buffer): void;
+  close(code: number, reason: string): void;
+}
+
+/** A link plus the hook to attach its listener once the session exists. */
+export interface OpenLink extends MessageLink {
+  listen(listener: LinkListener): void;
+}
 
 // The close handshake waits this long for a peer before the socket is dropped.
 const CLOSE_GRACE_MS = 2_000;
 
 function wrap(socket: WebSocket): OpenLink {
   return {
-    framing: 'websocket',
     send(message, done) {
       if (socket.readyState !== WebSocket.OPEN) return done(new Error('socket not open'));
       socket.send(message, { binary: true, compress: false }, done);
@@ -68,8 +78,8 @@ export interface DialOptions {
   handshakeTimeoutMs: number;
 }
 
-/** Dials a tower over WebSocket; resolves with the open link, rejects with the reason it could not open. */
-export function dialWebSocket(url: string, options: DialOptions): Promise<OpenLink> {
+/** Dials a tower; resolves with the open link, rejects with the reason it could not open. */
+export function dialLink(url: string, options: DialOptions): Promise<OpenLink> {
   return new Promise((resolve, reject) => {
     // ws hands every option on to `tls.connect`, `secureContext` too, though its types do not list it.
     const tlsOptions: ClientOptions & Pick<ConnectionOptions, 'secureContext'> = {

@@ -162,8 +162,7 @@ async function deafTower(play: (socket: WebSocket) => void): Promise<string> {
 
 describe('an agent whose tower floods Pings and never reads', () => {
   // No redial within the test: the first bolt's end is what is looked at.
-  // The deaf tower is a bare WebSocket server: dialled over WebSocket, as an agent ends up doing with one.
-  const patient = { minBackoff: 60, maxBackoff: 60, framing: 'websocket' as const };
+  const patient = { minBackoff: 60, maxBackoff: 60 };
 
   it('drops the bolt with 4016 once its Pongs pass outputBacklogLimit, which bounds what it holds', async () => {
     const limit = 2 * MIB;

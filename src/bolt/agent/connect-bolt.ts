@@ -7,12 +7,11 @@
 import { EventEmitter } from 'node:events';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Agent } from 'undici';
-import { type BoltFraming, LinkDialer } from '../dial-link.js';
 import { BoltSession } from '../mux/bolt-session.js';
-import type { OpenLink } from '../open-link.js';
 import { closeCodeFor, ErrorCode } from '../protocol/frames.js';
 import { encodeJson } from '../protocol/heads.js';
 import { parseRedialHint, redialDelay } from '../protocol/redial-hint.js';
+import { dialLink } from '../ws-link.js';
 import { backoffDelay } from './backoff.js';
 import { type LocalResponder, serveFromMemory } from './local-responder.js';
 import type { RelayRecorder } from './relay-record.js';
@@ -45,11 +44,6 @@ export interface BoltClientOptions {
   readonly minBackoff?: number;
   /** Seconds allowed for TCP + TLS + upgrade. */
   readonly handshakeTimeout?: number;
-  /**
-   * `raw` (default): offer raw framing, bolt frames straight on TLS, and use WebSocket with a tower
-   * that does not take it; `websocket`: WebSocket only, for a proxy between that reads its frames.
-   */
-  readonly framing?: BoltFraming;
   /** Host that relayed requests go to (default 127.0.0.1). */
   readonly localHost?: string;
   readonly agentName?: string;
@@ -95,7 +89,6 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
   private next: number;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly localPool: Agent = localAgent();
-  private readonly dialer: LinkDialer;
   private readonly allowed: ReadonlySet<number>;
   /** Parsed on the first dial: a bad certificate then fails that dial, like any other dial error. */
   private secureContext: SecureContext | undefined;
@@ -106,7 +99,6 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
     // The tower refuses a longer name and would close every bolt this client opens.
     if ((options.agentName?.length ?? 0) > 256) throw new Error('agentName must be at most 256 characters');
     this.allowed = new Set(options.allow);
-    this.dialer = new LinkDialer(options.framing);
     this.next = Math.floor(this.random() * options.towers.length);
   }
 
@@ -163,7 +155,7 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
     try {
       const { ca, cert, key } = this.options;
       this.secureContext ??= this.options.secureContext ?? createSecureContext({ ca, cert, key });
-      const link = await this.dialer.dial(url, {
+      const link = await dialLink(url, {
         secureContext: this.secureContext,
         handshakeTimeoutMs: (this.options.handshakeTimeout ?? 10) * 1000,
       });
@@ -177,7 +169,7 @@ export class BoltClient extends EventEmitter<BoltClientEvents> {
     }
   }
 
-  private attach(url: string, link: OpenLink): void {
+  private attach(url: string, link: Awaited<ReturnType<typeof dialLink>>): void {
     this.attempt = 0;
     const session = new BoltSession(link, {
       role: 'agent',

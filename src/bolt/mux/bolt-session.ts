@@ -21,13 +21,7 @@ import { closeCodeFor, ErrorCode, errorCodeName, type Frame, FrameType, Limits }
 import { Heartbeat } from './heartbeat.js';
 import { MuxStream, type StreamHost, StreamResetError } from './mux-stream.js';
 
-/**
- * What a link hands the session: a WebSocket message to decode, or (a raw link) a function that
- * cuts the frames out of what the socket just read. Either may throw `ProtocolError`.
- */
-export type LinkInput = Buffer | (() => Frame[]);
-
-/** The few things a session needs from its link (ws-link.ts, raw/raw-link.ts). */
+/** The few things a session needs from its WebSocket (see ws-link.ts). */
 export interface MessageLink {
   send(message: Buffer, done: (error?: Error) => void): void;
   /** Closes with a code and reason; `force` drops the socket without waiting for the peer. */
@@ -124,12 +118,12 @@ export class BoltSession implements StreamHost {
   }
 
   /** Feeds one message from the link. A protocol violation closes the bolt; the error is rethrown for logging. */
-  receive(input: LinkInput): void {
+  receive(message: Buffer): void {
     if (this.closed) return;
     this.heartbeat.heard();
     let frames: Frame[];
     try {
-      frames = typeof input === 'function' ? input() : decodeMessage(input);
+      frames = decodeMessage(message);
       for (const frame of frames) {
         if (this.closed || this.overflowing) break;
         this.dispatch(frame);

@@ -34,43 +34,6 @@ const payloadRule: Record<
   [FrameType.Reset]: { max: 2 + Limits.maxResetMessage, stream: 'nonzero', flags: 0 },
 };
 
-/** A frame's validated 10-byte header: what `decodePayload` needs, and how many payload bytes follow. */
-export interface FrameHeader {
-  readonly type: number;
-  readonly flags: number;
-  readonly streamId: number;
-  readonly length: number;
-}
-
-/**
- * Reads and checks the header at `offset` (at least 10 bytes must be there): type, flags, stream id
- * and the declared length against the type's limit, before any payload byte is looked for.
- */
-export function readFrameHeader(bytes: Buffer, offset: number): FrameHeader {
-  const type = bytes.readUInt8(offset);
-  const flags = bytes.readUInt8(offset + 1);
-  const streamId = bytes.readUInt32BE(offset + 2);
-  const length = bytes.readUInt32BE(offset + 6);
-  const rule = payloadRule[type];
-  if (!rule) throw new ProtocolError('BOLT_ERR_UNKNOWN_FRAME', `unknown frame type 0x${type.toString(16)}`);
-  if ((flags & ~rule.flags) !== 0) {
-    throw new ProtocolError(
-      'BOLT_ERR_BAD_FLAGS',
-      `flags 0x${flags.toString(16)} not allowed on type ${type}`,
-    );
-  }
-  if ((rule.stream === 'zero') !== (streamId === 0)) {
-    throw new ProtocolError('BOLT_ERR_BAD_STREAM_ID', `frame type ${type} on stream ${streamId}`);
-  }
-  if (rule.exact && length !== rule.max) {
-    throw new ProtocolError('BOLT_ERR_BAD_FRAME_SIZE', `frame type ${type} with a ${length}-byte payload`);
-  }
-  if (length > rule.max) {
-    throw new ProtocolError('BOLT_ERR_FRAME_TOO_LARGE', `frame type ${type} with a ${length}-byte payload`);
-  }
-  return { type, flags, streamId, length };
-}
-
 /** Decodes one WebSocket message into its frames; throws `ProtocolError` on any violation. */
 export function decodeMessage(message: Buffer): Frame[] {
   const frames: Frame[] = [];
@@ -80,7 +43,27 @@ export function decodeMessage(message: Buffer): Frame[] {
     if (message.length - offset < FRAME_HEADER_SIZE) {
       throw new ProtocolError('BOLT_ERR_TRUNCATED_HEADER', `truncated frame header at byte ${offset}`);
     }
-    const { type, flags, streamId, length } = readFrameHeader(message, offset);
+    const type = message.readUInt8(offset);
+    const flags = message.readUInt8(offset + 1);
+    const streamId = message.readUInt32BE(offset + 2);
+    const length = message.readUInt32BE(offset + 6);
+    const rule = payloadRule[type];
+    if (!rule) throw new ProtocolError('BOLT_ERR_UNKNOWN_FRAME', `unknown frame type 0x${type.toString(16)}`);
+    if ((flags & ~rule.flags) !== 0) {
+      throw new ProtocolError(
+        'BOLT_ERR_BAD_FLAGS',
+        `flags 0x${flags.toString(16)} not allowed on type ${type}`,
+      );
+    }
+    if ((rule.stream === 'zero') !== (streamId === 0)) {
+      throw new ProtocolError('BOLT_ERR_BAD_STREAM_ID', `frame type ${type} on stream ${streamId}`);
+    }
+    if (rule.exact && length !== rule.max) {
+      throw new ProtocolError('BOLT_ERR_BAD_FRAME_SIZE', `frame type ${type} with a ${length}-byte payload`);
+    }
+    if (length > rule.max) {
+      throw new ProtocolError('BOLT_ERR_FRAME_TOO_LARGE', `frame type ${type} with a ${length}-byte payload`);
+    }
     const start = offset + FRAME_HEADER_SIZE;
     const end = start + length;
     if (end > message.length)
@@ -91,8 +74,7 @@ export function decodeMessage(message: Buffer): Frame[] {
   return frames;
 }
 
-/** Turns a checked header's payload into its frame, applying the type's own payload rules. */
-export function decodePayload(type: number, flags: number, streamId: number, payload: Buffer): Frame {
+function decodePayload(type: number, flags: number, streamId: number, payload: Buffer): Frame {
   switch (type) {
     case FrameType.Window: {
       const increment = payload.readUInt32BE(0);

@@ -24,11 +24,9 @@ import { stopAccepting } from '../../link/stop-accepting.js';
 import { LimitLog } from '../../log/limit-log.js';
 import type { Logger } from '../../log/logger.js';
 import { BoltSession } from '../mux/bolt-session.js';
-import type { LinkListener, OpenLink } from '../open-link.js';
 import { ProtocolError } from '../protocol/codec.js';
 import { decodeHello } from '../protocol/heads.js';
-import { acceptRawFraming, offersRawFraming } from '../raw/raw-upgrade.js';
-import { LinkAcceptor } from '../ws-link.js';
+import { LinkAcceptor, type LinkListener, type OpenLink } from '../ws-link.js';
 import { reasonForCloseCode } from './close-codes.js';
 import { WsBolt } from './ws-bolt.js';
 
@@ -188,15 +186,12 @@ export async function listenForBolts(
     if ('refused' in identity) return refuse(403, identity.refused, identity.cname, identity.code);
     const { cname, serial } = identity;
 
-    const ready = (link: OpenLink) => {
+    acceptor.accept(request, socket, head, (link) => {
       const { bolt } = new AcceptedBolt(link, cname, remote, options, rules, table, log, limits);
       if (!table.add(bolt)) return;
-      log.info({ cname, remote, framing: link.framing }, 'bolt connected');
+      log.info({ cname, remote }, 'bolt connected');
       revocations?.follow(bolt, serial);
-    };
-    if (!offersRawFraming(request)) return acceptor.accept(request, socket, head, ready);
-    const link = acceptRawFraming(request, socket, head);
-    if (link) ready(link);
+    });
   });
 
   const address = await listenOn(server, options.port, options.host);
