@@ -4,7 +4,6 @@
  * minion holds a new one.
  */
 import type { MinionState, MinionView, ServedDocument } from '../../machines/minion-snapshot.js';
-import { type JsonAroundOs, joinAroundOs, sharesAllButOs, splitAroundOs } from './document-json.js';
 import type { ActorSeq } from './registry-events.js';
 import type { RegistryEntry } from './registry-types.js';
 
@@ -12,8 +11,6 @@ import type { RegistryEntry } from './registry-types.js';
 export interface OwnedEntry extends RegistryEntry {
   readonly boltId: string;
   readonly seq: ActorSeq;
-  /** `json` around its `os`, once a document shared it: undefined before, null if it cannot be split. */
-  readonly split?: JsonAroundOs | null;
 }
 
 /** The view of a minion that holds a document: what an entry can be made of. */
@@ -43,7 +40,6 @@ export function toEntry(
   ) {
     return held;
   }
-  const { json, split } = encode(held, view.document);
   return {
     id: view.cname,
     boltId: view.boltId,
@@ -56,23 +52,6 @@ export function toEntry(
     connectedAt: view.connectedAt,
     lastPollAt: view.lastPollAt,
     lastChangeAt: view.lastChangeAt,
-    json,
-    split,
+    json: held?.document === view.document ? held.json : JSON.stringify(view.document),
   };
-}
-
-/**
- * The held text when the document is the same; the held text's head and tail around a new `os`
- * when only `os` moved (split on the first such poll); else the document encoded whole.
- */
-function encode(
-  held: OwnedEntry | undefined,
-  document: ServedDocument,
-): { json: string; split: JsonAroundOs | null | undefined } {
-  if (held === undefined) return { json: JSON.stringify(document), split: undefined };
-  if (held.document === document) return { json: held.json, split: held.split };
-  if (!sharesAllButOs(held.document, document)) return { json: JSON.stringify(document), split: undefined };
-  const split = held.split === undefined ? splitAroundOs(held.document, held.json) : held.split;
-  const json = split === null ? undefined : joinAroundOs(split, document);
-  return json === undefined ? { json: JSON.stringify(document), split: null } : { json, split };
 }
