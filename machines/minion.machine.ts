@@ -121,6 +121,8 @@ export const minionMachine = setup({
         link: context.link,
         cname: context.cname,
         slots: context.settings.pollSlots,
+        held: context.document,
+        heldChecksum: context.checksum,
       }),
     }),
     markPollStarted: assign({ pollStartedAt: ({ context }) => context.settings.now() }),

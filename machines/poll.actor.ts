@@ -10,14 +10,18 @@ import { type EventObject, fromCallback } from 'xstate';
 import { isPlainObject } from '../src/json/plain-object.js';
 import type { PollSettledEvent, PollStartedEvent } from './minion-events.js';
 import { type MinionLink, PollError, type StatusObject } from './minion-link.js';
-import type { MinionPollFailure } from './minion-snapshot.js';
+import type { MinionPollFailure, ServedDocument } from './minion-snapshot.js';
 import type { PollSlots, ReleaseSlot } from './poll-slots.js';
+import { shareUnchanged } from './shared-document.js';
 import { documentChecksum, type ServedStatus, toServedDocument } from './status-document.js';
 
 export interface PollInput {
   readonly link: MinionLink;
   readonly cname: string;
   readonly slots: PollSlots;
+  /** The document the minion holds and its checksum, if any: an unchanged answer shares its values. */
+  readonly held: ServedDocument | null;
+  readonly heldChecksum: string | null;
 }
 
 /** A poll's result, ready to serve. */
@@ -36,7 +40,9 @@ async function fetchStatus(input: PollInput, signal: AbortSignal): Promise<Polle
     throw new PollError('not-object', 'the status document is not a JSON object');
   }
   const served = toServedDocument(status as StatusObject, input.cname);
-  return { ...served, checksum: documentChecksum(served.document) };
+  const checksum = documentChecksum(served.document);
+  if (input.held === null || checksum !== input.heldChecksum) return { ...served, checksum };
+  return { document: shareUnchanged(served.document, input.held), foreignId: served.foreignId, checksum };
 }
 
 export const pollActor = fromCallback<EventObject, PollInput>(({ input, sendBack }) => {

@@ -235,3 +235,24 @@ describe('empty registry', () => {
     expect(EMPTY_CHECKSUM).toBe('d41d8cd98f00b204e9800998ecf8427e');
   });
 });
+
+describe('entry text of os-only updates', () => {
+  it('serves the exact JSON of each document whether it shares the held values or not', () => {
+    const packages = [{ name: 'stormflash' }];
+    const first = { id: 'a', packages, os: { up: 1 }, tail: true } as unknown as ServedDocument;
+    let step = foldEvent(INITIAL_STEP, updated(0, 'ready', minionView('a', { document: first })));
+    for (const up of [2, 3]) {
+      const shared = { id: 'a', packages, os: { up }, tail: true } as unknown as ServedDocument;
+      step = foldEvent(step, updated(0, 'ready', minionView('a', { document: shared })));
+      expect(step.view.entries.get('a')?.json).toBe(JSON.stringify(shared));
+    }
+    const fresh = {
+      id: 'a',
+      packages: [{ name: 'other' }],
+      os: { up: 4 },
+      tail: true,
+    } as unknown as ServedDocument;
+    step = foldEvent(step, updated(0, 'changed', minionView('a', { document: fresh })));
+    expect(step.view.entries.get('a')?.json).toBe(JSON.stringify(fresh));
+  });
+});
