@@ -10,10 +10,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
-import { isDivertible } from '../link/direct-body.js';
 import { IdleDeadline } from './idle-deadline.js';
 import type { BodyWatch, LengthGuard } from './response-framing.js';
-import { ResponseSink } from './response-sink.js';
 
 export async function writeBody(
   body: ReadableStream<Uint8Array>,
@@ -21,12 +19,6 @@ export async function writeBody(
   guard: LengthGuard,
   watch: BodyWatch,
 ): Promise<void> {
-  // A bolt's body goes straight to the socket, with no read per chunk; any other stream is read.
-  if (isDivertible(body)) {
-    const sink = new ResponseSink(out, guard, watch);
-    if (body.divert(sink)) return;
-    sink.dispose();
-  }
   const reader = body.getReader();
   let waitingOn: 'agent' | 'client' = 'agent';
   const deadline = new IdleDeadline(watch.idleTimeoutMs, () => {
