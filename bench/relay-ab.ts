@@ -8,7 +8,7 @@
  *
  *   npm run -s build && node dist/bench/relay-ab.js <rounds> <tree A> <tree B>
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { builtPaths, type RunContext, repositoryRoot } from './context.js';
 import { findPeers, isAvailable } from './peers/find-peers.js';
 import { startAgent, towerForOneAgent } from './peers/stormtower.js';
 import { runWrk } from './peers/wrk.js';
-import { cpuSeconds } from './procs/proc-stats.js';
+import { cpuSeconds, threadCpuSeconds } from './procs/proc-stats.js';
 import { request, waitFor } from './procs/wait.js';
 import { startWorker } from './procs/worker.js';
 import type { BulkTransfer } from './workers/bulk-client.js';
@@ -27,16 +27,11 @@ const MB100 = 100e6;
 function threadMs(pid: number): { main: number; others: number } {
   let main = 0;
   let others = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ms = (Number(fields[11]) + Number(fields[12])) * 10;
-      if (task === String(pid)) main += ms;
-      else others += ms;
-    } catch {
-      // A thread that ended between the listing and the read.
-    }
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    // A thread that ended between the listing and the read counts nothing.
+    const ms = (threadCpuSeconds(pid, tid) ?? 0) * 1000;
+    if (tid === String(pid)) main += ms;
+    else others += ms;
   }
   return { main, others };
 }

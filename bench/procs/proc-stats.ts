@@ -32,8 +32,17 @@ export function rssBytes(pid: number): number | undefined {
 
 /** CPU seconds (user + system) the process has used so far. */
 export function cpuSeconds(pid: number): number | undefined {
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** CPU seconds (user + system) one thread (`tid`, from /proc/<pid>/task) has used so far. */
+export function threadCpuSeconds(pid: number, tid: string): number | undefined {
+  return statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
+}
+
+function statCpuSeconds(path: string): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // The command name may hold spaces and parentheses: count fields from the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const utime = Number(fields[11]);
