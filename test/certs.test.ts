@@ -23,6 +23,9 @@ import { type CertKey, testPki } from './helpers/pki.js';
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
+/** What `initCertificates` leaves in a data dir, sorted; issued.json is the CA's record of what it issued. */
+const INITIALISED_FILES = ['ca.crt', 'ca.key', 'issued.json', 'tower.crt', 'tower.key'];
+
 const tempDirs: string[] = [];
 
 async function tempDir(): Promise<string> {
@@ -184,14 +187,7 @@ describe('initCertificates', () => {
     const { paths } = result;
     expect(result.created).toEqual([paths.ca, paths.caKey, paths.cert, paths.key]);
     expect(result.existing).toEqual([]);
-    // issued.json: the CA's record of the tower certificate it issued.
-    expect((await readdir(dataDir)).sort()).toEqual([
-      'ca.crt',
-      'ca.key',
-      'issued.json',
-      'tower.crt',
-      'tower.key',
-    ]);
+    expect((await readdir(dataDir)).sort()).toEqual(INITIALISED_FILES);
     expect(await fileMode(paths.caKey)).toBe(0o600);
     expect(await fileMode(paths.key)).toBe(0o600);
     expect(await fileMode(dataDir)).toBe(0o700);
@@ -325,13 +321,7 @@ describe('issueAgentCertificate', () => {
     for (const cname of ['bad name', '../evil', '']) {
       await expect(issueAgentCertificate({ dataDir, cname, outDir })).rejects.toThrow(/invalid cname/);
     }
-    expect((await readdir(dataDir)).sort()).toEqual([
-      'ca.crt',
-      'ca.key',
-      'issued.json',
-      'tower.crt',
-      'tower.key',
-    ]);
+    expect((await readdir(dataDir)).sort()).toEqual(INITIALISED_FILES);
   });
 
   it('refuses to overwrite an issued certificate', async () => {
