@@ -3,7 +3,10 @@
  * `stormtower`: one executable, with a subcommand per role (tower, agent, certificates).
  */
 import { Command } from 'commander';
+import { applyGcSchedule } from './gc-schedule.js';
 import { packageVersion } from './package-version.js';
+
+applyGcSchedule();
 
 const program = new Command('stormtower')
   .description('control tower for fleets of remote agents connected over mutually-authenticated bolts')
