@@ -93,6 +93,7 @@ describe('tower config', () => {
       ui: true,
       feedBacklogLimit: 1048576,
       feedWriteShare: 0.25,
+      heapGrowth: 40,
       feedDropGrace: 5,
       feedRetry: 3000,
       cluster: [],
@@ -294,6 +295,15 @@ describe('tower config', () => {
     expect(config.capabilityInterval).toBe(0.25);
     const problems = await problemsOf(loadConfig(towerConfigSchema, { flags: { capabilityInterval: '0' } }));
     expect(problems).toEqual(['--capability-interval: expected a number of seconds greater than 0, got 0']);
+  });
+
+  it('takes --heap-growth as a whole percentage, 0 leaving it to V8', async () => {
+    expect((await loadConfig(towerConfigSchema, { flags: { heapGrowth: '0' } })).heapGrowth).toBe(0);
+    expect((await loadConfig(towerConfigSchema, { env: { STORMTOWER_HEAP_GROWTH: '25' } })).heapGrowth).toBe(
+      25,
+    );
+    const problems = await problemsOf(loadConfig(towerConfigSchema, { flags: { heapGrowth: '12.5' } }));
+    expect(problems).toEqual(['--heap-growth: expected a whole percentage from 0 to 400, got 12.5']);
   });
 
   it('takes --on-duplicate refuse or replace', async () => {

@@ -7,10 +7,20 @@
  * after each mark-compact the room is already below the young generation and marking starts again:
  * 30 mark-compacts per 400 MB relayed, each freeing almost nothing, which doubled the agent's CPU per
  * byte in half the runs and none in the others (bench/PROFILES.md, issue 16, fifth round). With the
- * trigger in percent of that room, marking starts once the old generation has grown into most of
+ * trigger in percent of that room, marking starts once the old generation has grown into half of
  * it, for small heaps and large alike.
+ *
+ * The tower also bounds how far the old generation may grow past what the last mark-compact kept
+ * (`--heap-growth`): with V8's own factor 10,000 bolts' heap reached about twice its live size,
+ * which alone kept the tower above 1 GiB.
  */
-import { setFlagsFromString } from 'node:v8';
+import {
+  constants,
+  type NodeGCPerformanceDetail,
+  type PerformanceEntry,
+  PerformanceObserver,
+} from 'node:perf_hooks';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
 /** Start marking (from a task) once this much of the room between the last GC and the limit is used. */
 export const MARKING_SOFT_TRIGGER_PERCENT = 50;
@@ -19,13 +29,18 @@ export const MARKING_HARD_TRIGGER_PERCENT = 90;
 
 const SOFT = '--incremental-marking-soft-trigger';
 const HARD = '--incremental-marking-hard-trigger';
+const GROWTH = '--heap-growing-percent';
+
+/** Whether node's own command line already set `flag`, with a value or without. */
+const givenTo = (execArgv: readonly string[]) => (flag: string) =>
+  execArgv.some((arg) => arg === flag || arg.startsWith(`${flag}=`));
 
 /**
  * The V8 flags to set, leaving out any the operator already gave node on its command line
  * (`node --incremental-marking-soft-trigger=50 stormtower ...`), which win.
  */
 export function gcScheduleFlags(execArgv: readonly string[]): string[] {
-  const given = (flag: string) => execArgv.some((arg) => arg === flag || arg.startsWith(`${flag}=`));
+  const given = givenTo(execArgv);
   return [
     ...(given(SOFT) ? [] : [`${SOFT}=${MARKING_SOFT_TRIGGER_PERCENT}`]),
     ...(given(HARD) ? [] : [`${HARD}=${MARKING_HARD_TRIGGER_PERCENT}`]),
@@ -38,4 +53,45 @@ export function gcScheduleFlags(execArgv: readonly string[]): string[] {
  */
 export function applyGcSchedule(execArgv: readonly string[] = process.execArgv): void {
   for (const flag of gcScheduleFlags(execArgv)) setFlagsFromString(flag);
+}
+
+/** Live heap from which the tower's `--heap-growth` applies: a large fleet's, not a relay's. */
+export const HEAP_GROWTH_FROM_BYTES = 128 * 1024 * 1024;
+
+/**
+ * The heap growth V8 should use after a mark-compact that left `liveBytes`: the tower's
+ * `--heap-growth` for a large heap, V8's own factor (0) for a small one. A fixed 40% on a relay's
+ * 24 MB heap left so little room that marking ran all the time: the tower's CPU per 100 MB relayed
+ * doubled (bench/PROFILES.md, issue 16, fifth round).
+ */
+export function heapGrowthFor(percent: number, liveBytes: number): number {
+  return liveBytes >= HEAP_GROWTH_FROM_BYTES ? percent : 0;
+}
+
+/** A `gc` performance entry for a mark-compact (Node puts the kind in the entry's `detail`). */
+function isMarkCompact(entry: PerformanceEntry): boolean {
+  const { detail } = entry as PerformanceEntry & { detail?: NodeGCPerformanceDetail };
+  return detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
+}
+
+/**
+ * Keeps V8's heap growth at `heapGrowthFor(percent, live heap)` from each mark-compact to the
+ * next; V8 reads the flag when it sets the next limit. Nothing when `percent` is 0 or node's own
+ * command line set the flag. Returns a stop function.
+ */
+export function governHeapGrowth(
+  percent: number,
+  execArgv: readonly string[] = process.execArgv,
+): () => void {
+  if (percent === 0 || givenTo(execArgv)(GROWTH)) return () => {};
+  let current = 0;
+  const observer = new PerformanceObserver((list) => {
+    if (!list.getEntries().some(isMarkCompact)) return;
+    const wanted = heapGrowthFor(percent, getHeapStatistics().used_heap_size);
+    if (wanted === current) return;
+    current = wanted;
+    setFlagsFromString(`${GROWTH}=${wanted}`);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => observer.disconnect();
 }

@@ -11,6 +11,7 @@ import { openAuditFile } from '../log/audit-file.js';
 import { createLogger } from '../log/logger.js';
 import { describeDrain } from '../tower-drain.js';
 import { collect, exitWithError, onShutdown } from './fail.js';
+import { governHeapGrowth } from './gc-schedule.js';
 import { onReload } from './reload.js';
 
 interface StartFlags {
@@ -106,6 +107,10 @@ export function registerStartCommand(program: Command): void {
       '--feed-write-share <fraction>',
       "share of the tower's time that writing changes to event-stream subscribers may take (default 0.25)",
     )
+    .option(
+      '--heap-growth <percent>',
+      'let the heap grow this far past what the last full GC kept; 0 leaves it to V8 (default 40)',
+    )
     .option('--feed-drop-grace <seconds>', 'time a dropped subscriber has to read its last event (default 5)')
     .option('--feed-retry <ms>', 'reconnect delay the event stream asks browsers to use (default 3000)')
     .option(
@@ -156,6 +161,7 @@ export function registerStartCommand(program: Command): void {
           // A bare --inspect means the inspector's usual port.
           flags: { ...rest, names: name, inspect: inspect === true ? 8080 : inspect },
         });
+        governHeapGrowth(config.heapGrowth);
         // Before anything is created: an unusable token file stops the start like a bad flag.
         const apiToken = await resolveApiToken(config);
         // Bound before the heavy imports below: the legacy port's restart gap is what 0.4.3 agents

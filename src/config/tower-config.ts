@@ -235,6 +235,16 @@ export const towerConfigSchema = z
       .gt(0, { error: 'expected a fraction greater than 0 and at most 1' })
       .max(1, { error: 'expected a fraction greater than 0 and at most 1' })
       .default(0.25),
+    /**
+     * How far (percent) V8 lets the old generation grow past what the last mark-compact kept before
+     * the next; 0 leaves it to V8, whose own factor let 10,000 bolts' heap reach about twice its live
+     * size (src/cli/gc-schedule.ts).
+     */
+    heapGrowth: z
+      .int({ error: 'expected a whole percentage from 0 to 400' })
+      .min(0, { error: 'expected a whole percentage from 0 to 400' })
+      .max(400, { error: 'expected a whole percentage from 0 to 400' })
+      .default(40),
     /** How long a dropped subscriber has to read its final `dropped` event before it is cut off. */
     feedDropGrace: seconds().default(5),
     /** The reconnect delay the event stream asks EventSource clients to use (its `retry:` hint). */

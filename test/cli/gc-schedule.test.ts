@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   gcScheduleFlags,
+  HEAP_GROWTH_FROM_BYTES,
+  heapGrowthFor,
   MARKING_HARD_TRIGGER_PERCENT,
   MARKING_SOFT_TRIGGER_PERCENT,
 } from '../../src/cli/gc-schedule.js';
@@ -24,5 +26,17 @@ describe('gcScheduleFlags', () => {
 
   it('does not mistake a longer flag for one of its own', () => {
     expect(gcScheduleFlags(['--incremental-marking-soft-trigger-x=1'])).toHaveLength(2);
+  });
+});
+
+describe('heapGrowthFor', () => {
+  it("applies the tower's --heap-growth to a large fleet's heap", () => {
+    expect(heapGrowthFor(40, HEAP_GROWTH_FROM_BYTES)).toBe(40);
+    expect(heapGrowthFor(40, 400 * 1024 * 1024)).toBe(40);
+  });
+
+  it("leaves a relay's small heap to V8's own factor (0)", () => {
+    expect(heapGrowthFor(40, HEAP_GROWTH_FROM_BYTES - 1)).toBe(0);
+    expect(heapGrowthFor(40, 24 * 1024 * 1024)).toBe(0);
   });
 });
