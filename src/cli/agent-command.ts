@@ -9,6 +9,7 @@ import { agentConfigSchema } from '../config/agent-config.js';
 import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../log/logger.js';
 import { collect, exitWithError, onShutdown } from './fail.js';
+import { AGENT_HEAP_GROWTH_PERCENT, governHeapGrowth } from './gc-schedule.js';
 
 interface AgentFlags {
   config?: string;
@@ -76,6 +77,7 @@ export function registerAgentCommand(program: Command): void {
           env: process.env,
           flags: { ...rest, towers: tower },
         });
+        governHeapGrowth(AGENT_HEAP_GROWTH_PERCENT);
         const log = createLogger({
           level: config.logLevel,
           name: 'stormtower-agent',

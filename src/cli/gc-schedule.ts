@@ -10,9 +10,11 @@
  * trigger in percent of that room, marking starts once the old generation has grown into half of
  * it, for small heaps and large alike.
  *
- * The tower also bounds how far the old generation may grow past what the last mark-compact kept
- * (`--heap-growth`): with V8's own factor 10,000 bolts' heap reached about twice its live size,
- * which alone kept the tower above 1 GiB.
+ * The tower and the agent also set how far the old generation may grow past what the last
+ * mark-compact kept: at least MIN_HEAP_ROOM_BYTES, so a relay's buffers in flight do not start
+ * marking by themselves, and at most the tower's `--heap-growth` (40%) above a large heap: with V8's
+ * own factor 10,000 bolts' heap reached about twice its live size, which alone kept the tower above
+ * 1 GiB.
  */
 import {
   constants,
@@ -55,17 +57,24 @@ export function applyGcSchedule(execArgv: readonly string[] = process.execArgv):
   for (const flag of gcScheduleFlags(execArgv)) setFlagsFromString(flag);
 }
 
-/** Live heap from which the tower's `--heap-growth` applies: a large fleet's, not a relay's. */
-export const HEAP_GROWTH_FROM_BYTES = 128 * 1024 * 1024;
+/**
+ * The least room V8 should leave between what a mark-compact kept and the next limit. A relay's
+ * process keeps about 24 MB live while 30-35 MB of the bytes' buffers are in flight or dead and not
+ * yet scavenged, and V8 counts those towards the marking triggers: with V8's own room (about 30 MB)
+ * they alone started marking right after each mark-compact, 39-46 times per 200 MB in 2 of 6 runs of
+ * the tower (bench/PROFILES.md, issue 16, fifth round).
+ */
+export const MIN_HEAP_ROOM_BYTES = 96 * 1024 * 1024;
+
+/** The agent's heap growth past its live heap: its heap stays small, so the room above decides. */
+export const AGENT_HEAP_GROWTH_PERCENT = 40;
 
 /**
- * The heap growth V8 should use after a mark-compact that left `liveBytes`: the tower's
- * `--heap-growth` for a large heap, V8's own factor (0) for a small one. A fixed 40% on a relay's
- * 24 MB heap left so little room that marking ran all the time: the tower's CPU per 100 MB relayed
- * doubled (bench/PROFILES.md, issue 16, fifth round).
+ * The heap growth (percent) V8 should use after a mark-compact that kept `liveBytes`: `percent`
+ * for a large heap, more for a small one, so the room is never under MIN_HEAP_ROOM_BYTES.
  */
 export function heapGrowthFor(percent: number, liveBytes: number): number {
-  return liveBytes >= HEAP_GROWTH_FROM_BYTES ? percent : 0;
+  return Math.max(percent, Math.ceil((MIN_HEAP_ROOM_BYTES * 100) / Math.max(liveBytes, 1)));
 }
 
 /** A `gc` performance entry for a mark-compact (Node puts the kind in the entry's `detail`). */

@@ -237,8 +237,9 @@ export const towerConfigSchema = z
       .default(0.25),
     /**
      * How far (percent) V8 lets the old generation grow past what the last mark-compact kept before
-     * the next; 0 leaves it to V8, whose own factor let 10,000 bolts' heap reach about twice its live
-     * size (src/cli/gc-schedule.ts).
+     * the next, for a heap large enough that this is over 96 MiB (a large fleet; smaller heaps get
+     * 96 MiB of room); 0 leaves it all to V8, whose own factor let 10,000 bolts' heap reach about
+     * twice its live size (src/cli/gc-schedule.ts).
      */
     heapGrowth: z
       .int({ error: 'expected a whole percentage from 0 to 400' })

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   gcScheduleFlags,
-  HEAP_GROWTH_FROM_BYTES,
   heapGrowthFor,
   MARKING_HARD_TRIGGER_PERCENT,
   MARKING_SOFT_TRIGGER_PERCENT,
+  MIN_HEAP_ROOM_BYTES,
 } from '../../src/cli/gc-schedule.js';
 
 describe('gcScheduleFlags', () => {
@@ -30,13 +30,18 @@ describe('gcScheduleFlags', () => {
 });
 
 describe('heapGrowthFor', () => {
-  it("applies the tower's --heap-growth to a large fleet's heap", () => {
-    expect(heapGrowthFor(40, HEAP_GROWTH_FROM_BYTES)).toBe(40);
-    expect(heapGrowthFor(40, 400 * 1024 * 1024)).toBe(40);
+  const MiB = 1024 * 1024;
+
+  it("holds a large heap to the tower's --heap-growth", () => {
+    expect(heapGrowthFor(40, 240 * MiB)).toBe(40);
+    expect(heapGrowthFor(40, 400 * MiB)).toBe(40);
   });
 
-  it("leaves a relay's small heap to V8's own factor (0)", () => {
-    expect(heapGrowthFor(40, HEAP_GROWTH_FROM_BYTES - 1)).toBe(0);
-    expect(heapGrowthFor(40, 24 * 1024 * 1024)).toBe(0);
+  it("leaves a small heap at least MIN_HEAP_ROOM_BYTES of room, so a relay's buffers do not start marking", () => {
+    expect(heapGrowthFor(40, 24 * MiB)).toBe(400);
+    expect(heapGrowthFor(40, 200 * MiB)).toBe(48);
+    for (const live of [1, 10 * MiB, 24 * MiB, 100 * MiB, 239 * MiB]) {
+      expect((live * heapGrowthFor(40, live)) / 100).toBeGreaterThanOrEqual(MIN_HEAP_ROOM_BYTES);
+    }
   });
 });
