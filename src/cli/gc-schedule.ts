@@ -84,9 +84,10 @@ function isMarkCompact(entry: PerformanceEntry): boolean {
 }
 
 /**
- * Keeps V8's heap growth at `heapGrowthFor(percent, live heap)` from each mark-compact to the
- * next; V8 reads the flag when it sets the next limit. Nothing when `percent` is 0 or node's own
- * command line set the flag. Returns a stop function.
+ * Keeps V8's heap growth at `heapGrowthFor(percent, live heap)`, read after each mark-compact. V8
+ * reads the flag when a mark-compact sets the next limit and the observer runs just after one, so
+ * each value takes effect from the following mark-compact: the live heap moves slowly enough for
+ * that. Nothing when `percent` is 0 or node's own command line set the flag. Returns a stop function.
  */
 export function governHeapGrowth(
   percent: number,
