@@ -11,10 +11,10 @@
  * it, for small heaps and large alike.
  *
  * The tower and the agent also set how far the old generation may grow past what the last
- * mark-compact kept: at least MIN_HEAP_ROOM_BYTES, so a relay's buffers in flight do not start
- * marking by themselves, and at most the tower's `--heap-growth` (40%) above a large heap: with V8's
- * own factor 10,000 bolts' heap reached about twice its live size, which alone kept the tower above
- * 1 GiB.
+ * mark-compact kept: the tower's `--heap-growth` (40%), so a large heap stays near its live size
+ * (with V8's own factor 10,000 bolts' heap reached about twice its live size, which alone kept the
+ * tower above 1 GiB), but never less than MIN_HEAP_ROOM_BYTES, so a small heap's room is not filled
+ * by a relay's buffers in flight alone.
  */
 import {
   constants,
